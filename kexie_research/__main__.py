@@ -1,0 +1,8 @@
+"""``python -m kexie_research`` is the ``kexie-research`` command."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

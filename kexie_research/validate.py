@@ -1,0 +1,579 @@
+"""Validation: raw text tables in, typed tables plus a rejects table out.
+
+Three passes, each recording every problem as a reject row
+(``row, column, value, rule, message``) rather than stopping at the first:
+
+1. **parse** each cell by its column kind (:mod:`kexie_research.schema`): numbers
+   (full-width digits and thousands separators accepted), counts with qualifiers
+   (``约70`` → 70 approx), booleans (``是/否``), dates, categories with synonyms,
+   provinces (normalised);
+2. **check** values with a pandera schema built from the same spec (ranges, empty cells);
+3. **table rules**: unique keys (later duplicates rejected, naming the first), row rules
+   (``end_after_start``, region consistency, organisation hierarchy: parent exists, no
+   cycles, no child above its parent, no self-loops).
+
+Accounting always holds: ``n_input == n_accepted + n_rejected``. Foreign keys across
+tables are checked by :func:`check_foreign_keys`.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from . import regions
+from .errors import DataValidationError
+from .io import RawTable, read_raw_table
+from .schema import ORG_LEVELS, TABLES, Column, TableSpec, get_spec
+
+__all__ = [
+    "LoadResult",
+    "load_table",
+    "validate_table",
+    "guess_kind",
+    "check_foreign_keys",
+    "parse_count",
+    "REJECT_COLUMNS",
+]
+
+REJECT_COLUMNS = ("file", "row", "column", "value", "rule", "message")
+_MISSING = {"", "na", "n/a", "nan", "null", "none", "#n/a", "无数据"}
+_TRUE = {"true", "t", "yes", "y", "1", "是", "有", "对", "√", "1.0"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "无", "没有", "×", "0.0"}
+_CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_COUNT = re.compile(
+    r"^(?P<pre>约|大约|近|将近|approx\.?|about|~|≈)?\s*(?P<num>\d+(?:\.\d+)?)\s*"
+    r"(?P<post>多|余|\+|以上|余名|多名|多位|多人)?\s*(?:名|人|人次|位|个|家)?\s*(?P<post2>多|余|以上)?$",
+    re.IGNORECASE)
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y年%m月%d日", "%Y-%m-%d %H:%M:%S",
+                 "%Y-%m-%dT%H:%M:%S", "%Y%m%d")
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    """Outcome of loading one table.
+
+    Attributes
+    ----------
+    kind : str
+        Table kind (see :data:`kexie_research.schema.TABLES`).
+    accepted : DataFrame
+        Typed rows that passed every rule; the index is the 1-based data row number.
+    rejects : DataFrame
+        One row per problem: ``file, row, column, value, rule, message``. A row may have
+        several problems; it is rejected once.
+    n_input : int
+        Data rows read (header excluded, blank lines excluded).
+    """
+
+    kind: str
+    accepted: pd.DataFrame
+    rejects: pd.DataFrame
+    n_input: int
+    file: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+    warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def n_accepted(self) -> int:
+        return len(self.accepted)
+
+    @property
+    def n_rejected(self) -> int:
+        return int(self.rejects["row"].dropna().nunique()) if len(self.rejects) else 0
+
+    @property
+    def ok(self) -> bool:
+        return len(self.rejects) == 0
+
+    def to_dict(self) -> dict:
+        return {
+            "kind": self.kind, "file": self.file, "encoding": self.encoding, "sheet": self.sheet,
+            "n_input": self.n_input, "n_accepted": self.n_accepted, "n_rejected": self.n_rejected,
+            "warnings": list(self.warnings),
+            "rejects": self.rejects.head(1000).to_dict(orient="records"),
+        }
+
+    def first_error(self) -> DataValidationError | None:
+        if self.ok:
+            return None
+        r = self.rejects.iloc[0]
+        more = len(self.rejects) - 1
+        msg = r["message"] + (f" (and {more} more problem{'s' if more > 1 else ''}; "
+                              f"{self.n_rejected} of {self.n_input} rows rejected)" if more else "")
+        row = None if pd.isna(r["row"]) else int(r["row"])
+        col = None if pd.isna(r["column"]) else r["column"]
+        val = None if pd.isna(r["value"]) else r["value"]
+        return DataValidationError(msg, file=self.file or self.kind, row=row, column=col,
+                                   value=val, rule=r["rule"], result=self)
+
+
+class _Rejects:
+    def __init__(self, file: str | None):
+        self.file = file
+        self.rows: list[tuple] = []
+
+    def add(self, row, column, value, rule, message):
+        self.rows.append((self.file, None if row is None else int(row), column,
+                          None if value is None else str(value)[:200], rule, message))
+
+    def add_many(self, rows_idx, column, values, rule, message_fn):
+        for r, v in zip(rows_idx, values):
+            self.add(r, column, v, rule, message_fn(v))
+
+    def frame(self) -> pd.DataFrame:
+        df = pd.DataFrame(self.rows, columns=list(REJECT_COLUMNS))
+        df["row"] = df["row"].astype("Int64")
+        return df.sort_values(["row", "column"], kind="stable", na_position="first").reset_index(drop=True)
+
+
+def _nfkc(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v)
+
+
+def _is_missing(s: pd.Series) -> pd.Series:
+    return s.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
+                 or (isinstance(v, str) and v.strip().lower() in _MISSING)).astype(bool)
+
+
+def parse_count(text: str) -> tuple[int | None, str | None]:
+    """Parse a reported count that may carry a qualifier.
+
+    Returns ``(value, qualifier)`` with qualifier ``"exact"``, ``"approx"`` or
+    ``"at_least"``; ``(None, None)`` if the text is not a count.
+
+    Examples
+    --------
+    >>> parse_count("约70"), parse_count("140多"), parse_count("150余名"), parse_count("66")
+    ((70, 'approx'), (140, 'at_least'), (150, 'at_least'), (66, 'exact'))
+    >>> parse_count("seventy")
+    (None, None)
+    """
+    t = unicodedata.normalize("NFKC", str(text)).strip().replace(",", "")
+    m = _COUNT.match(t)
+    if not m:
+        return None, None
+    num = float(m.group("num"))
+    if not num.is_integer():
+        return None, None
+    if m.group("pre"):
+        q = "approx"
+    elif m.group("post") or m.group("post2"):
+        q = "at_least"
+    else:
+        q = "exact"
+    return int(num), q
+
+
+def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, pd.Series | None]:
+    """Parse one column; returns the typed series and (for counts) inferred qualifiers."""
+    missing = _is_missing(s)
+    idx = s.index
+    qual = None
+    if not col.nullable:
+        bad = missing
+        for r in idx[bad.to_numpy()]:
+            rej.add(r, col.name, "", "required_value", f"column {col.name!r} must not be empty")
+    txt = s.where(~missing, None)
+    present = ~missing
+    k = col.kind
+    if k in ("str", "id"):
+        out = txt.map(lambda v: v.strip() if isinstance(v, str) else v)
+        too_long = out.map(lambda v: isinstance(v, str) and len(v) > col.max_length).astype(bool)
+        for r in idx[too_long.to_numpy()]:
+            rej.add(r, col.name, out[r][:60] + "…", "max_length",
+                    f"text longer than {col.max_length} characters ({len(out[r])})")
+        if k == "id":
+            ctrl = out.map(lambda v: isinstance(v, str) and bool(_CTRL.search(v))).astype(bool)
+            for r in idx[ctrl.to_numpy()]:
+                rej.add(r, col.name, out[r], "id_chars", "identifier contains control characters")
+        return out.astype(object), None
+    if k in ("int", "float"):
+        norm = _nfkc(txt).map(lambda v: v.replace(",", "").replace("，", "").strip() if isinstance(v, str) else v)
+        num = pd.to_numeric(norm, errors="coerce")
+        bad = present & num.isna()
+        for r in idx[bad.to_numpy()]:
+            v, q = parse_count(s[r])
+            hint = (f"; looks like a count {v} ({q}) — numbers must be plain here" if v is not None else "")
+            rej.add(r, col.name, s[r], "number", f"not a number{hint}")
+        inf = np.isinf(num.astype(float))
+        for r in idx[inf.to_numpy()]:
+            rej.add(r, col.name, s[r], "finite", "infinite value")
+        num = num.where(~inf)
+        if k == "int":
+            frac = present & num.notna() & (num != np.floor(num))
+            for r in idx[frac.to_numpy()]:
+                rej.add(r, col.name, s[r], "integer", "must be a whole number")
+            out = num.where(~frac).round().astype("Int64")
+        else:
+            out = num.astype("float64")
+        return out, None
+    if k == "count":
+        vals, quals = [], []
+        for r, v in zip(idx, txt):
+            if v is None:
+                vals.append(pd.NA)
+                quals.append(None)
+                continue
+            n, q = parse_count(v)
+            if n is None:
+                rej.add(r, col.name, v, "count",
+                        "not a count (expected e.g. 70, 约70, 140多, 150余名)")
+                vals.append(pd.NA)
+                quals.append(None)
+            else:
+                vals.append(n)
+                quals.append(q)
+        return pd.Series(vals, index=idx, dtype="Int64"), pd.Series(quals, index=idx, dtype=object)
+    if k == "bool":
+        low = txt.map(lambda v: unicodedata.normalize("NFKC", v).strip().lower() if isinstance(v, str) else None)
+        out = low.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
+        bad = present & out.isna()
+        for r in idx[bad.to_numpy()]:
+            rej.add(r, col.name, s[r], "boolean", "not a yes/no value (true/false, 1/0, 是/否)")
+        return out.astype("boolean"), None
+    if k == "date":
+        norm = _nfkc(txt).map(lambda v: v.strip() if isinstance(v, str) else v)
+        out = pd.to_datetime(norm, format="%Y-%m-%d", errors="coerce")
+        todo = present & out.isna()
+        for fmt in _DATE_FORMATS[1:]:
+            if not todo.any():
+                break
+            alt = pd.to_datetime(norm[todo], format=fmt, errors="coerce")
+            out.loc[alt.dropna().index] = alt.dropna()
+            todo = present & out.isna()
+        for r in idx[todo.to_numpy()]:
+            rej.add(r, col.name, s[r], "date", "not a valid date (use YYYY-MM-DD)")
+        return out.astype("datetime64[ns]"), None
+    if k == "category":
+        def canon(v):
+            if not isinstance(v, str):
+                return None
+            t = unicodedata.normalize("NFKC", v).strip()
+            if t in col.synonyms:
+                return col.synonyms[t]
+            t = t.lower().replace(" ", "_").replace("-", "_")
+            return col.synonyms.get(t, t)
+        out = txt.map(canon)
+        bad = present & ~out.isin(col.allowed or ())
+        for r in idx[bad.to_numpy()]:
+            rej.add(r, col.name, s[r], "allowed_values",
+                    f"not one of: {', '.join(col.allowed or ())}")
+        return out.where(~bad, None).astype(object), None
+    if k == "province":
+        out = txt.map(lambda v: regions.normalize_province(v) if isinstance(v, str) else None)
+        bad = present & out.isna()
+        for r in idx[bad.to_numpy()]:
+            rej.add(r, col.name, s[r], "province",
+                    "unknown province or delegation (31 provinces, 新疆兵团, 全国学会, 解放军, 中央企业, 中央和国家机关)")
+        return out.astype(object), None
+    raise AssertionError(f"unhandled column kind {k}")  # pragma: no cover
+
+
+def _pandera_checks(spec: TableSpec, typed: pd.DataFrame, rej: _Rejects) -> None:
+    """Range checks, declared once in the spec, run by pandera over the typed frame."""
+    import pandera.pandas as pa
+
+    cols = {}
+    for c in spec.columns:
+        if c.name not in typed.columns or c.kind not in ("int", "float", "count"):
+            continue
+        checks = []
+        if c.min is not None:
+            checks.append(pa.Check.greater_than_or_equal_to(c.min, name=f"min {c.min:g}"))
+        if c.max is not None:
+            checks.append(pa.Check.less_than_or_equal_to(c.max, name=f"max {c.max:g}"))
+        if checks:
+            cols[c.name] = pa.Column(nullable=True, checks=checks, required=False)
+    if not cols:
+        return
+    schema = pa.DataFrameSchema(cols, strict=False, coerce=False)
+    try:
+        schema.validate(typed, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        fc = exc.failure_cases
+        for _, f in fc.iterrows():
+            if pd.isna(f.get("index")):
+                continue
+            col = f["column"]
+            c = spec.column(col)
+            lo = "" if c.min is None else f"{c.min:g}"
+            hi = "" if c.max is None else f"{c.max:g}"
+            rej.add(f["index"], col, f["failure_case"], "range",
+                    f"outside the allowed range [{lo}, {hi}] ({f['check']})")
+
+
+def _row_rules(spec: TableSpec, typed: pd.DataFrame, rej: _Rejects) -> None:
+    if "end_after_start" in spec.row_rules and {"start_date", "end_date"} <= set(typed.columns):
+        bad = typed["end_date"] < typed["start_date"]
+        for r in typed.index[bad.fillna(False).to_numpy()]:
+            rej.add(r, "end_date", typed.at[r, "end_date"].date(), "end_after_start",
+                    f"ends before it starts ({typed.at[r, 'start_date'].date()})")
+    if "region_matches_province" in spec.row_rules and "province" in typed.columns:
+        derived = typed["province"].map(lambda p: regions.province_region(p) if isinstance(p, str) else None)
+        if "region" in typed.columns:
+            given = typed["region"]
+            clash = given.notna() & derived.notna() & (given != derived)
+            for r in typed.index[clash.to_numpy()]:
+                rej.add(r, "region", given[r], "region_matches_province",
+                        f"region {given[r]!r} contradicts province {typed.at[r, 'province']} "
+                        f"({derived[r]})")
+    if "no_self_loop" in spec.row_rules:
+        bad = typed["source_id"] == typed["target_id"]
+        for r in typed.index[bad.fillna(False).to_numpy()]:
+            rej.add(r, "target_id", typed.at[r, "target_id"], "no_self_loop",
+                    "a link from an organisation to itself")
+    if "parent_exists" in spec.row_rules:
+        _hierarchy_rules(typed, rej)
+
+
+def _hierarchy_rules(typed: pd.DataFrame, rej: _Rejects) -> None:
+    ids = typed["org_id"]
+    row_of = dict(zip(ids, typed.index))
+    parent = dict(zip(ids, typed["parent_id"]))
+    level_rank = {lv: i for i, lv in enumerate(ORG_LEVELS)}
+    level = dict(zip(ids, typed["level"]))
+    for oid, p in parent.items():
+        if p is None or (isinstance(p, float) and np.isnan(p)):
+            continue
+        if p not in row_of:
+            rej.add(row_of[oid], "parent_id", p, "parent_exists",
+                    f"parent {p!r} of {oid!r} is not in the table (orphan)")
+        elif p == oid:
+            rej.add(row_of[oid], "parent_id", p, "no_cycles", f"{oid!r} is its own parent")
+        else:
+            lc, lp = level_rank.get(level[oid]), level_rank.get(level[p])
+            if lc is not None and lp is not None and lc < lp:
+                rej.add(row_of[oid], "level", level[oid], "parent_level_not_below",
+                        f"{oid!r} ({level[oid]}) sits above its parent {p!r} ({level[p]})")
+    # cycles: follow parent pointers with colouring (iterative, O(n))
+    state: dict[str, int] = {}
+    for start in parent:
+        if state.get(start):
+            continue
+        path, node = [], start
+        while node is not None and node in parent and not state.get(node):
+            state[node] = 1
+            path.append(node)
+            nxt = parent[node]
+            node = nxt if isinstance(nxt, str) and nxt in parent and nxt != node else None
+            if node is not None and state.get(node) == 1:
+                cycle = path[path.index(node):]
+                for n in cycle:
+                    rej.add(row_of[n], "parent_id", parent[n], "no_cycles",
+                            "the hierarchy has a cycle: " + " → ".join(cycle + [node]))
+                break
+        for n in path:
+            state[n] = 2
+
+
+def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None = None) -> LoadResult:
+    """Validate a raw (text) or already-typed table of ``kind``.
+
+    Parameters
+    ----------
+    raw : DataFrame or RawTable
+        Cells may be text (as read from a file) or Python values; they are parsed by the
+        column kinds of the schema.
+    kind : str
+        Table kind; see :data:`kexie_research.schema.TABLE_KINDS`.
+    file : str, optional
+        Name used in messages (defaults to the RawTable's path).
+
+    Returns
+    -------
+    LoadResult
+        ``accepted`` (typed, original extra columns kept) and ``rejects``.
+
+    Raises
+    ------
+    DataValidationError
+        For table-level problems that leave no row usable: a required column missing,
+        no data rows.
+
+    Examples
+    --------
+    >>> raw = pd.DataFrame({"rep_id": ["A1", "A1"], "congress": ["10", "10"],
+    ...     "province": ["上海市", "Gansu"], "delegation_type": ["local_association"] * 2,
+    ...     "sector": ["高校", "enterprise"], "is_academician": ["否", "no"],
+    ...     "is_frontline": ["是", "yes"], "is_reelected": ["0", "1"]})
+    >>> res = validate_table(raw, "representatives")
+    >>> res.n_input, res.n_accepted, res.n_rejected, res.rejects.loc[0, "rule"]
+    (2, 1, 1, 'unique_key')
+    >>> res.accepted[["province", "region", "sector"]].iloc[0].tolist()
+    ['上海', 'east', 'university']
+    """
+    spec = get_spec(kind)
+    encoding = sheet = None
+    if isinstance(raw, RawTable):
+        file = file or raw.path
+        encoding, sheet = raw.encoding, raw.sheet
+        frame = raw.frame
+    else:
+        frame = raw
+    name = file or f"<{kind}>"
+    frame = frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    dup_cols = frame.columns[frame.columns.duplicated()].tolist()
+    if dup_cols:
+        raise DataValidationError("column name appears more than once", file=name,
+                                  column=dup_cols[0], rule="duplicate_column")
+    missing = [c for c in spec.required_columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"required column{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)} "
+            f"(a {kind} table needs {', '.join(spec.required_columns)})",
+            file=name, column=missing[0], rule="required_column")
+    if len(frame) == 0:
+        raise DataValidationError("the table has a header but no data rows", file=name,
+                                  rule="non_empty")
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    rej = _Rejects(name)
+    typed = frame.copy()
+    warnings: list[str] = []
+    for col in spec.columns:
+        if col.name not in frame.columns:
+            continue
+        out, qual = _parse_column(col, frame[col.name], rej)
+        typed[col.name] = out
+        if qual is not None and col.qualifier_column:
+            qcol = col.qualifier_column
+            if qcol in frame.columns:
+                given = frame[qcol].map(lambda v: None if v is None or str(v).strip().lower() in _MISSING else v)
+                typed[qcol] = given.where(given.notna(), qual)
+            else:
+                typed[qcol] = qual
+    # qualifier columns parsed after they were filled from counts
+    for col in spec.columns:
+        if col.qualifier_column and col.qualifier_column in typed.columns:
+            qspec = spec.column(col.qualifier_column)
+            q = typed[col.qualifier_column]
+            out, _ = _parse_column(qspec, q.map(lambda v: "" if v is None else str(v)), _Rejects(name))
+            bad = q.notna() & out.isna()
+            for r in typed.index[bad.to_numpy()]:
+                rej.add(r, qspec.name, q[r], "allowed_values", f"not one of: {', '.join(qspec.allowed)}")
+            typed[col.qualifier_column] = out
+    if "region" in [c.name for c in spec.columns] and "province" in typed.columns:
+        derived = typed["province"].map(lambda p: regions.province_region(p) if isinstance(p, str) else None)
+        if "region" not in typed.columns:
+            typed["region"] = derived
+            warnings.append("column 'region' derived from province")
+        else:
+            typed["region"] = typed["region"].where(typed["region"].notna(), derived)
+    _pandera_checks(spec, typed, rej)
+    if spec.key:
+        key = list(spec.key)
+        keyframe = typed[key]
+        dup = keyframe.duplicated(keep="first") & keyframe.notna().all(axis=1)
+        if dup.any():
+            first = {}
+            for r, k in zip(typed.index, map(tuple, keyframe.to_numpy())):
+                first.setdefault(k, r)
+            for r in typed.index[dup.to_numpy()]:
+                k = tuple(keyframe.loc[r])
+                rej.add(r, key[0] if len(key) == 1 else "+".join(key), "/".join(map(str, k)),
+                        "unique_key", f"duplicate key {'/'.join(map(str, k))} (first at row {first[k]})")
+    _row_rules(spec, typed, rej)
+    rejects = rej.frame()
+    bad_rows = set(rejects["row"].dropna().astype(int))
+    accepted = typed.loc[[i for i in typed.index if i not in bad_rows]]
+    return LoadResult(kind=kind, accepted=accepted, rejects=rejects, n_input=len(frame),
+                      file=name, encoding=encoding, sheet=sheet, warnings=tuple(warnings))
+
+
+def guess_kind(columns) -> str:
+    """Guess the table kind from column names: the kind whose required columns are all
+    present, preferring the one with most required columns.
+
+    Raises
+    ------
+    DataValidationError
+        When no kind fits, naming the closest kind and its missing columns.
+
+    Examples
+    --------
+    >>> guess_kind(["rep_id", "training_id", "hours", "completed", "role"])
+    'attendance'
+    """
+    cols = {str(c).strip() for c in columns}
+    fits = [(len(s.required_columns), k) for k, s in TABLES.items() if set(s.required_columns) <= cols]
+    if fits:
+        return max(fits)[1]
+    best = max(TABLES.values(), key=lambda s: len(set(s.required_columns) & cols) / len(s.required_columns))
+    miss = [c for c in best.required_columns if c not in cols]
+    raise DataValidationError(
+        f"cannot tell which table this is; closest is {best.name!r}, which also needs "
+        f"{', '.join(miss)} (give --kind to be explicit)", rule="guess_kind")
+
+
+def load_table(path, kind: str | None = None, *, errors: Literal["raise", "collect"] = "raise",
+               encoding: str | None = None, sheet: str | None = None) -> LoadResult:
+    """Read and validate a table file (CSV in UTF-8/UTF-8-BOM/GB18030, or XLSX).
+
+    Parameters
+    ----------
+    path : path-like
+        The file.
+    kind : str, optional
+        Table kind; guessed from the columns when omitted (:func:`guess_kind`).
+    errors : {"raise", "collect"}
+        ``"raise"`` (default): any rejected row raises :class:`DataValidationError`
+        whose ``.result`` holds the full :class:`LoadResult`. ``"collect"``: return the
+        result with its rejects; the caller decides.
+
+    Returns
+    -------
+    LoadResult
+    """
+    if errors not in ("raise", "collect"):
+        raise ValueError(f"errors must be 'raise' or 'collect', not {errors!r}")
+    raw = read_raw_table(path, encoding=encoding, sheet=sheet, kind_hint=kind)
+    if kind is None:
+        try:
+            kind = guess_kind(raw.frame.columns)
+        except DataValidationError as exc:
+            raise DataValidationError(exc.message, file=str(path), rule="guess_kind") from None
+    res = validate_table(raw, kind, file=str(path))
+    if errors == "raise" and not res.ok:
+        raise res.first_error()
+    return res
+
+
+def check_foreign_keys(tables: dict[str, pd.DataFrame], *, files: dict[str, str] | None = None) -> pd.DataFrame:
+    """Rows whose foreign keys point nowhere, across the tables given.
+
+    Only references between tables present in ``tables`` are checked (e.g. attendance →
+    representatives needs both). Returns a rejects frame (``file, row, column, value,
+    rule, message``) with rule ``foreign_key``; empty when all references resolve.
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["A"]})
+    >>> att = pd.DataFrame({"rep_id": ["A", "B"], "training_id": ["S", "S"]}, index=[1, 2])
+    >>> check_foreign_keys({"representatives": reps, "attendance": att})[["row", "value"]].values.tolist()
+    [[2, 'B']]
+    """
+    files = files or {}
+    rej = _Rejects(None)
+    for kind, df in tables.items():
+        if df is None or kind not in TABLES:
+            continue
+        for fk in TABLES[kind].foreign_keys:
+            ref = tables.get(fk.ref_table)
+            if ref is None or fk.column not in df.columns:
+                continue
+            known = set(ref[fk.ref_column].dropna())
+            vals = df[fk.column]
+            bad = vals.notna() & ~vals.isin(known)
+            for r in df.index[bad.to_numpy()]:
+                rej.file = files.get(kind, kind)
+                rej.add(r, fk.column, vals[r], "foreign_key",
+                        f"{fk.column} {vals[r]!r} not found in {fk.ref_table}.{fk.ref_column}")
+    return rej.frame()
