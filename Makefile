@@ -56,7 +56,7 @@ figures: $(STAMP)
 
 bench: $(STAMP)
 	$(UV) pip install --quiet --python $(PY) -r requirements/bench.txt
-	$(PY) -m benchmarks
+	$(PY) -m benchmarks $(BENCH_ARGS)
 
 dashboard: $(STAMP)
 	$(VENV)/bin/voila notebooks/06_plan_simulator.ipynb

@@ -21,7 +21,7 @@ from .io import file_sha256
 from .schema import TABLE_KINDS
 from .validate import LoadResult, check_foreign_keys, load_table
 
-__all__ = ["Dataset", "datasets_dir", "real_dir", "synthetic_dir", "plans_dir",
+__all__ = ["Dataset", "datasets_dir", "real_dir", "synthetic_dir", "plans_dir", "load_real",
            "load_dataset", "find_table_file"]
 
 
@@ -152,3 +152,16 @@ def load_dataset(directory: str | os.PathLike | None = None, *, kinds=None,
                                   value=r["value"], rule="foreign_key")
     return Dataset(**tables, directory=str(d), files=files, hashes=hashes, loads=loads,
                    foreign_key_rejects=fk)
+
+
+def load_real(name: str) -> pd.DataFrame:
+    """A table transcribed from the seed documents, e.g. ``load_real("paper_table1_sessions")``.
+
+    These files carry a ``source`` column naming seed file and table/section; see
+    ``datasets/real/SOURCES.md``.
+    """
+    p = real_dir() / f"{name}.csv"
+    if not p.is_file():
+        avail = sorted(q.stem for q in real_dir().glob("*.csv"))
+        raise FileNotFoundError(f"no real dataset {name!r}; available: {', '.join(avail)}")
+    return pd.read_csv(p, encoding="utf-8", keep_default_na=True)

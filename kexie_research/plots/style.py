@@ -1,0 +1,169 @@
+"""Journal style: sizes, colour-blind-safe palette, Chinese glyphs, deterministic files.
+
+- Sizes: single column 89 mm (3.5 in), double column 183 mm (7.2 in), as most journals
+  (Nature, Elsevier) ask; 8 pt text.
+- Palette: Okabe & Ito (2008), safe for the common colour-vision deficiencies; series also
+  differ in marker/hatch so figures read in greyscale.
+- Chinese: Noto Sans CJK SC (SIL OFL) shipped by the ``mplfonts`` wheel is registered from
+  the package's file, never copied into matplotlib's folders; DejaVu Sans is the fallback
+  for Latin glyphs. ``axes.unicode_minus`` is off so the minus sign exists in the CJK font.
+- Determinism: PDF/SVG without creation dates, a fixed SVG hash salt, PNG without
+  software/time metadata, so the same data give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Iterable
+
+import matplotlib
+
+matplotlib.use("Agg", force=False)
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+from ..io import atomic_write_bytes, write_text  # noqa: E402
+
+__all__ = ["COLORS", "HATCHES", "MARKERS", "SINGLE_COLUMN_IN", "DOUBLE_COLUMN_IN", "use_style",
+           "figure", "save_figure", "label", "cjk_font_name", "FORMATS", "tag_figure"]
+
+SINGLE_COLUMN_IN = 3.5
+DOUBLE_COLUMN_IN = 7.2
+FORMATS = ("png", "pdf", "svg")
+DPI = 300
+
+# Okabe–Ito palette (black last)
+COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
+HATCHES = ("", "//", "..", "xx", "\\\\", "++", "oo", "--")
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+
+_CJK_FILE = "NotoSansCJKsc-Regular.otf"
+_CJK_NAME = "Noto Sans CJK SC"
+_registered = False
+
+
+def cjk_font_name() -> str:
+    """Register the bundled Noto Sans CJK SC (once) and return its family name."""
+    global _registered
+    if not _registered:
+        path = Path(str(resources.files("mplfonts") / "fonts" / _CJK_FILE))
+        if not path.is_file():  # pragma: no cover - mplfonts is a core dependency
+            raise RuntimeError(f"CJK font not found at {path}; reinstall mplfonts")
+        font_manager.fontManager.addfont(str(path))
+        _registered = True
+    return _CJK_NAME
+
+
+def _rc(lang: str) -> dict:
+    cjk = cjk_font_name()
+    return {
+        "font.family": "sans-serif",
+        "font.sans-serif": [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk],
+        "axes.unicode_minus": False,
+        "font.size": 8,
+        "axes.titlesize": 9,
+        "axes.labelsize": 8,
+        "xtick.labelsize": 7,
+        "ytick.labelsize": 7,
+        "legend.fontsize": 7,
+        "legend.frameon": False,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.prop_cycle": matplotlib.cycler(color=COLORS),
+        "axes.linewidth": 0.6,
+        "lines.linewidth": 1.2,
+        "xtick.major.width": 0.6,
+        "ytick.major.width": 0.6,
+        "grid.linewidth": 0.4,
+        "grid.color": "#d0d0d0",
+        "figure.dpi": 100,
+        "savefig.dpi": DPI,
+        "savefig.bbox": "tight",
+        "savefig.pad_inches": 0.02,
+        "pdf.fonttype": 3,
+        "svg.fonttype": "path",
+        "svg.hashsalt": "kexie_research",
+        "path.simplify": True,
+        "image.cmap": "cividis",
+    }
+
+
+@contextmanager
+def use_style(lang: str = "zh"):
+    """Context manager applying the journal style for ``lang`` ("zh" or "en")."""
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+    with plt.rc_context(_rc(lang)):
+        yield
+
+
+def figure(width: str | float = "single", height: float | None = None, *, nrows: int = 1,
+           ncols: int = 1, **kw):
+    """A new figure of journal width: ``"single"`` (3.5 in), ``"double"`` (7.2 in) or inches.
+
+    Returns ``(fig, ax)`` like :func:`matplotlib.pyplot.subplots`. Call inside
+    :func:`use_style` so the fonts apply.
+    """
+    w = {"single": SINGLE_COLUMN_IN, "double": DOUBLE_COLUMN_IN}.get(width, width)
+    h = height if height is not None else w * 0.68
+    fig, ax = plt.subplots(nrows, ncols, figsize=(w, h), **kw)
+    fig._kexie_lang = _current_lang()
+    return fig, ax
+
+
+def _current_lang() -> str:
+    fams = matplotlib.rcParams["font.sans-serif"]
+    return "zh" if fams and fams[0] == _CJK_NAME else "en"
+
+
+def tag_figure(fig, lang: str):
+    """Mark a figure made without :func:`figure` with its language (for :func:`save_figure`)."""
+    fig._kexie_lang = lang
+    return fig
+
+
+def label(lang: str, zh: str, en: str) -> str:
+    """Pick the label in the figure's language."""
+    return zh if lang == "zh" else en
+
+
+_META = {
+    "png": {"Software": None},
+    "pdf": {"Creator": "kexie_research", "Producer": "kexie_research", "CreationDate": None,
+            "ModDate": None},
+    "svg": {"Creator": "kexie_research", "Date": None},
+}
+
+
+def save_figure(fig, name: str, out_dir, *, caption: str | None = None,
+                formats: Iterable[str] = FORMATS, root=None, close: bool = True) -> dict[str, Path]:
+    """Write ``fig`` as ``name.png`` (300 dpi), ``name.pdf`` and ``name.svg``, atomically.
+
+    A caption (data source and parameters) goes to ``name.caption.txt``. Files are
+    byte-identical for identical figures. ``root`` confines writes (default ``out_dir``).
+
+    Returns
+    -------
+    dict
+        Format → written path.
+    """
+    out_dir = Path(out_dir)
+    root = Path(root) if root is not None else out_dir
+    written: dict[str, Path] = {}
+    import warnings
+    lang = getattr(fig, "_kexie_lang", None) or _current_lang()
+    for fmt in formats:
+        buf = io.BytesIO()
+        # fonts resolve at draw time: draw under the style the figure was made in
+        with use_style(lang), warnings.catch_warnings():
+            warnings.filterwarnings("error", message=r".*[Gg]lyph .* missing from font")
+            fig.savefig(buf, format=fmt, dpi=DPI, metadata=_META[fmt])
+        written[fmt] = atomic_write_bytes(out_dir / f"{name}.{fmt}", buf.getvalue(), root=root)
+    if caption is not None:
+        written["caption"] = write_text(out_dir / f"{name}.caption.txt", caption.rstrip() + "\n", root=root)
+    if close:
+        plt.close(fig)
+    return written
