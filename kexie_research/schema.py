@@ -335,6 +335,9 @@ TABLES: dict[str, TableSpec] = {
             _opt("hired_on", "date", "Date hired (for initial/new-hire training rules)"),
             _opt("appointed_on", "date", "Date appointed to current post (appointment training)"),
             _opt("role", "category", "Leadership role relevant to indicator 6", allowed=CADRE_ROLES),
+            _opt("unit_type", "category", "Works in the CAST organ (机关) or an affiliated unit "
+                 "(直属单位); indicator 4's new-hire rule differs", allowed=("organ", "affiliate"),
+                 synonyms={"机关": "organ", "直属单位": "affiliate"}),
             _opt("source", "str", "Provenance of the row"),
         ),
         key=(CADRE_ID,),
