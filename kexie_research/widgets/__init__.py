@@ -1,0 +1,14 @@
+"""Interactive explorers (ipywidgets) over the analysis API, for the notebooks.
+
+Each explorer is a class whose controls are attributes and whose ``.result`` is the
+analysis result recomputed when a control changes; display it in a notebook by leaving
+it as the last expression of a cell. Importing this subpackage imports ipywidgets; the
+package root never does. The explorers of analyses that are not installed are simply
+absent from this namespace.
+"""
+
+from .common import LANGS, Debouncer, Explorer, default_export_dir, quick_mode, tr
+from .data_tour import ValidationExplorer, dataset_overview, write_messy_example
+
+__all__ = ["LANGS", "Debouncer", "Explorer", "default_export_dir", "quick_mode", "tr",
+           "ValidationExplorer", "dataset_overview", "write_messy_example"]
