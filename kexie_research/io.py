@@ -17,6 +17,7 @@ import json
 import math
 import os
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -50,13 +51,20 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 @dataclass(frozen=True, slots=True)
 class RawTable:
-    """A table as read from disk: every cell a string, plus where and how it was read."""
+    """A table as read from disk: every cell a string, plus where and how it was read.
+
+    ``problems`` lists rows that could not be read as the header says (a row with too many
+    or too few fields): ``(row, column, value, rule, message)`` tuples. Those rows are still
+    in ``frame`` (padded or cut to the header's width) so that row numbers stay those of
+    the file; :func:`kexie_research.validate.validate_table` rejects them.
+    """
 
     frame: pd.DataFrame
     path: str
     encoding: str | None
     sheet: str | None = None
     had_bom: bool = False
+    problems: tuple[tuple, ...] = ()
 
 
 def detect_encoding(data: bytes, *, path: str = "<bytes>") -> tuple[str, bool]:
@@ -64,7 +72,9 @@ def detect_encoding(data: bytes, *, path: str = "<bytes>") -> tuple[str, bool]:
 
     Tries, in order: a UTF-8 or UTF-16 byte-order mark, strict UTF-8, strict GB18030
     (a superset of GBK and GB2312, what Chinese Excel exports). Anything else raises
-    :class:`DataValidationError` naming the first undecodable byte.
+    :class:`DataValidationError` naming the first undecodable byte. Two look-alikes are
+    refused rather than misread: UTF-16 without a byte-order mark, and UTF-8 that is
+    corrupt or cut short (which GB18030 would otherwise "decode" into mojibake).
 
     Examples
     --------
@@ -72,18 +82,32 @@ def detect_encoding(data: bytes, *, path: str = "<bytes>") -> tuple[str, bool]:
     ('gb18030', False)
     >>> detect_encoding(codecs.BOM_UTF8 + b"a,b")
     ('utf-8-sig', True)
+    >>> detect_encoding("代表大会".encode("utf-8")[:-1])
+    Traceback (most recent call last):
+    ...
+    kexie_research.errors.DataValidationError: <bytes>: the file is UTF-8 but cut short in the middle of a character (truncated?) at offset 9, line 1; re-save it or pass the encoding explicitly [rule: encoding]
     """
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", True
     if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
         return "utf-16", True
-    first_error: UnicodeDecodeError | None = None
-    for enc in _ENCODINGS:
-        try:
-            data.decode(enc, errors="strict")
-            return enc, False
-        except UnicodeDecodeError as exc:
-            first_error = first_error or exc
+    utf16 = _looks_utf16(data)
+    if utf16:
+        raise DataValidationError(
+            f"the file looks like {utf16.upper()} without a byte-order mark; re-save it as "
+            f"UTF-8 or pass the encoding explicitly (--encoding {utf16})", file=path,
+            rule="encoding")
+    try:
+        data.decode("utf-8", errors="strict")
+        return "utf-8", False
+    except UnicodeDecodeError as exc:
+        first_error = exc
+    _refuse_broken_utf8(data, first_error, path)
+    try:
+        data.decode("gb18030", errors="strict")
+        return "gb18030", False
+    except UnicodeDecodeError:
+        pass
     line = data[: first_error.start].count(b"\n") + 1 if first_error else None
     raise DataValidationError(
         f"cannot decode the file as UTF-8 or GB18030/GBK (first bad byte at offset "
@@ -92,13 +116,57 @@ def detect_encoding(data: bytes, *, path: str = "<bytes>") -> tuple[str, bool]:
         file=path, rule="encoding")
 
 
+def _looks_utf16(data: bytes) -> str | None:
+    """``"utf-16-le"``/``"utf-16-be"`` when NUL bytes sit on every other byte (BOM-less UTF-16)."""
+    head = data[:4096]
+    if len(head) < 4 or b"\x00" not in head:
+        return None
+    even, odd = head[0::2], head[1::2]
+    z_even, z_odd = even.count(0) / len(even), odd.count(0) / len(odd)
+    if z_odd > 0.3 and z_even < 0.05:
+        return "utf-16-le"
+    if z_even > 0.3 and z_odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _refuse_broken_utf8(data: bytes, err: UnicodeDecodeError, path: str) -> None:
+    """Raise if ``data`` is evidently UTF-8 with a corrupt or truncated part.
+
+    GB18030 accepts almost any byte pair, so UTF-8 with one bad byte would otherwise be
+    read as GB18030 mojibake without a word. Evidence of UTF-8: the text before the first
+    bad byte holds at least two three-byte UTF-8 characters (CJK), which GBK text
+    essentially never forms by accident, or the bad bytes are an unfinished character at
+    the very end of the file.
+    """
+    prefix = data[: err.start].decode("utf-8")
+    wide = sum(1 for ch in prefix if ord(ch) >= 0x800)
+    non_ascii = sum(1 for ch in prefix if ord(ch) >= 0x80)
+    line = data[: err.start].count(b"\n") + 1
+    truncated = err.reason == "unexpected end of data" and err.end >= len(data) and non_ascii
+    if truncated:
+        raise DataValidationError(
+            f"the file is UTF-8 but cut short in the middle of a character (truncated?) at "
+            f"offset {err.start}, line {line}; re-save it or pass the encoding explicitly",
+            file=path, rule="encoding")
+    if wide >= 2 and wide * 2 >= non_ascii:
+        raise DataValidationError(
+            f"the file is UTF-8 but has an invalid byte 0x{data[err.start]:02x} at offset "
+            f"{err.start}, line {line} (corrupt or mixed encodings); fix or re-save it as UTF-8",
+            file=path, rule="encoding")
+
+
 def _read_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise DataValidationError("expected a file, got a directory", file=str(path), rule="format") from None
+    if path.suffix.lower() == ".gz":
         try:
             data = gzip.decompress(data)
-        except OSError as exc:
-            raise DataValidationError(f"not a gzip file: {exc}", file=str(path), rule="format") from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataValidationError(f"not a readable gzip file: {exc}", file=str(path),
+                                      rule="format") from None
     return data
 
 
@@ -128,14 +196,22 @@ def _csv_frame(text: str, path: str) -> pd.DataFrame:
     if not rows:
         raise DataValidationError("the file is empty (no header, no rows)", file=path, rule="non_empty")
     header = [h.strip() for h in rows[0]]
-    width = len(header)
     body = rows[1:]
+    # trailing separators on every line (a common Excel export) make empty columns: drop them
+    while len(header) > 1 and header[-1] == "" and all(
+            len(r) < len(header) or not r[len(header) - 1].strip() for r in body):
+        header.pop()
+    width = len(header)
+    problems = []
+    fixed = []
     for i, r in enumerate(body, start=1):
-        if len(r) != width:
-            raise DataValidationError(
-                f"row has {len(r)} fields but the header has {width}",
-                file=path, row=i, rule="field_count")
-    return _frame_from_rows(header, body, path)
+        if len(r) != width and not (len(r) > width and not any(c.strip() for c in r[width:])):
+            shown = ",".join(r)
+            problems.append((i, None, shown[:200], "field_count",
+                             f"row has {len(r)} fields but the header has {width} "
+                             "(a stray separator or quote?)"))
+        fixed.append((list(r) + [""] * width)[:width])
+    return _frame_from_rows(header, fixed, path), tuple(problems)
 
 
 def _frame_from_rows(header: list[str], body: list[list[Any]], path: str) -> pd.DataFrame:
@@ -189,18 +265,19 @@ def _xlsx_frame(path: Path, sheet: str | None, kind_hint: str | None) -> tuple[p
     if not rows:
         raise DataValidationError("the sheet is empty", file=f"{path}[{sheet}]", rule="non_empty")
     header = ["" if h is None else str(h).strip() for h in rows[0]]
-    # trailing empty header cells with empty columns are just Excel's used range
-    while header and header[-1] == "" and all(len(r) < len(header) or r[len(header) - 1] is None for r in rows[1:]):
+    # trailing empty header cells are Excel's used range; values under them are rejected per row
+    while header and header[-1] == "":
         header.pop()
     width = len(header)
-    body = []
+    body, problems = [], []
     for r in rows[1:]:
         cells = list(r[:width]) + [None] * max(0, width - len(r))
-        if any(c is not None and str(c).strip() for c in r[width:]):
-            raise DataValidationError("a row has values beyond the last named column",
-                                      file=f"{path}[{sheet}]", row=len(body) + 1, rule="field_count")
+        extra = [c for c in r[width:] if c is not None and str(c).strip()]
+        if extra:
+            problems.append((len(body) + 1, None, _cell_text(extra[0])[:200], "field_count",
+                             f"a value beyond the last named column ({width} columns)"))
         body.append([_cell_text(c) for c in cells])
-    return _frame_from_rows(header, body, f"{path}[{sheet}]"), sheet
+    return _frame_from_rows(header, body, f"{path}[{sheet}]"), sheet, tuple(problems)
 
 
 def _cell_text(c: Any) -> str:
@@ -233,8 +310,9 @@ def read_raw_table(path: str | os.PathLike, *, encoding: str | None = None,
     Raises
     ------
     DataValidationError
-        Empty file, undecodable bytes, ragged rows, duplicate or empty header cells,
-        merged header cells, an ambiguous workbook.
+        Empty file, undecodable bytes, binary content, a runaway field, duplicate or
+        empty header cells, merged header cells, an ambiguous workbook. Rows with the
+        wrong number of fields do not raise: they are listed in ``RawTable.problems``.
     FileNotFoundError
         The file does not exist.
     """
@@ -243,19 +321,23 @@ def read_raw_table(path: str | os.PathLike, *, encoding: str | None = None,
         raise FileNotFoundError(f"no such file: {p}")
     if p.is_dir():
         raise DataValidationError("expected a file, got a directory", file=str(p), rule="format")
-    suffixes = "".join(p.suffixes[-2:]).lower()
     if p.suffix.lower() in (".xlsx", ".xlsm"):
-        frame, sh = _xlsx_frame(p, sheet, kind_hint)
-        return RawTable(frame, str(p), None, sh, False)
+        frame, sh, problems = _xlsx_frame(p, sheet, kind_hint)
+        return RawTable(frame, str(p), None, sh, False, problems)
     if p.suffix.lower() == ".xls":
         raise DataValidationError("legacy .xls is not supported; save as .xlsx or CSV",
                                   file=str(p), rule="format")
     data = _read_bytes(p)
     if not data.strip():
         raise DataValidationError("the file is empty (no header, no rows)", file=str(p), rule="non_empty")
-    if b"\x00" in data[:4096] and not (data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE)):
-        raise DataValidationError("binary content (NUL bytes) in a text table", file=str(p), rule="format")
     if encoding is None:
+        if b"\x00" in data and not (data.startswith(codecs.BOM_UTF16_LE)
+                                    or data.startswith(codecs.BOM_UTF16_BE)) and not _looks_utf16(data):
+            off = data.index(b"\x00")
+            line = data[:off].count(b"\n") + 1
+            raise DataValidationError(
+                f"binary content (a NUL byte at offset {off}, line {line}) "
+                "in a text table", file=str(p), rule="format")
         enc, bom = detect_encoding(data, path=str(p))
     else:
         enc, bom = encoding, False
@@ -263,10 +345,13 @@ def read_raw_table(path: str | os.PathLike, *, encoding: str | None = None,
         text = data.decode(enc)
     except (UnicodeDecodeError, LookupError) as exc:
         raise DataValidationError(f"cannot decode as {enc}: {exc}", file=str(p), rule="encoding") from None
+    if "\x00" in text:
+        raise DataValidationError("binary content (NUL characters) in a text table", file=str(p),
+                                  rule="format")
     if text.startswith("\ufeff"):
         text, bom = text[1:], True
-    del suffixes
-    return RawTable(_csv_frame(text, str(p)), str(p), enc, None, bom)
+    frame, problems = _csv_frame(text, str(p))
+    return RawTable(frame, str(p), enc, None, bom, problems)
 
 
 # ---- safe writing ------------------------------------------------------------------------

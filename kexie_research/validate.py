@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from . import regions
-from .errors import DataValidationError
+from .errors import DataValidationError, HierarchyError
 from .io import RawTable, read_raw_table
 from .schema import ORG_LEVELS, TABLES, Column, TableSpec, get_spec
 
@@ -111,8 +111,12 @@ class LoadResult:
         row = None if pd.isna(r["row"]) else int(r["row"])
         col = None if pd.isna(r["column"]) else r["column"]
         val = None if pd.isna(r["value"]) else r["value"]
-        return DataValidationError(msg, file=self.file or self.kind, row=row, column=col,
-                                   value=val, rule=r["rule"], result=self)
+        cls = HierarchyError if r["rule"] in _HIERARCHY_RULES else DataValidationError
+        return cls(msg, file=self.file or self.kind, row=row, column=col,
+                   value=val, rule=r["rule"], result=self)
+
+
+_HIERARCHY_RULES = frozenset({"parent_exists", "no_cycles", "parent_level_not_below"})
 
 
 class _Rejects:
@@ -138,9 +142,30 @@ def _nfkc(s: pd.Series) -> pd.Series:
     return s.map(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v)
 
 
+def _missing_scalar(v) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in _MISSING
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, (float, np.floating)):
+        return bool(np.isnan(v))
+    return False
+
+
 def _is_missing(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: v is None or (isinstance(v, float) and np.isnan(v))
-                 or (isinstance(v, str) and v.strip().lower() in _MISSING)).astype(bool)
+    return s.map(_missing_scalar).astype(bool)
+
+
+def _bool_value(v):
+    """True/False/None for one cell (text, Python/numpy bool, or 0/1)."""
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, np.integer, float, np.floating)) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str):
+        t = unicodedata.normalize("NFKC", v).strip().lower()
+        return True if t in _TRUE else (False if t in _FALSE else None)
+    return None
 
 
 def parse_count(text: str) -> tuple[int | None, str | None]:
@@ -233,8 +258,7 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
                 quals.append(q)
         return pd.Series(vals, index=idx, dtype="Int64"), pd.Series(quals, index=idx, dtype=object)
     if k == "bool":
-        low = txt.map(lambda v: unicodedata.normalize("NFKC", v).strip().lower() if isinstance(v, str) else None)
-        out = low.map(lambda v: True if v in _TRUE else (False if v in _FALSE else None))
+        out = txt.map(_bool_value)
         bad = present & out.isna()
         for r in idx[bad.to_numpy()]:
             rej.add(r, col.name, s[r], "boolean", "not a yes/no value (true/false, 1/0, 是/否)")
@@ -277,7 +301,8 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
     raise AssertionError(f"unhandled column kind {k}")  # pragma: no cover
 
 
-def _pandera_checks(spec: TableSpec, typed: pd.DataFrame, rej: _Rejects) -> None:
+def _pandera_checks(spec: TableSpec, typed: pd.DataFrame, rej: _Rejects,
+                    raw: pd.DataFrame | None = None) -> None:
     """Range checks, declared once in the spec, run by pandera over the typed frame."""
     import pandera.pandas as pa
 
@@ -306,7 +331,10 @@ def _pandera_checks(spec: TableSpec, typed: pd.DataFrame, rej: _Rejects) -> None
             c = spec.column(col)
             lo = "" if c.min is None else f"{c.min:g}"
             hi = "" if c.max is None else f"{c.max:g}"
-            rej.add(f["index"], col, f["failure_case"], "range",
+            shown = f["failure_case"]
+            if raw is not None and col in raw.columns and f["index"] in raw.index:
+                shown = raw.at[f["index"], col]
+            rej.add(f["index"], col, shown, "range",
                     f"outside the allowed range [{lo}, {hi}] ({f['check']})")
 
 
@@ -436,6 +464,8 @@ def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None 
                                   rule="non_empty")
     frame.index = pd.RangeIndex(1, len(frame) + 1)
     rej = _Rejects(name)
+    for row, column, value, rule, message in getattr(raw, "problems", ()):
+        rej.add(row, column, value, rule, message)
     typed = frame.copy()
     warnings: list[str] = []
     for col in spec.columns:
@@ -467,7 +497,7 @@ def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None 
             warnings.append("column 'region' derived from province")
         else:
             typed["region"] = typed["region"].where(typed["region"].notna(), derived)
-    _pandera_checks(spec, typed, rej)
+    _pandera_checks(spec, typed, rej, frame)
     if spec.key:
         key = list(spec.key)
         keyframe = typed[key]
