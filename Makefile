@@ -21,6 +21,7 @@ help:
 	@echo "make lab      - open JupyterLab on notebooks/"
 	@echo "make figures  - regenerate every paper figure in figures/"
 	@echo "make bench    - run the benchmarks and print speed-up ratios"
+	@echo "make dashboard - serve the plan simulator as a Voila web page (installs voila)"
 	@echo "make lock     - re-resolve $(LOCK) from pyproject.toml"
 
 $(STAMP): pyproject.toml $(LOCK)
@@ -59,12 +60,14 @@ bench: $(STAMP)
 	$(PY) -m benchmarks $(BENCH_ARGS)
 
 dashboard: $(STAMP)
-	$(VENV)/bin/voila notebooks/06_plan_simulator.ipynb
+	$(UV) pip install --quiet --python $(PY) -r requirements/dashboard.txt
+	$(VENV)/bin/voila --Voila.ip=127.0.0.1 notebooks/06_plan_simulator.ipynb
 
 lock:
 	test -x $(UV) || { $(PYTHON) -m venv $(VENV) && $(PY) -m pip install --quiet uv; }
 	$(UV) pip compile --quiet --python-version 3.11 pyproject.toml --extra dev -o $(LOCK)
 	$(UV) pip compile --quiet --python-version 3.11 pyproject.toml --extra dev --extra bench -o requirements/bench.txt
+	$(UV) pip compile --quiet --python-version 3.11 pyproject.toml --extra dev --extra dashboard -c $(LOCK) -o requirements/dashboard.txt
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .hypothesis
