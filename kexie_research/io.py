@@ -506,7 +506,32 @@ def write_xlsx(path, sheets: dict[str, pd.DataFrame] | pd.DataFrame, *, root=Non
     wb.properties.creator = "kexie_research"
     buf = io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(path, buf.getvalue(), root=root)
+    return atomic_write_bytes(path, _deterministic_zip(buf.getvalue()), root=root)
+
+
+def _deterministic_zip(data: bytes) -> bytes:
+    """Rewrite an OOXML zip with fixed member times and a fixed ``dcterms:modified``.
+
+    openpyxl stamps the save time into ``docProps/core.xml`` and into every zip entry
+    whatever the workbook properties say; without this the same table gives different
+    bytes each second.
+    """
+    import re
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
+            zi = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o644 << 16
+            dst.writestr(zi, body)
+    return out.getvalue()
 
 
 def file_sha256(path: str | os.PathLike) -> str:

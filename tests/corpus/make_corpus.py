@@ -27,6 +27,7 @@ import codecs
 import datetime as dt
 import gzip
 import io
+import re
 import shutil
 import zipfile
 from dataclasses import dataclass, field
@@ -140,7 +141,11 @@ def _normalize_zip(data: bytes) -> bytes:
             zi = zipfile.ZipInfo(info.filename, date_time=(2000, 1, 1, 0, 0, 0))
             zi.compress_type = zipfile.ZIP_DEFLATED
             zi.external_attr = 0o600 << 16
-            dst.writestr(zi, src.read(info.filename))
+            body = src.read(info.filename)
+            if info.filename == "docProps/core.xml":   # openpyxl stamps the save time here
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>2000-01-01T00:00:00Z\g<2>", body)
+            dst.writestr(zi, body)
     return out.getvalue()
 
 
