@@ -16,6 +16,7 @@ import io
 import json
 import math
 import os
+import re
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -460,13 +461,37 @@ def write_json(path, obj: Any, *, root=None) -> Path:
     return write_text(path, dumps_json(obj), root=root)
 
 
+def _lf(v):
+    return v.replace("\r\n", "\n").replace("\r", "\n") if isinstance(v, str) and "\r" in v else v
+
+
 def write_csv(path, df: pd.DataFrame, *, root=None, neutralize: bool = True, bom: bool = True) -> Path:
     """Atomically write a CSV safe to open in a spreadsheet.
 
     UTF-8 with a BOM by default so Excel shows Chinese correctly; formula-like text is
-    neutralised; ``\\n`` line endings; no index.
+    neutralised; ``\\n`` line endings (a carriage return inside a cell becomes a quoted
+    line feed, so no reader can split the row there); no index.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> p = write_csv("t.csv", pd.DataFrame({"name": ["=1+1", "a\\r=2"], "n": [-1, 2]}), root=d)
+    >>> print(p.read_bytes().decode("utf-8-sig"), end="")
+    name,n
+    '=1+1,-1
+    "a
+    =2",2
     """
-    frame = neutralize_formulas(df) if neutralize else df
+    frame = neutralize_formulas(df) if neutralize else df.copy()
+    # a bare CR inside a cell is written unquoted by the csv module, and every reader then
+    # breaks the row there (a new row that may start with "="): make it a quoted LF
+    frame.columns = [_lf(c) for c in frame.columns]
+    for col in frame.columns:
+        s = frame[col]
+        if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+                or pd.api.types.is_datetime64_any_dtype(s)):
+            frame[col] = s.map(_lf)
     text = frame.to_csv(index=False, lineterminator="\n")
     data = (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8")
     return atomic_write_bytes(path, data, root=root)
@@ -480,20 +505,29 @@ def write_xlsx(path, sheets: dict[str, pd.DataFrame] | pd.DataFrame, *, root=Non
     """
     import openpyxl
 
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    def clean(v):
+        # XML 1.0 forbids most control characters; free text may hold them
+        return ILLEGAL_CHARACTERS_RE.sub("\ufffd", v) if isinstance(v, str) else v
+
     if isinstance(sheets, pd.DataFrame):
         sheets = {"data": sheets}
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
+    used: set[str] = set()
     for name, df in sheets.items():
-        ws = wb.create_sheet(title=str(name)[:31])
+        title = re.sub(r"[\[\]:*?/\\]", "_", str(name)).strip("'")[:31] or "sheet"
+        base, k = title, 2
+        while title.lower() in used:
+            suffix = f"_{k}"
+            title, k = base[: 31 - len(suffix)] + suffix, k + 1
+        used.add(title.lower())
+        ws = wb.create_sheet(title=title)
         safe = neutralize_formulas(df)
-        ws.append([str(c) for c in safe.columns])
+        ws.append([clean(str(c)) for c in safe.columns])
         for row in safe.itertuples(index=False):
-            values = []
-            for v in row:
-                v = to_jsonable(v)
-                values.append(v)
-            ws.append(values)
+            ws.append([clean(to_jsonable(v)) for v in row])
         for row in ws.iter_rows():
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.startswith("="):
@@ -516,7 +550,6 @@ def _deterministic_zip(data: bytes) -> bytes:
     whatever the workbook properties say; without this the same table gives different
     bytes each second.
     """
-    import re
     import zipfile
 
     src = zipfile.ZipFile(io.BytesIO(data))
