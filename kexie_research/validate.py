@@ -363,6 +363,10 @@ def _row_rules(spec: TableSpec, typed: pd.DataFrame, rej: _Rejects) -> None:
 
 
 def _hierarchy_rules(typed: pd.DataFrame, rej: _Rejects) -> None:
+    # the first row of a repeated org_id is the one kept (later ones break unique_key), so
+    # the hierarchy is judged on first rows only, whatever the order of the file
+    typed = typed[~typed["org_id"].duplicated(keep="first") | typed["org_id"].isna()]
+    typed = typed[typed["org_id"].notna()]
     ids = typed["org_id"]
     row_of = dict(zip(ids, typed.index))
     parent = dict(zip(ids, typed["parent_id"]))
@@ -400,6 +404,30 @@ def _hierarchy_rules(typed: pd.DataFrame, rej: _Rejects) -> None:
                 break
         for n in path:
             state[n] = 2
+
+
+def _cascade_rejected_parents(typed: pd.DataFrame, rej: _Rejects) -> None:
+    """Reject the descendants of rejected organisations, so that the accepted table is a
+    forest whose every parent_id resolves (no dangling parent left behind)."""
+    bad_rows = {r[1] for r in rej.rows if r[1] is not None}
+    first = ~typed["org_id"].duplicated(keep="first")
+    row_of = {o: r for o, r in zip(typed["org_id"][first], typed.index[first])}
+    children: dict = {}
+    for r, o, p in zip(typed.index, typed["org_id"], typed["parent_id"]):
+        if isinstance(p, str) and p in row_of and r not in bad_rows:
+            children.setdefault(p, []).append((r, o))
+    todo = [(typed.at[r, "org_id"], r) for r in sorted(bad_rows) if r in typed.index]
+    while todo:
+        oid, prow = todo.pop()
+        if row_of.get(oid) != prow:
+            continue  # a rejected duplicate row does not take the kept row's children down
+        for r, o in children.get(oid, ()):
+            if r in bad_rows:
+                continue
+            bad_rows.add(r)
+            rej.add(r, "parent_id", oid, "parent_exists",
+                    f"parent {oid!r} of {o!r} was rejected (row {prow})")
+            todo.append((o, r))
 
 
 def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None = None) -> LoadResult:
@@ -511,6 +539,8 @@ def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None 
                 rej.add(r, key[0] if len(key) == 1 else "+".join(key), "/".join(map(str, k)),
                         "unique_key", f"duplicate key {'/'.join(map(str, k))} (first at row {first[k]})")
     _row_rules(spec, typed, rej)
+    if "parent_exists" in spec.row_rules:
+        _cascade_rejected_parents(typed, rej)
     rejects = rej.frame()
     bad_rows = set(rejects["row"].dropna().astype(int))
     accepted = typed.loc[[i for i in typed.index if i not in bad_rows]]

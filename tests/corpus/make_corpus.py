@@ -508,7 +508,7 @@ def cases() -> list[Case]:
              column="parent_id", n_input=3, n_accepted=1, message="cycle"))
     add(Case("org_self_parent.csv", "organizations", "an organisation that is its own parent",
              "reject", org([ORG[0], ORG[1].replace(",O1,", ",O2,"), ORG[2]]), rule="no_cycles",
-             row=2, column="parent_id", value="O2", n_input=3, n_accepted=2))
+             row=2, column="parent_id", value="O2", n_input=3, n_accepted=1))
     add(Case("org_orphan.csv", "organizations", "a parent that is not in the table", "reject",
              org([ORG[0], ORG[1], ORG[2].replace(",O2,", ",O99,")]), rule="parent_exists", row=3,
              column="parent_id", value="O99", n_input=3, n_accepted=2, message="orphan"))
@@ -523,7 +523,17 @@ def cases() -> list[Case]:
              n_input=201, n_accepted=1))
     add(Case("org_bad_type.csv", "organizations", "an organisation type outside the list",
              "reject", org([ORG[0], ORG[1].replace("provincial_association", "ngo"), ORG[2]]),
-             rule="allowed_values", row=2, column="type", value="ngo", n_input=3, n_accepted=2))
+             rule="allowed_values", row=2, column="type", value="ngo", n_input=3, n_accepted=1))
+    add(Case("org_rejected_parent.csv", "organizations", "a valid child of a rejected parent "
+             "(rejected too: no dangling parent_id)", "reject",
+             org([ORG[0], ORG[1].replace(",1958,", ",1858年,"), ORG[2]]), rule="parent_exists",
+             row=3, column="parent_id", value="O2", n_input=3, n_accepted=1,
+             message="was rejected (row 2)"))
+    add(Case("org_duplicate_orphan_first.csv", "organizations", "a repeated org_id whose "
+             "first row is an orphan (judged on the kept, first row)", "reject",
+             org([ORG[0], ORG[2].replace(",O2,", ",O99,"), ORG[2].replace(",O2,", ",O1,")]),
+             rule="parent_exists", row=2, column="parent_id", value="O99", n_input=3,
+             n_accepted=1))
     add(Case("lnk_self_loop.csv", "links", "a tie from an organisation to itself", "reject",
              u8(replace_cell("links", 2, "target_id", "O2")), rule="no_self_loop", row=2,
              column="target_id", value="O2", n_input=3, n_accepted=2))
