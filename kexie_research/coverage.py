@@ -679,7 +679,8 @@ def _rep_regions(reps: pd.DataFrame) -> pd.Series:
     return from_prov
 
 
-def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame, *,
+def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
+                     trainings: pd.DataFrame | None = None, *,
                      require_counted: bool = True) -> ExchangeResult:
     """Region mix of each session and how often under-developed and developed regions met.
 
@@ -687,8 +688,9 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame, *,
     their ``province``; its development tier is
     :data:`kexie_research.regions.DEVELOPMENT_TIER` (west = under-developed, east =
     developed; central/northeast intermediate; national delegations have no tier).
-    Attendance rows with unknown ``rep_id`` and (with ``require_counted``) zero-hour rows
-    are left out, as in :func:`compute_coverage`.
+    Attendance rows with an unknown ``rep_id`` (or, when ``trainings`` is given, an unknown
+    ``training_id``) and, with ``require_counted``, zero-hour rows are left out, as in
+    :func:`compute_coverage`.
 
     Indices (term level, over person-times)
 
@@ -715,6 +717,9 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame, *,
     att[REP_ID] = att[REP_ID].astype(str)
     att[TRAINING_ID] = att[TRAINING_ID].astype(str)
     att = att[att[REP_ID].isin(set(reps[REP_ID]))]
+    if trainings is not None:
+        require_columns(trainings, (TRAINING_ID,), "trainings")
+        att = att[att[TRAINING_ID].isin(set(trainings[TRAINING_ID].astype(str)))]
     if require_counted and HOURS in att.columns:
         h = pd.to_numeric(att[HOURS], errors="coerce")
         att = att[~(h.notna() & (h == 0))]

@@ -80,7 +80,7 @@ def run(args) -> int:
     res = compute_coverage(reps, att, tr, by=args.by, window_years=args.window_years,
                            threshold=args.threshold, as_of=as_of,
                            require_completed=args.require_completed, confidence=args.confidence)
-    ex = compute_exchange(reps, att)
+    ex = compute_exchange(reps, att, tr)
     for m in res.messages:
         print(f"note: {m}", file=sys.stderr)
     for r in res.unknown_attendance.head(20).itertuples(index=False):

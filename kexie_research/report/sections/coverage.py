@@ -134,7 +134,7 @@ def build(ctx: ReportContext) -> Section:
             "boundaries for offline use, and tiles give small provinces equal weight); cividis "
             f"colour scale (colour-blind safe, readable in greyscale). {src}{params}.")))
 
-    ex = compute_exchange(reps, att_term)
+    ex = compute_exchange(reps, att_term, tr)
     if len(ex.sessions):
         ax = plot_exchange(ex, lang=ctx.lang)
         sec.blocks.append(ctx.figure("coverage_exchange", ax.figure, ctx.t(
