@@ -1,0 +1,527 @@
+"""Quality of training sessions on the plan's eight dimensions (Kirkpatrick level 1).
+
+The 2020–2023 plan (seed 001 § 六(五)) has each session rated on eight dimensions by four
+kinds of rater — learners, teachers, class managers and the teaching office. This module
+turns the ``survey`` table into
+
+* per-session × per-dimension scores with t-based confidence intervals, combining the rater
+  roles with weights the user sets (:func:`compute_session_quality`);
+* agreement between rater roles, as intraclass correlations (:func:`compute_rater_agreement`);
+* a ranking of sessions that is honest about uncertainty: bootstrap rank intervals and a
+  "tied rank" that only separates sessions whose intervals do not overlap
+  (:func:`rank_sessions`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import AnalysisError
+from ..schema import QUALITY_ITEMS, RATER_ROLE, RATER_ROLES, TRAINING_ID
+from ._common import as_float, check_level, dispatch, require_columns, result_to_dict, t_interval, tidy
+
+__all__ = [
+    "DEFAULT_ROLE_WEIGHTS",
+    "QualityResult",
+    "AgreementResult",
+    "RankingResult",
+    "parse_weights",
+    "compute_session_quality",
+    "compute_rater_agreement",
+    "icc_table",
+    "rank_sessions",
+]
+
+DEFAULT_ROLE_WEIGHTS: dict[str, float] = {"learner": 0.4, "teacher": 0.2, "manager": 0.2,
+                                          "office": 0.2}
+"""Default rater-role weights: learners 40 %, teachers, class managers and teaching office
+20 % each. Learners are the largest and most directly affected group, so they get the
+largest single share, but the three staff perspectives together still outweigh them. This
+is a convention, not a finding: set your own with ``weights=``. Weights are renormalised
+over the roles that actually rated a session."""
+
+COMPOSITE = "overall"
+"""Name of the composite dimension (mean of a response's answered items)."""
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """Parse ``"learner=0.5,teacher=0.2"`` into a weight dict (CLI helper).
+
+    Examples
+    --------
+    >>> parse_weights("learner=0.5, teacher=0.5")
+    {'learner': 0.5, 'teacher': 0.5}
+    """
+    out: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        if "=" not in part:
+            raise ValueError(f"weight {part!r} must look like role=number "
+                             f"(roles: {', '.join(RATER_ROLES)})")
+        k, v = (s.strip() for s in part.split("=", 1))
+        try:
+            out[k] = float(v)
+        except ValueError:
+            raise ValueError(f"weight for {k!r} is not a number: {v!r}") from None
+    return _check_weights(out)
+
+
+def _check_weights(weights: Mapping[str, float] | None) -> dict[str, float]:
+    w = dict(DEFAULT_ROLE_WEIGHTS if weights is None else weights)
+    bad = sorted(set(w) - set(RATER_ROLES))
+    if bad:
+        raise ValueError(f"unknown rater role(s) {', '.join(bad)}; allowed: {', '.join(RATER_ROLES)}")
+    if any(not np.isfinite(v) or v < 0 for v in w.values()):
+        raise ValueError(f"role weights must be finite and >= 0, got {w}")
+    if sum(w.values()) <= 0:
+        raise ValueError("at least one role weight must be positive")
+    return {k: float(v) for k, v in w.items()}
+
+
+def _long_ratings(survey: pd.DataFrame, items=QUALITY_ITEMS) -> pd.DataFrame:
+    """Long table: response index, session, role, dimension, value (missing cells dropped);
+    the composite ``overall`` (mean of answered items) is appended as a dimension."""
+    require_columns(survey, [TRAINING_ID, RATER_ROLE, *items], table="survey")
+    vals = pd.DataFrame({it: as_float(survey[it]) for it in items}, index=survey.index)
+    answered = vals.notna().sum(axis=1)
+    comp = vals.mean(axis=1).where(answered > 0)
+    vals[COMPOSITE] = comp
+    base = pd.DataFrame({TRAINING_ID: survey[TRAINING_ID].astype(str).to_numpy(),
+                         RATER_ROLE: survey[RATER_ROLE].astype(str).to_numpy(),
+                         "response": np.arange(len(survey))})
+    long = pd.concat([base.assign(dimension=c, value=vals[c].to_numpy()) for c in vals.columns],
+                     ignore_index=True)
+    return long.dropna(subset=["value"])
+
+
+@dataclass(frozen=True)
+class QualityResult:
+    """Per-session quality scores.
+
+    Attributes
+    ----------
+    scores : DataFrame
+        ``training_id, dimension, estimate, std_error, ci_low, ci_high, p, n, df, roles`` —
+        one row per session and dimension (the eight items plus ``overall``, the mean of a
+        response's answered items). ``p`` is left empty (no null hypothesis for a mean
+        score); ``n`` counts responses; ``df`` is the Satterthwaite degrees of freedom.
+    by_role : DataFrame
+        ``training_id, rater_role, dimension, mean, sd, n`` — the unweighted role means.
+    weights : dict
+        Role weights used (before renormalisation over the roles present).
+    level : float
+        Confidence level.
+    dropped : tuple of str
+        Sessions left out because they had a single response (``small="drop"``).
+    """
+
+    scores: pd.DataFrame
+    by_role: pd.DataFrame
+    weights: dict
+    level: float
+    dropped: tuple[str, ...] = ()
+
+    def overall(self) -> pd.DataFrame:
+        """The composite score per session (rows of :attr:`scores` with dimension ``overall``)."""
+        return self.scores[self.scores["dimension"] == COMPOSITE].reset_index(drop=True)
+
+    def to_dict(self) -> dict:
+        return result_to_dict(self)
+
+
+def _combine_roles(by_role: pd.DataFrame, weights: dict[str, float], level: float) -> pd.DataFrame:
+    """Weighted mean over roles with a Satterthwaite t interval (see compute_session_quality)."""
+    d = by_role.copy()
+    d["w"] = d[RATER_ROLE].map(weights).fillna(0.0)
+    d = d[d["w"] > 0]
+    if d.empty:
+        raise AnalysisError("no response comes from a rater role with positive weight "
+                            f"(weights: {weights})")
+    key = [TRAINING_ID, "dimension"]
+    d["w"] = d["w"] / d.groupby(key)["w"].transform("sum")
+    # a role with one response has no variance of its own: borrow the pooled within-role
+    # variance of the same session and dimension
+    ss = (d["var"].fillna(0.0) * (d["n"] - 1)).groupby([d[TRAINING_ID], d["dimension"]]).transform("sum")
+    dfp = (d["n"] - 1).groupby([d[TRAINING_ID], d["dimension"]]).transform("sum")
+    pooled = ss / dfp.where(dfp > 0)
+    var = d["var"].where(d["n"] > 1, pooled)
+    dfr = (d["n"] - 1).where(d["n"] > 1, dfp)
+    d["a"] = d["w"] ** 2 * var / d["n"]
+    d["a2df"] = d["a"] ** 2 / dfr
+    d["wm"] = d["w"] * d["mean"]
+    g = d.groupby(key, sort=True)
+    out = pd.DataFrame({
+        "estimate": g["wm"].sum(),
+        "var": g["a"].sum(min_count=1),
+        "a2df": g["a2df"].sum(min_count=1),
+        "n": g["n"].sum(),
+        "roles": g[RATER_ROLE].agg(lambda s: ",".join(sorted(s))),
+    }).reset_index()
+    out["std_error"] = np.sqrt(out["var"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sdf = out["var"] ** 2 / out["a2df"]
+    # zero variance (all ratings equal): the interval collapses; keep a finite df
+    out["df"] = sdf.where(out["var"] > 0, (out["n"] - 1).clip(lower=1))
+    lo, hi = t_interval(out["estimate"], out["std_error"], out["df"], level)
+    out["ci_low"], out["ci_high"] = lo, hi
+    out["p"] = np.nan
+    return out.drop(columns=["var", "a2df"])
+
+
+def compute_session_quality(survey: pd.DataFrame, *, weights: Mapping[str, float] | None = None,
+                            level: float = 0.95,
+                            small: Literal["raise", "drop"] = "raise") -> QualityResult:
+    """Per-session, per-dimension quality scores with confidence intervals.
+
+    For session *s* and dimension *j*, each rater role *r* gives a mean
+    :math:`\\bar x_r` over its :math:`n_r` responses. The score is the weighted mean
+    :math:`\\hat\\mu = \\sum_r \\tilde w_r \\bar x_r` with the weights renormalised over the
+    roles present (:math:`\\tilde w_r = w_r / \\sum_{r'} w_{r'}`); its variance is
+    :math:`\\sum_r \\tilde w_r^2 s_r^2 / n_r` (roles as independent strata) and the interval
+    uses Student's t with Welch–Satterthwaite degrees of freedom. A role with a single
+    response borrows the pooled within-role variance of the session and dimension. With
+    one role this is the ordinary t interval of the mean.
+
+    Parameters
+    ----------
+    survey : DataFrame
+        The ``survey`` table (``training_id``, ``rater_role`` and the eight items 1–5).
+    weights : dict, optional
+        Rater role → weight (default :data:`DEFAULT_ROLE_WEIGHTS`). Roles left out get 0.
+    level : float
+        Confidence level of the intervals.
+    small : {"raise", "drop"}
+        A session with a single response has no interval: raise :class:`AnalysisError`
+        naming it, or drop it (listed in ``dropped``).
+
+    Returns
+    -------
+    QualityResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kexie_research.schema import QUALITY_ITEMS
+    >>> rows = [dict(training_id="S1", rater_role="learner", **{i: v for i in QUALITY_ITEMS})
+    ...         for v in (3, 4, 5)]
+    >>> res = compute_session_quality(pd.DataFrame(rows))
+    >>> r = res.overall().iloc[0]
+    >>> [round(float(v), 3) for v in (r.estimate, r.ci_low, r.ci_high)]  # 4 ± t(.975, 2)·1/√3
+    [4.0, 1.516, 6.484]
+    """
+    level = check_level(level)
+    w = _check_weights(weights)
+    dispatch("small", small, {"raise": None, "drop": None})
+    long = _long_ratings(survey)
+    if long.empty:
+        raise AnalysisError("the survey has no answered quality items")
+    n_resp = long[long["dimension"] == COMPOSITE].groupby(TRAINING_ID)["response"].nunique()
+    one = sorted(n_resp.index[n_resp < 2])
+    if one:
+        if small == "raise" or len(one) == len(n_resp):
+            raise AnalysisError(
+                f"session(s) {', '.join(one)} have a single response: no variance, so no "
+                "confidence interval; collect more responses or pass small='drop'")
+        long = long[~long[TRAINING_ID].isin(one)]
+    by_role = (long.groupby([TRAINING_ID, RATER_ROLE, "dimension"], sort=True)["value"]
+               .agg(mean="mean", var="var", n="count").reset_index())
+    scores = _combine_roles(by_role, w, level)
+    order = {d: i for i, d in enumerate((*QUALITY_ITEMS, COMPOSITE))}
+    scores = scores.sort_values([TRAINING_ID, "dimension"], key=lambda s: s.map(order) if s.name == "dimension" else s)
+    by_role = by_role.assign(sd=np.sqrt(by_role["var"])).drop(columns="var")
+    return QualityResult(scores=tidy(scores, [TRAINING_ID, "dimension"]),
+                         by_role=by_role[[TRAINING_ID, RATER_ROLE, "dimension", "mean", "sd", "n"]],
+                         weights=w, level=level, dropped=tuple(one))
+
+
+# --------------------------------------------------------------------------- agreement
+
+@dataclass(frozen=True)
+class AgreementResult:
+    """Intraclass correlations between rater roles.
+
+    Attributes
+    ----------
+    icc : DataFrame
+        ``type, description, estimate, ci_low, ci_high, F, df1, df2, p, n, k`` for the six
+        Shrout–Fleiss ICCs (ICC1, ICC2, ICC3 single-rater; ICC1k, ICC2k, ICC3k average).
+    targets : str
+        What was rated: ``"session"`` (composite) or ``"session_dimension"``.
+    roles : tuple of str
+        The roles (raters) compared.
+    n_targets : int
+    matrix : DataFrame
+        Targets × roles matrix of mean ratings used.
+    """
+
+    icc: pd.DataFrame
+    targets: str
+    roles: tuple[str, ...]
+    n_targets: int
+    matrix: pd.DataFrame
+
+    def get(self, kind: str = "ICC2k") -> float:
+        """One ICC estimate by type (e.g. ``"ICC2"``)."""
+        return float(self.icc.set_index("type").loc[kind, "estimate"])
+
+    def to_dict(self) -> dict:
+        return result_to_dict(self)
+
+
+def icc_table(matrix: np.ndarray | pd.DataFrame, *, level: float = 0.95) -> pd.DataFrame:
+    """The six Shrout–Fleiss intraclass correlations of an n-targets × k-raters matrix.
+
+    From the two-way ANOVA mean squares — between targets (MSR), between raters (MSC),
+    residual (MSE) and within targets (MSW) — ICC(1,1) = (MSR − MSW)/(MSR + (k−1)MSW),
+    ICC(2,1) = (MSR − MSE)/(MSR + (k−1)MSE + k(MSC − MSE)/n), ICC(3,1) =
+    (MSR − MSE)/(MSR + (k−1)MSE), and the average-measure forms ICC(1,k) = (MSR − MSW)/MSR,
+    ICC(2,k) = (MSR − MSE)/(MSR + (MSC − MSE)/n), ICC(3,k) = (MSR − MSE)/MSR. Confidence
+    intervals follow McGraw & Wong (1996), Table 7 (F-based; Satterthwaite df for ICC2).
+
+    Parameters
+    ----------
+    matrix : array-like, shape (n, k)
+        Complete ratings, one row per target, one column per rater.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+
+    References
+    ----------
+    Shrout, P. E., & Fleiss, J. L. (1979). Intraclass correlations: uses in assessing rater
+    reliability. *Psychological Bulletin*, 86(2), 420–428.
+    McGraw, K. O., & Wong, S. P. (1996). Forming inferences about some intraclass
+    correlation coefficients. *Psychological Methods*, 1(1), 30–46.
+
+    Examples
+    --------
+    Shrout & Fleiss's (1979) Table 2 data (6 targets, 4 judges); their Table 4 gives
+    ICC(1,1) = .17, ICC(2,1) = .29, ICC(3,1) = .71:
+
+    >>> x = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
+    >>> t = icc_table(x).set_index("type")["estimate"].round(2)
+    >>> [float(t[k]) for k in ("ICC1", "ICC2", "ICC3")]
+    [0.17, 0.29, 0.71]
+    """
+    level = check_level(level)
+    x = np.asarray(matrix, dtype=float)
+    if x.ndim != 2:
+        raise AnalysisError("ICC needs a targets × raters matrix")
+    n, k = x.shape
+    if n < 2 or k < 2:
+        raise AnalysisError(f"ICC needs at least 2 targets and 2 raters; got {n} × {k}")
+    if not np.isfinite(x).all():
+        raise AnalysisError("ICC needs a complete targets × raters matrix (missing cells found)")
+    grand = x.mean()
+    ss_tot = ((x - grand) ** 2).sum()
+    ss_r = k * ((x.mean(axis=1) - grand) ** 2).sum()
+    ss_c = n * ((x.mean(axis=0) - grand) ** 2).sum()
+    ss_e = ss_tot - ss_r - ss_c
+    df_r, df_c, df_e, df_w = n - 1, k - 1, (n - 1) * (k - 1), n * (k - 1)
+    msr, msc, mse = ss_r / df_r, ss_c / df_c, ss_e / df_e
+    msw = (ss_c + ss_e) / df_w
+    if msr <= 0 or mse <= 0 or msw <= 0:
+        raise AnalysisError("ICC is undefined: the ratings do not vary between targets or "
+                            "the raters agree perfectly (a mean square is 0)")
+    icc1 = (msr - msw) / (msr + (k - 1) * msw)
+    icc2 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
+    icc3 = (msr - mse) / (msr + (k - 1) * mse)
+    icc1k = (msr - msw) / msr
+    icc2k = (msr - mse) / (msr + (msc - mse) / n)
+    icc3k = (msr - mse) / msr
+    a = 1 - level
+    f = stats.f
+    f1 = msr / msw
+    f1l, f1u = f1 / f.ppf(1 - a / 2, df_r, df_w), f1 * f.ppf(1 - a / 2, df_w, df_r)
+    f3 = msr / mse
+    f3l, f3u = f3 / f.ppf(1 - a / 2, df_r, df_e), f3 * f.ppf(1 - a / 2, df_e, df_r)
+    # McGraw & Wong (1996) case 2A: Satterthwaite df for ICC(2,1)
+    fj = msc / mse
+    vn = df_e * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    vd = df_r * k ** 2 * icc2 ** 2 * fj ** 2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
+    v = vn / vd
+    fs = f.ppf(1 - a / 2, df_r, v)
+    fi = f.ppf(1 - a / 2, v, df_r)
+    l2 = n * (msr - fs * mse) / (fs * (k * msc + (k * n - k - n) * mse) + n * msr)
+    u2 = n * (fi * msr - mse) / (k * msc + (k * n - k - n) * mse + n * fi * msr)
+    rows = [
+        ("ICC1", "single rater, one-way random", icc1, (f1l - 1) / (f1l + k - 1), (f1u - 1) / (f1u + k - 1), f1, df_r, df_w),
+        ("ICC2", "single rater, two-way random, absolute agreement", icc2, l2, u2, f3, df_r, df_e),
+        ("ICC3", "single rater, two-way mixed, consistency", icc3, (f3l - 1) / (f3l + k - 1), (f3u - 1) / (f3u + k - 1), f3, df_r, df_e),
+        ("ICC1k", "mean of k raters, one-way random", icc1k, 1 - 1 / f1l, 1 - 1 / f1u, f1, df_r, df_w),
+        ("ICC2k", "mean of k raters, two-way random, absolute agreement", icc2k,
+         l2 * k / (1 + l2 * (k - 1)), u2 * k / (1 + u2 * (k - 1)), f3, df_r, df_e),
+        ("ICC3k", "mean of k raters, two-way mixed, consistency", icc3k, 1 - 1 / f3l, 1 - 1 / f3u, f3, df_r, df_e),
+    ]
+    out = pd.DataFrame(rows, columns=["type", "description", "estimate", "ci_low", "ci_high", "F", "df1", "df2"])
+    out["p"] = f.sf(out["F"], out["df1"], out["df2"])
+    out["n"], out["k"] = n, k
+    return out
+
+
+_TARGETS = ("session", "session_dimension")
+
+
+def compute_rater_agreement(survey: pd.DataFrame, *, targets: Literal["session", "session_dimension"] = "session",
+                            roles=None, level: float = 0.95) -> AgreementResult:
+    """Agreement between rater roles on the sessions they all rated, as ICCs.
+
+    Each role's mean rating of each target (a session's composite score, or each session ×
+    dimension) forms an n × k matrix (targets × roles); targets not rated by every role
+    are left out. The roles are treated as the "judges" of Shrout & Fleiss (1979); see
+    :func:`icc_table`. ICC2k (two-way random, absolute agreement, mean of the roles) is the
+    reliability of the role-averaged score; ICC2 that of a single role.
+
+    Parameters
+    ----------
+    survey : DataFrame
+    targets : {"session", "session_dimension"}
+        Targets of the agreement: sessions (composite), or session × dimension cells (more
+        targets, but cells of one session are not independent — intervals are optimistic).
+    roles : sequence of str, optional
+        Roles to compare (default: every role present).
+    level : float
+
+    Returns
+    -------
+    AgreementResult
+
+    Raises
+    ------
+    AnalysisError
+        Fewer than two roles, or fewer than two targets rated by all of them.
+    """
+    dispatch("targets", targets, dict.fromkeys(_TARGETS))
+    long = _long_ratings(survey)
+    if targets == "session":
+        long = long[long["dimension"] == COMPOSITE]
+        index = [TRAINING_ID]
+    else:
+        long = long[long["dimension"] != COMPOSITE]
+        index = [TRAINING_ID, "dimension"]
+    present = sorted(long[RATER_ROLE].unique(), key=lambda r: RATER_ROLES.index(r) if r in RATER_ROLES else 99)
+    roles = tuple(present if roles is None else roles)
+    if len(roles) < 2:
+        raise AnalysisError("inter-rater agreement needs at least two rater roles; the survey has "
+                            f"only {', '.join(roles) or 'none'}")
+    m = (long[long[RATER_ROLE].isin(roles)]
+         .pivot_table(index=index, columns=RATER_ROLE, values="value", aggfunc="mean"))
+    m = m.reindex(columns=list(roles)).dropna()
+    if len(m) < 2:
+        raise AnalysisError(f"inter-rater agreement needs at least two {targets.replace('_', ' × ')}s "
+                            f"rated by every role ({', '.join(roles)}); found {len(m)}")
+    return AgreementResult(icc=icc_table(m.to_numpy(), level=level), targets=targets,
+                           roles=roles, n_targets=len(m), matrix=m.reset_index())
+
+
+# --------------------------------------------------------------------------- ranking
+
+@dataclass(frozen=True)
+class RankingResult:
+    """A ranking of sessions that shows its uncertainty.
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``training_id, estimate, ci_low, ci_high, n, rank, rank_low, rank_high, tied_rank,
+        n_better`` sorted by ``rank``. ``rank`` is the point rank (1 = best);
+        ``rank_low``/``rank_high`` the bootstrap percentile interval of the rank;
+        ``tied_rank`` = 1 + the number of sessions whose score interval lies entirely above
+        this one's, so sessions with overlapping intervals share a tied rank; ``n_better``
+        is that number.
+    n_boot : int
+    level : float
+    dimension : str
+    """
+
+    table: pd.DataFrame
+    n_boot: int
+    level: float
+    dimension: str
+
+    def to_dict(self) -> dict:
+        return result_to_dict(self)
+
+
+def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None = None,
+                  dimension: str = COMPOSITE, n_boot: int = 1000, level: float = 0.95,
+                  small: Literal["raise", "drop"] = "raise",
+                  rng: np.random.Generator | int | None = None) -> RankingResult:
+    """Rank sessions on a quality score, with bootstrap rank intervals.
+
+    Each bootstrap replicate resamples responses with replacement within every session ×
+    rater-role stratum, recomputes the role-weighted score of every session and ranks them
+    (1 = best, ties share the lowest rank). The percentile interval of a session's rank
+    across replicates says how sure its place is (Goldstein & Spiegelhalter 1996). The
+    ``tied_rank`` column is a conservative ordinal: only sessions whose confidence intervals
+    (from :func:`compute_session_quality`) do not overlap are ranked apart.
+
+    Parameters
+    ----------
+    survey : DataFrame
+    weights : dict, optional
+        Rater-role weights (see :data:`DEFAULT_ROLE_WEIGHTS`).
+    dimension : str
+        ``"overall"`` (composite) or one of the eight items.
+    n_boot : int
+        Bootstrap replicates.
+    level : float
+    small : {"raise", "drop"}
+        As in :func:`compute_session_quality`.
+    rng : Generator or int, optional
+        Source of randomness (seeded for reproducibility).
+
+    Returns
+    -------
+    RankingResult
+
+    References
+    ----------
+    Goldstein, H., & Spiegelhalter, D. J. (1996). League tables and their limitations:
+    statistical issues in comparisons of institutional performance. *JRSS A*, 159(3), 385–443.
+    """
+    rng = np.random.default_rng(rng)
+    level = check_level(level)
+    if n_boot < 10:
+        raise ValueError(f"n_boot must be at least 10, not {n_boot}")
+    dispatch("dimension", dimension, dict.fromkeys((*QUALITY_ITEMS, COMPOSITE)))
+    q = compute_session_quality(survey, weights=weights, level=level, small=small)
+    est = q.scores[q.scores["dimension"] == dimension].set_index(TRAINING_ID)
+    sessions = list(est.index)
+    if len(sessions) < 2:
+        raise AnalysisError("ranking needs at least two sessions with two or more responses")
+    long = _long_ratings(survey)
+    long = long[(long["dimension"] == dimension) & long[TRAINING_ID].isin(sessions)]
+    w = q.weights
+    boot = np.zeros((n_boot, len(sessions)))
+    for j, s in enumerate(sessions):
+        sub = long[long[TRAINING_ID] == s]
+        roles = [r for r in sorted(sub[RATER_ROLE].unique()) if w.get(r, 0) > 0]
+        wsum = sum(w[r] for r in roles)
+        for r in roles:
+            v = sub.loc[sub[RATER_ROLE] == r, "value"].to_numpy()
+            idx = rng.integers(0, len(v), size=(n_boot, len(v)))
+            boot[:, j] += (w[r] / wsum) * v[idx].mean(axis=1)
+    ranks = stats.rankdata(-boot, axis=1, method="min")
+    a = (1 - level) / 2
+    lo_ci, hi_ci = est["ci_low"].to_numpy(), est["ci_high"].to_numpy()
+    n_better = np.array([(lo_ci > hi_ci[j]).sum() for j in range(len(sessions))])
+    point = stats.rankdata(-est["estimate"].to_numpy(), method="min")
+    table = pd.DataFrame({
+        TRAINING_ID: sessions,
+        "estimate": est["estimate"].to_numpy(),
+        "ci_low": lo_ci, "ci_high": hi_ci, "n": est["n"].to_numpy(),
+        "rank": point.astype(int),
+        "rank_low": np.floor(np.quantile(ranks, a, axis=0)).astype(int),
+        "rank_high": np.ceil(np.quantile(ranks, 1 - a, axis=0)).astype(int),
+        "tied_rank": 1 + n_better,
+        "n_better": n_better,
+    }).sort_values(["rank", TRAINING_ID]).reset_index(drop=True)
+    return RankingResult(table=table, n_boot=n_boot, level=level, dimension=dimension)

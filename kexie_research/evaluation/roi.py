@@ -1,0 +1,178 @@
+"""Return on training (Phillips level 5): costs per trained representative and per unit of
+gain, and ROI from a monetised benefit that the user supplies.
+
+Costs come from the ``costs`` table (yuan per session and cost item). Benefits are *not*
+in the data: the user states what one unit of outcome is worth (e.g. one extra adopted
+suggestion, or one point of test gain) and over how many years the effect lasts. Those are
+assumptions and are returned with the result so that every report states them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import AnalysisError
+from ..schema import REP_ID, TRAINING_ID
+from ._common import require_columns, result_to_dict
+
+__all__ = ["ROIResult", "compute_roi", "roi_percent"]
+
+
+def roi_percent(benefits: float, costs: float) -> float:
+    """Phillips ROI: (benefits − costs) / costs × 100.
+
+    Examples
+    --------
+    >>> roi_percent(150_000, 100_000)
+    50.0
+    """
+    if not costs > 0:
+        raise AnalysisError(f"ROI needs positive costs, got {costs}")
+    return float((benefits - costs) / costs * 100)
+
+
+@dataclass(frozen=True)
+class ROIResult:
+    """Costs and return of training.
+
+    Attributes
+    ----------
+    sessions : DataFrame
+        ``training_id, cost, n_trained, cost_per_trained`` (+ ``units_gained``,
+        ``cost_per_unit_gain`` when an effect is given), with cost items as columns.
+    summary : dict
+        ``total_cost, n_trained_person_times, n_trained_distinct, cost_per_trained``
+        (per person-time), ``cost_per_distinct_trained``, ``effect``, ``units_gained``,
+        ``cost_per_unit_gain``, ``benefits``, ``roi_percent``, ``bcr`` (benefit–cost ratio),
+        ``roi_ci_low``/``roi_ci_high`` (ROI at the effect's CI bounds, if given).
+    assumptions : dict
+        ``value_per_unit``, ``horizon_years``, ``effect_unit``, ``effect_source``.
+    notes : tuple of str
+    """
+
+    sessions: pd.DataFrame
+    summary: dict
+    assumptions: dict
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        return result_to_dict(self)
+
+
+def compute_roi(costs: pd.DataFrame, attendance: pd.DataFrame, *, effect: float | None = None,
+                effect_ci: tuple[float, float] | None = None, value_per_unit: float | None = None,
+                horizon_years: float = 1.0, effect_unit: str = "outcome units per trained "
+                "representative per year", effect_source: str = "user input",
+                completed_only: bool = False) -> ROIResult:
+    """Cost per trained representative, per unit of gain, and ROI.
+
+    Parameters
+    ----------
+    costs : DataFrame
+        ``training_id, category, amount`` (yuan).
+    attendance : DataFrame
+        ``rep_id, training_id`` (+ ``role``: only learners count as trained; + ``completed``).
+    effect : float, optional
+        Gain per trained representative and year (e.g. the DiD estimate of extra
+        proposals, or the mean test gain in points with ``horizon_years=1``).
+    effect_ci : (float, float), optional
+        Interval of ``effect``; ROI is reported at both bounds (ROI is monotone in effect).
+    value_per_unit : float, optional
+        Monetised value (yuan) of one unit of outcome — an assumption, stated in the result.
+        Without it, costs per unit of gain are given but no ROI.
+    horizon_years : float
+        Years over which the per-year effect accrues.
+    effect_unit, effect_source : str
+        Words for the report.
+    completed_only : bool
+        Count only completed attendance as trained.
+
+    Returns
+    -------
+    ROIResult
+
+    Examples
+    --------
+    Hand-computed: 100,000 yuan for 20 trained → 5,000 per person; effect 1 proposal per
+    year over 2 years → 40 units → 2,500 yuan per unit; at 3,000 yuan per unit benefits are
+    120,000 → ROI 20 %.
+
+    >>> c = pd.DataFrame({"training_id": ["T1", "T1"], "category": ["venue", "lodging"],
+    ...                   "amount": [60_000.0, 40_000.0]})
+    >>> a = pd.DataFrame({"rep_id": [f"A{i}" for i in range(20)], "training_id": "T1"})
+    >>> r = compute_roi(c, a, effect=1.0, value_per_unit=3000, horizon_years=2)
+    >>> r.summary["cost_per_trained"], r.summary["cost_per_unit_gain"], r.summary["roi_percent"]
+    (5000.0, 2500.0, 20.0)
+    """
+    require_columns(costs, [TRAINING_ID, "category", "amount"], table="costs")
+    require_columns(attendance, [REP_ID, TRAINING_ID], table="attendance")
+    if horizon_years <= 0:
+        raise ValueError(f"horizon_years must be positive, not {horizon_years!r}")
+    if value_per_unit is not None and value_per_unit < 0:
+        raise ValueError(f"value_per_unit must be >= 0, not {value_per_unit!r}")
+    c = costs.assign(**{TRAINING_ID: costs[TRAINING_ID].astype(str),
+                        "amount": pd.to_numeric(costs["amount"]).astype(float)})
+    by_item = c.pivot_table(index=TRAINING_ID, columns="category", values="amount", aggfunc="sum",
+                            fill_value=0.0)
+    by_item.columns = [f"cost_{k}" for k in by_item.columns]
+    att = attendance.assign(**{TRAINING_ID: attendance[TRAINING_ID].astype(str),
+                               REP_ID: attendance[REP_ID].astype(str)})
+    if "role" in att.columns:
+        att = att[att["role"].astype(str) == "learner"]
+    if completed_only and "completed" in att.columns:
+        att = att[att["completed"].fillna(False).astype(bool)]
+    notes = []
+    costed = set(by_item.index)
+    att_c = att[att[TRAINING_ID].isin(costed)]
+    n_by = att_c.groupby(TRAINING_ID)[REP_ID].nunique()
+    no_learners = sorted(costed - set(n_by.index))
+    if no_learners:
+        notes.append(f"session(s) with costs but no trained learners: {', '.join(no_learners[:10])}"
+                     + (" ..." if len(no_learners) > 10 else ""))
+    uncosted = sorted(set(att[TRAINING_ID]) - costed)
+    if uncosted:
+        notes.append(f"{len(uncosted)} attended session(s) have no cost rows and are left out")
+    ses = by_item.copy()
+    ses.insert(0, "cost", by_item.sum(axis=1))
+    ses.insert(1, "n_trained", n_by.reindex(ses.index).fillna(0).astype(int))
+    ses.insert(2, "cost_per_trained", (ses["cost"] / ses["n_trained"].where(ses["n_trained"] > 0)))
+    total = float(ses["cost"].sum())
+    if not total > 0:
+        raise AnalysisError("the costs table sums to 0 yuan: no cost per trained representative")
+    n_pt = int(ses["n_trained"].sum())
+    n_distinct = int(att_c[REP_ID].nunique())
+    if n_pt == 0:
+        raise AnalysisError("no trained learner in any costed session")
+    summary = {"total_cost": total, "n_trained_person_times": n_pt, "n_trained_distinct": n_distinct,
+               "cost_per_trained": total / n_pt, "cost_per_distinct_trained": total / n_distinct,
+               "effect": effect, "units_gained": None, "cost_per_unit_gain": None, "benefits": None,
+               "roi_percent": None, "bcr": None, "roi_ci_low": None, "roi_ci_high": None}
+    if effect is not None:
+        units = effect * n_pt * horizon_years
+        summary["units_gained"] = float(units)
+        ses["units_gained"] = ses["n_trained"] * effect * horizon_years
+        if effect > 0:
+            summary["cost_per_unit_gain"] = total / units
+            ses["cost_per_unit_gain"] = ses["cost"] / ses["units_gained"].where(ses["units_gained"] > 0)
+        else:
+            notes.append(f"effect {effect:g} ≤ 0: there is no gain to price (cost per unit of gain "
+                         "undefined)")
+        if value_per_unit is not None:
+            ben = units * value_per_unit
+            summary["benefits"] = float(ben)
+            summary["roi_percent"] = roi_percent(ben, total)
+            summary["bcr"] = float(ben / total)
+            if effect_ci is not None:
+                lo, hi = sorted(effect_ci)
+                summary["roi_ci_low"] = roi_percent(lo * n_pt * horizon_years * value_per_unit, total)
+                summary["roi_ci_high"] = roi_percent(hi * n_pt * horizon_years * value_per_unit, total)
+    elif value_per_unit is not None:
+        notes.append("value_per_unit given without an effect: no benefits computed")
+    assumptions = {"value_per_unit": value_per_unit, "horizon_years": horizon_years,
+                   "effect_unit": effect_unit, "effect_source": effect_source,
+                   "trained": "distinct learners per session (person-times across sessions)"}
+    return ROIResult(sessions=ses.reset_index(), summary=summary, assumptions=assumptions,
+                     notes=tuple(notes))
