@@ -55,8 +55,7 @@ def plot_compliance_heatmap(result, *, ax=None, lang: str = "zh", cmap: str = "c
             mat[ranks.index(rk), rules.index(rid)] = v
     ax = _new_ax(ax, lang, "double" if len(rules) > 8 else "single", 0.35 * len(ranks) + 1.2)
     with use_style(lang):
-        cm = colormaps[cmap].copy()
-        cm.set_bad("0.93")
+        cm = colormaps[cmap].with_extremes(bad="0.93")
         im = ax.imshow(np.ma.masked_invalid(mat), cmap=cm, vmin=0, vmax=1, aspect="auto")
         for i in range(len(ranks)):
             for j in range(len(rules)):

@@ -1,0 +1,108 @@
+"""Paper reproduction (seed 000 Tables 1–3) and the paper/coverage/compliance report sections."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kexie_research.data import load_dataset
+from kexie_research.paper import display_tables, render_count, reproduce_paper
+from kexie_research.report import build_report
+from kexie_research.report.sections.paper import paper_tables_latex, paper_tables_markdown
+
+FIX = Path(__file__).parent / "fixtures" / "coverage"
+
+
+@pytest.fixture(scope="module")
+def rep():
+    return reproduce_paper()
+
+
+def test_table1_values(rep):
+    t = rep.table1
+    assert len(t) == 9
+    assert list(t["participants"]) == ["48", "71", "≈500", "140+", "≈70", "150+", "120+", "≈70", "66"]
+    assert t.loc[0, "dates"] == "2013-07-03 – 2013-07-05"
+    assert t.loc[2, "dates"] == "2014"                       # the reading class: year only
+    assert t.loc[4, "place"] == "广东 深圳" and t.loc[0, "place"] == "北京"
+    assert t.loc[0, "origin"] == "来自44个全国学会"
+    assert list(t["congress"]).count(9) == 6
+    assert t.loc[7, "participants_as_printed"] == "近70位"
+
+
+def test_table2_topic_counts(rep):
+    t = rep.table2.set_index("training_id")
+    # 35 topic rows; T1-03 has no Table 2 row
+    assert t.loc["Total", "total"] == 35 and "T1-03" not in t.index and len(t) == 9
+    assert t.loc["T1-01", ["policy", "mission", "duty_skills", "total"]].tolist() == [2, 4, 3, 9]
+    assert t.loc["T1-04", ["theory", "party", "mission"]].tolist() == [1, 1, 1]
+
+
+def test_table3(rep):
+    assert len(rep.table3) == 17
+    s = rep.table3_summary.set_index("province")
+    assert len(s) == 9
+    assert "18 person-times" in s.loc["重庆", "figures"]
+    assert "90+ persons" in s.loc["青海", "figures"]
+    assert s.loc["北京", "n_records"] == 6
+
+
+def test_584_statement(rep):
+    d = rep.discrepancy
+    # 140 + 70 + 150 + 120 + 70 + 66 = 616 person-times reported vs 584 distinct
+    assert d["reported_sum"] == 616 and d["distinct_trained"] == 584
+    assert d["repeat_attendance_lower_bound"] == 32
+    # exact + at-least: 140 + 150 + 120 + 66 = 476; approximate 70 + 70 = 140; 584 - 476 = 108
+    assert (d["firm_lower_bound_person_times"], d["approx_sum"], d["approx_needed_for_repeats"]) == (476, 140, 108)
+    assert (d["n_at_least"], d["n_approx"], d["n_exact"]) == (3, 2, 1)
+    for text in (rep.statement_en, rep.statement_zh):
+        assert "584" in text and "616" in text and "32" in text
+    assert "person-times" in rep.statement_en and "人次" in rep.statement_zh
+
+
+def test_render_count():
+    assert render_count(150, "at_least") == "150+"
+    assert render_count(3, "range_min") == "≥3"
+    assert render_count(66.0, "exact") == "66"
+
+
+def test_markdown_and_latex(rep):
+    md = paper_tables_markdown(rep, "en")
+    assert md["table1"].count("\n") == 10                        # header + rule + 9 rows
+    assert "| 140+ |" in md["table1"] and "≈500" in md["table1"]
+    tex = paper_tables_latex(rep, "zh")
+    assert "\\begin{tabular}" in tex["table1"] and "\\label{tab:paper_table1}" in tex["table1"]
+    assert "140+" in tex["table1"] and "\\toprule" in tex["table2"]
+    assert list(display_tables(rep, "zh")["table1"].columns) == ["序号", "培训班", "时间", "地点", "参训人数", "代表来源"]
+    with pytest.raises(ValueError, match="lang"):
+        display_tables(rep, "fr")
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep")
+    ds = load_dataset(FIX, errors="collect")      # the fixture has dangling ids on purpose
+    return build_report(out_dir=out, lang="en", sections=["paper", "coverage", "compliance"],
+                        quick=True, progress=False, dataset=ds)
+
+
+def test_report_sections(report):
+    s = report.summary["sections"]
+    assert s["paper"]["repeat_attendance_lower_bound"] == 32
+    assert (s["coverage"]["total"], s["coverage"]["trained"], s["coverage"]["person_times"]) == (10, 5, 7)
+    assert s["coverage"]["n_unknown_attendance"] == 2
+    assert s["compliance"]["pass_rates"]["2b"] == 0.3
+    assert "6a" in s["compliance"]["not_evaluable"]
+    out = report.out_dir
+    for name in ("coverage_curve", "coverage_by_province", "coverage_province_tiles",
+                 "coverage_exchange", "compliance_heatmap", "compliance_off_job_rates",
+                 "compliance_curriculum"):
+        assert (out / "figures" / f"{name}.png").is_file(), name
+        cap = (out / "figures" / f"{name}.caption.txt").read_text(encoding="utf-8")
+        assert "Data:" in cap
+    assert (out / "tables" / "paper_table1.tex").is_file()
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert "584" in md and "tile grid" in md
+    json.loads((out / "summary.json").read_text(encoding="utf-8"))
