@@ -44,7 +44,7 @@ def attendance_gain(plan: Plan, s: SessionSpec) -> tuple[float, float]:
     >>> p = Plan(Term(1), (SessionSpec(10, modality="centralized"),))
     >>> g0, g1 = attendance_gain(p, p.sessions[0])   # 0.6*24*(1-e^-1), half for a repeat
     >>> round(g0, 3), round(g1 / g0, 2)
-    (9.102, 0.5)
+    (9.103, 0.5)
     """
     m = plan.modalities[s.modality]
     g0 = plan.effect.gain(session_hours(plan, s), m.effect_multiplier)

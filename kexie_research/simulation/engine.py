@@ -63,7 +63,9 @@ CHUNK = 2048
 def mvhg(rng: np.random.Generator, counts: np.ndarray, n: np.ndarray) -> np.ndarray:
     """Draw ``n[r]`` items without replacement from urns with ``counts[r, k]`` balls.
 
-    Exact (sequential conditional hypergeometric draws), vectorised over rows.
+    Exact: the urns are split in halves recursively, each split a hypergeometric draw
+    conditional on its parent (vectorised over rows and over the splits of a level, so a
+    draw over K urns takes ``ceil(log2 K)`` generator calls).
 
     Examples
     --------
@@ -73,27 +75,46 @@ def mvhg(rng: np.random.Generator, counts: np.ndarray, n: np.ndarray) -> np.ndar
     ([5, 0, 5], 2)
     """
     counts = np.asarray(counts, dtype=np.int64)
-    R, K = counts.shape
     n = np.asarray(n, dtype=np.int64)
+    K = counts.shape[1]
+    return mvhg_segments(rng, counts, np.array([0]), np.array([K]), n[:, None])
+
+
+def mvhg_segments(rng: np.random.Generator, counts: np.ndarray, starts: np.ndarray,
+                  ends: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Independent multivariate hypergeometric draws on column segments.
+
+    Segment ``j`` (columns ``starts[j]:ends[j]``) receives ``n[:, j]`` draws; segments
+    must not overlap. Returns the draws per column (columns outside segments get 0).
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    R, K = counts.shape
     out = np.zeros((R, K), dtype=np.int64)
-    if K == 0:
+    if K == 0 or len(starts) == 0:
         return out
-    if K == 1:
-        out[:, 0] = n
-        return out
-    rest = counts.sum(axis=1)
-    left = n.copy()
-    for k in range(K - 1):
-        ck = counts[:, k]
-        rest = rest - ck
-        if not left.any():
-            return out
-        if not ck.any():
-            continue
-        d = rng.hypergeometric(ck, rest, left)
-        out[:, k] = d
-        left = left - d
-    out[:, K - 1] = left
+    csum = np.zeros((R, K + 1), dtype=np.int64)
+    np.cumsum(counts, axis=1, out=csum[:, 1:])
+    s = np.asarray(starts, dtype=np.int64)
+    e = np.asarray(ends, dtype=np.int64)
+    N = np.asarray(n, dtype=np.int64).reshape(R, len(s))
+    while len(s):
+        single = (e - s) == 1
+        if single.any():
+            out[:, s[single]] = N[:, single]
+        keep = ~single & ((e - s) > 1) & (N != 0).any(axis=0)
+        s, e, N = s[keep], e[keep], N[:, keep]
+        if not len(s):
+            break
+        m = (s + e) // 2
+        left = csum[:, m] - csum[:, s]
+        right = csum[:, e] - csum[:, m]
+        if np.count_nonzero(N):
+            d = rng.hypergeometric(left, right, N)
+        else:
+            d = np.zeros_like(N)
+        s = np.concatenate([s, m])
+        e = np.concatenate([m, e])
+        N = np.concatenate([d, N - d], axis=1)
     return out
 
 
@@ -114,6 +135,11 @@ class CompiledSession:
     p_show: np.ndarray            # float[C]
     rank: np.ndarray              # int[2C] tier index per category (-1 = not eligible)
     units: tuple                  # ((tier, cats int[], p_accept, p_show), ...)
+    unit_cats: np.ndarray         # categories of all units, concatenated
+    unit_starts: np.ndarray       # unit u owns unit_cats[unit_starts[u]:unit_ends[u]]
+    unit_ends: np.ndarray
+    unit_pa: np.ndarray
+    unit_ps: np.ndarray
     n_tiers: int
     reinvite: float
     gain_first: float
@@ -205,7 +231,7 @@ def compile_plan(plan: Plan, population: Population | None = None) -> CompiledPl
     C = len(uniq)
     person_cell = np.asarray(cell_of, dtype=np.int64)
     cell_size = np.bincount(person_cell, minlength=C).astype(np.int64)
-    first = np.array([np.flatnonzero(person_cell == c)[0] for c in range(C)])
+    _, first = np.unique(person_cell, return_index=True)
     cell_region = region_idx[first]
     # segment of a cell (only meaningful when segment_dynamic; else per person below)
     cell_segment = seg_idx[first] if segment_dynamic else np.full(C, -1)
@@ -219,6 +245,7 @@ def compile_plan(plan: Plan, population: Population | None = None) -> CompiledPl
     sub_prov = tuple(str(t[1]) for t in sub_uniq)
     sub_seg = tuple(str(t[2]) for t in sub_uniq)
     sub_size = np.bincount(person_sub, minlength=len(sub_uniq)).astype(np.int64)
+    assert (np.diff(sub_cell) >= 0).all()  # groups of a cell are contiguous
 
     sessions = []
     for k, (year, t, si) in enumerate(plan.session_schedule()):
@@ -253,12 +280,18 @@ def compile_plan(plan: Plan, population: Population | None = None) -> CompiledPl
             units.setdefault((int(rank[cat]), float(pa[c]), float(ps[c])), []).append(cat)
         unit_list = tuple((t_, np.array(cats, dtype=np.int64), a, b)
                           for (t_, a, b), cats in sorted(units.items(), key=lambda kv: kv[0]))
+        lens = [len(u[1]) for u in unit_list]
+        ustarts = np.cumsum([0] + lens[:-1]).astype(np.int64) if lens else np.zeros(0, np.int64)
+        uends = np.cumsum(lens).astype(np.int64) if lens else np.zeros(0, np.int64)
+        ucats = np.concatenate([u[1] for u in unit_list]) if lens else np.zeros(0, np.int64)
         g0, g1 = attendance_gain(plan, s)
         mod = plan.modalities[s.modality]
         sessions.append(CompiledSession(
             index=k, name=s.name or f"S{si + 1}", spec_index=si, year=year, time=t,
             modality=s.modality, capacity=s.capacity, eligible=elig, p_accept=pa, p_show=ps,
-            rank=rank, units=unit_list, n_tiers=n_tiers, reinvite=float(pol.reinvite_share),
+            rank=rank, units=unit_list, unit_cats=ucats, unit_starts=ustarts, unit_ends=uends,
+            unit_pa=np.array([u[2] for u in unit_list]), unit_ps=np.array([u[3] for u in unit_list]),
+            n_tiers=n_tiers, reinvite=float(pol.reinvite_share),
             gain_first=g0, gain_repeat=g1,
             cost_fixed=float(s.cost_fixed if s.cost_fixed is not None else mod.cost_fixed),
             cost_per_person=float(s.cost_per_person if s.cost_per_person is not None else mod.cost_per_person),
@@ -272,6 +305,21 @@ def compile_plan(plan: Plan, population: Population | None = None) -> CompiledPl
 
 # ---------------------------------------------------------------------------------------
 # the vectorised engine
+
+def _binom_vec(rng, n, p):
+    """Binomial draws with a probability per column (1 and 0 handled without drawing)."""
+    p = np.asarray(p, dtype=float)
+    if (p >= 1.0).all():
+        return n.copy()
+    if (p > 0.0).all() and (p < 1.0).all():
+        return rng.binomial(n, p if np.ptp(p) > 0 else float(p[0]))
+    out = n.copy()
+    mid = (p > 0.0) & (p < 1.0)
+    out[:, p <= 0.0] = 0
+    if mid.any():
+        out[:, mid] = rng.binomial(n[:, mid], p[mid])
+    return out
+
 
 def _binom(rng, n, p):
     if p >= 1.0:
@@ -293,8 +341,10 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     R = int(replications)
     C = cp.n_cells
     S = len(cp.sessions)
-    U = np.tile(cp.cell_size, (R, 1))
-    T = np.zeros((R, C), dtype=np.int64)
+    X = np.zeros((R, 2 * C), dtype=np.int64)
+    X[:, :C] = cp.cell_size
+    U = X[:, :C]          # views: updating U and T updates X
+    T = X[:, C:]
     covered = np.zeros((R, S), dtype=np.int32)
     attended = np.zeros((R, S), dtype=np.int32)
     cost = np.zeros(R)
@@ -305,12 +355,14 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     onehot = np.zeros((C, n_reg))
     onehot[np.arange(C), cp.cell_region] = 1.0
     for s in cp.sessions:
-        X = np.concatenate([U, T], axis=1)
         A = np.zeros((R, 2 * C), dtype=np.int64)
         nu = len(s.units)
         if nu:
-            pools = np.stack([X[:, cats].sum(axis=1) for (_, cats, _, _) in s.units], axis=1)
-            W = np.stack([_binom(rng, pools[:, u], s.units[u][2]) for u in range(nu)], axis=1)
+            Xu = X[:, s.unit_cats]
+            csum = np.zeros((R, Xu.shape[1] + 1), dtype=np.int64)
+            np.cumsum(Xu, axis=1, out=csum[:, 1:])
+            pools = csum[:, s.unit_ends] - csum[:, s.unit_starts]
+            W = _binom_vec(rng, pools, s.unit_pa)
             n = np.minimum(s.capacity, W.sum(axis=1))
             sel = np.zeros_like(W)
             rem = n
@@ -332,11 +384,9 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
                 else:
                     sel[:, idx] += mvhg(rng, Wt, take)
                 rem = rem - take
-            for u, (_, cats, _, ps) in enumerate(s.units):
-                a_u = _binom(rng, sel[:, u], ps)
-                if not a_u.any():
-                    continue
-                A[:, cats] = mvhg(rng, X[:, cats], a_u)
+            a_u = _binom_vec(rng, sel, s.unit_ps)
+            if np.count_nonzero(a_u):
+                A[:, s.unit_cats] = mvhg_segments(rng, Xu, s.unit_starts, s.unit_ends, a_u)
         newly = A[:, :C]
         again = A[:, C:]
         U -= newly
@@ -354,15 +404,12 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     out = {"covered": covered, "attended": attended, "cost": cost, "gain": gain,
            "mix_num": mix_num, "mix_den": mix_den}
     if detail:
-        G = len(cp.sub_size)
-        usub = np.zeros((R, G), dtype=np.int32)
-        for c in range(C):
-            gidx = np.flatnonzero(cp.sub_cell == c)
-            if len(gidx) == 1:
-                usub[:, gidx[0]] = U[:, c]
-            else:
-                usub[:, gidx] = mvhg(rng, np.tile(cp.sub_size[gidx], (R, 1)), U[:, c])
-        out["untrained_sub"] = usub
+        # output groups are sorted by cell, so each cell is a contiguous segment
+        starts = np.searchsorted(cp.sub_cell, np.arange(C), side="left")
+        ends = np.searchsorted(cp.sub_cell, np.arange(C), side="right")
+        usub = mvhg_segments(rng, np.broadcast_to(cp.sub_size, (R, len(cp.sub_size))),
+                             starts, ends, U)
+        out["untrained_sub"] = usub.astype(np.int32)
     return out
 
 
@@ -485,6 +532,16 @@ def _q(x: np.ndarray, q: float) -> float:
     return float(np.quantile(x, q))
 
 
+def _intervals(M: np.ndarray) -> dict[str, np.ndarray]:
+    """Column-wise mean, p05, p50, p95 of a [R, K] matrix (all finite)."""
+    M = np.asarray(M, dtype=float)
+    if M.shape[0] == 0:
+        nan = np.full(M.shape[1], np.nan)
+        return {"mean": nan, "p05": nan, "p50": nan, "p95": nan}
+    q = np.quantile(M, [0.05, 0.5, 0.95], axis=0)
+    return {"mean": M.mean(axis=0), "p05": q[0], "p50": q[1], "p95": q[2]}
+
+
 def _interval(x) -> dict:
     x = np.asarray(x, dtype=float)
     finite = x[np.isfinite(x)]
@@ -593,12 +650,13 @@ def _group_table(cp: CompiledPlan, usub: np.ndarray, key: str) -> tuple[pd.DataF
     sizes = np.array([cp.sub_size[lab == nm].sum() for nm in names], dtype=float)
     untr = np.stack([usub[:, lab == nm].sum(axis=1) for nm in names], axis=1).astype(float)
     cov = 1.0 - untr / sizes
+    iv = _intervals(cov)
+    um = untr.mean(axis=0)
     rows = []
     for j, nm in enumerate(names):
-        iv = _interval(cov[:, j])
-        row = {key: nm, "n": int(sizes[j]), "coverage_mean": iv["mean"],
-               "coverage_p05": iv["p05"], "coverage_p95": iv["p95"],
-               "untrained_mean": float(untr[:, j].mean())}
+        row = {key: nm, "n": int(sizes[j]), "coverage_mean": float(iv["mean"][j]),
+               "coverage_p05": float(iv["p05"][j]), "coverage_p95": float(iv["p95"][j]),
+               "untrained_mean": float(um[j])}
         if key == "province":
             from ..regions import province_region
             row["region"] = province_region(nm) or "national"
@@ -635,13 +693,13 @@ def aggregate(cp: CompiledPlan, raw: dict, *, seed: int, engine: str = "vectoriz
                         "sessions": int((years_arr == y).sum())})
     traj = []
     att = np.asarray(raw["attended"])
+    ivs = _intervals(cov) if S else None
     for k, s in enumerate(cp.sessions):
-        iv = _interval(cov[:, k])
         traj.append({"session": k + 1, "name": s.name, "year": s.year, "time": s.time,
                      "modality": s.modality, "capacity": s.capacity,
                      "attended_mean": float(att[:, k].mean()),
-                     "coverage_mean": iv["mean"], "coverage_p05": iv["p05"],
-                     "coverage_p50": iv["p50"], "coverage_p95": iv["p95"]})
+                     "coverage_mean": float(ivs["mean"][k]), "coverage_p05": float(ivs["p05"][k]),
+                     "coverage_p50": float(ivs["p50"][k]), "coverage_p95": float(ivs["p95"][k])})
     cost = np.asarray(raw["cost"], dtype=float)
     gain = np.asarray(raw["gain"], dtype=float) / N
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -703,11 +761,23 @@ def run_replications(cp: CompiledPlan, replications: int, seed: int, *, workers:
     from .executor import map_chunks
 
     sizes = _chunk_sizes(replications)
-    seqs = np.random.SeedSequence(seed).spawn(len(sizes))
+    seqs = as_seed_sequence(seed).spawn(len(sizes))
     tasks = [(cp, n, sq, detail) for n, sq in zip(sizes, seqs)]
     parts = map_chunks(_chunk_task, tasks, workers=workers, executor=executor, progress=progress,
                        desc="replications")
     return _merge(parts)
+
+
+def as_seed_sequence(seed) -> np.random.SeedSequence:
+    """A fresh SeedSequence from an int or a copy of a SeedSequence (spawning mutates)."""
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key)
+    return np.random.SeedSequence(int(seed))
+
+
+def seed_label(seed) -> int:
+    """The integer entropy of a seed (what results report as their seed)."""
+    return int(seed.entropy) if isinstance(seed, np.random.SeedSequence) else int(seed)
 
 
 def _chunk_task(args) -> dict:
@@ -735,10 +805,10 @@ class Simulator:
             detail: bool = True, executor=None, progress: bool = False) -> SimulationResult:
         if int(replications) < 1:
             raise ValueError("replications must be at least 1")
-        seed = self.plan.population.seed if seed is None else int(seed)
+        seed = self.plan.population.seed if seed is None else seed
         raw = run_replications(self.compiled, replications, seed, workers=workers,
                                detail=detail, executor=executor, progress=progress)
-        return aggregate(self.compiled, raw, seed=seed)
+        return aggregate(self.compiled, raw, seed=seed_label(seed))
 
 
 _SIM_CACHE: dict[Any, Simulator] = {}
