@@ -318,3 +318,25 @@ def test_inputs_not_mutated(tables):
     before = tables["hours_log"].copy()
     evaluate_compliance(tables["cadres"], tables["hours_log"])
     pd.testing.assert_frame_equal(before, tables["hours_log"])
+
+
+def test_plot_heatmap_and_rates(res):
+    import matplotlib.pyplot as plt
+
+    from kexie_research.plots.compliance import (plot_compliance_heatmap, plot_curriculum_shares,
+                                                 plot_off_job_rates)
+
+    ax = plot_compliance_heatmap(res, lang="en")
+    ranks = [t.get_text() for t in ax.get_yticklabels()]
+    rules = [t.get_text() for t in ax.get_xticklabels()]
+    assert ranks == ["Bureau", "Division", "Section & below", "Professional", "New hire"]
+    assert "3a*" in rules and "2b" in rules
+    assert len(ax.texts) == len(ranks) * len(rules)              # every cell annotated
+    assert "50%" in [t.get_text() for t in ax.texts]             # section x 2b
+    plt.close(ax.figure)
+    ax = plot_off_job_rates(res, lang="zh")
+    assert len([ln for ln in ax.lines if len(ln.get_xdata()) == 4]) == 3    # 3 rules x 4 years
+    plt.close(ax.figure)
+    ax = plot_curriculum_shares(res, lang="en")
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["7a", "7b", "7c"]
+    plt.close(ax.figure)

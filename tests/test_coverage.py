@@ -311,3 +311,49 @@ def test_export_neutralises_formulas(tmp_path, capsys):
     # the left-out list: 5 never trained + R02 not within 4 years
     df = pd.read_csv(csv_path, encoding="utf-8-sig")
     assert sorted(df["rep_id"]) == ["R02", "R03", "R05", "R07", "R09", "R10"]
+
+
+# ---- figures (drawn objects, not pixels) ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def by_province(tables):
+    return compute_coverage(tables["representatives"], tables["attendance"], tables["trainings"],
+                            by="province")
+
+
+def test_plot_province_tiles(by_province):
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
+
+    from kexie_research.plots.coverage import TILE_GRID, plot_province_tiles
+
+    assert len(TILE_GRID) == 31 and len(set(TILE_GRID.values())) == 31     # no two tiles overlap
+    ax = plot_province_tiles(by_province, lang="en")
+    tiles = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(tiles) == 31
+    assert sum(1 for p in tiles if p.get_hatch()) == 28     # only 上海 甘肃 辽宁 have data
+    texts = [t.get_text() for t in ax.texts]
+    assert "Gansu" in texts and "50%" in texts and "67%" in texts   # 甘肃 2/4, 上海 2/3
+    plt.close(ax.figure)
+    with pytest.raises(ValueError, match="province"):
+        plot_province_tiles(compute_coverage(by_province.persons.assign(region="x"),
+                                             pd.DataFrame({"rep_id": [], "training_id": []}), by="region"))
+
+
+def test_plot_bars_and_curve(by_province, res):
+    import matplotlib.pyplot as plt
+
+    from kexie_research.plots.coverage import plot_coverage_by_group, plot_coverage_curve
+
+    ax = plot_coverage_by_group(by_province, lang="zh")
+    assert len(ax.patches) == 4                                  # 上海 甘肃 辽宁 全国学会
+    widths = [p.get_width() for p in ax.patches]
+    assert widths == sorted(widths)                              # sorted, lowest at the bottom
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "全国学会"
+    assert any(list(line.get_xdata()) == [0.8, 0.8] for line in ax.lines)   # threshold
+    plt.close(ax.figure)
+    ax = plot_coverage_curve(res, lang="en")
+    assert "Cumulative" in ax.get_title()
+    labels = ax.get_legend_handles_labels()[1]
+    assert any("50% reached 2023-09-12" in s for s in labels)
+    plt.close(ax.figure)

@@ -27,7 +27,7 @@ from ..regions import PROVINCES, REGION_NAMES, REGIONS, normalize_province, prov
 from .style import COLORS, HATCHES, MARKERS, figure, label, tag_figure, use_style
 
 __all__ = ["plot_coverage_curve", "plot_coverage_by_group", "plot_province_tiles",
-           "plot_exchange", "TILE_GRID"]
+           "plot_exchange", "TILE_GRID", "COLUMN_LABELS"]
 
 # (row, column) of each of the 31 provinces: north at the top, west on the left. Approximate
 # geography, hand-placed so that neighbours stay neighbours where a square grid allows.
@@ -53,7 +53,18 @@ def _new_ax(ax, lang, width="single", height=None):
     return ax
 
 
+COLUMN_LABELS = {
+    "province": ("省份/代表团", "province/delegation"), "region": ("地区", "region"),
+    "delegation_type": ("代表团类型", "delegation type"), "sector": ("工作领域", "sector"),
+    "is_frontline": ("一线", "front line"), "is_academician": ("院士", "academician"),
+    "is_reelected": ("连任", "re-elected"),
+}
+_BOOL_LABELS = {"True": ("是", "yes"), "False": ("否", "no")}
+
+
 def _group_name(g: str, lang: str) -> str:
+    if g in _BOOL_LABELS:
+        return _BOOL_LABELS[g][0 if lang == "zh" else 1]
     zh = normalize_province(g) if isinstance(g, str) else None
     if zh is not None:
         return province_name(zh, lang)
@@ -140,7 +151,7 @@ def plot_coverage_by_group(result, *, ax=None, lang: str = "zh", max_groups: int
         ax.set_yticks(y, names)
         ax.set_xlim(0, 1.0)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        by = " × ".join(result.by)
+        by = " × ".join(COLUMN_LABELS.get(c, (c, c))[0 if lang == "zh" else 1] for c in result.by)
         ax.set_xlabel(label(lang, f"覆盖率（误差线：Wilson {result.confidence:.0%} 区间）",
                             f"Coverage (whiskers: Wilson {result.confidence:.0%} interval)"))
         ax.set_title(label(lang, f"分组覆盖率：{by}", f"Coverage by {by}"))

@@ -159,7 +159,7 @@ def build(ctx: ReportContext) -> Section:
         "n_untrained": len(res.untrained_ids),
         "n_not_trained_within_window": len(res.not_trained_within_window or ()),
         "window_years": WINDOW_YEARS, "threshold": THRESHOLD,
-        "provinces_below_threshold": int(res.inequality["n_below_threshold"]),
+        "groups_below_threshold": int(res.inequality["n_below_threshold"]),
         "gini_province": res.inequality["gini"], "theil_province": res.inequality["theil"],
         "n_unknown_attendance": int(len(res.unknown_attendance)),
         "exchange": {"exposure": ex.exposure, "mixing_ratio": ex.mixing_ratio},
