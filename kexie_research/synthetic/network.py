@@ -66,7 +66,7 @@ _CLASS_TYPES = {
                    ("county_association", 0.15)),
     "none": (("hospital", 0.7), ("finance", 0.2), ("other", 0.1)),
 }
-_P_SAME_PROVINCE = {"university": 0.6, "industry": 0.8, "government": 0.7, "none": 0.85}
+_P_SAME_PROVINCE = {"university": 0.7, "industry": 0.85, "government": 0.8, "none": 0.9}
 
 # six-haves and activity shares by organisation type: (site, facilities, staff, funding,
 # activities, rules, active_last_year, empty-shell share). Enterprise associations follow
