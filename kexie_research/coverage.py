@@ -652,6 +652,9 @@ class ExchangeResult:
         kept apart (e.g. region-specific sessions), > 1 = deliberately mixed.
     n_underdeveloped, n_developed, n_person_times : int
         ``U``, ``D`` and ``N`` above (person-times, over all sessions).
+    province_mix : DataFrame
+        Long format: ``training_id``, ``province``, ``region``, ``n``, ``share`` (of the
+        session's attendees).
     """
 
     sessions: pd.DataFrame
@@ -662,12 +665,14 @@ class ExchangeResult:
     n_underdeveloped: int
     n_developed: int
     n_person_times: int
+    province_mix: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dict(self) -> dict:
         return {"exposure": self.exposure, "mixing_ratio": self.mixing_ratio,
                 "observed_pairs": self.observed_pairs, "expected_pairs": self.expected_pairs,
                 "n_underdeveloped": self.n_underdeveloped, "n_developed": self.n_developed,
-                "n_person_times": self.n_person_times, "sessions": self.sessions}
+                "n_person_times": self.n_person_times, "sessions": self.sessions,
+                "province_mix": self.province_mix}
 
 
 def _rep_regions(reps: pd.DataFrame) -> pd.Series:
@@ -747,6 +752,14 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
     sessions = pd.DataFrame(rows)
     if sessions.empty:
         return ExchangeResult(sessions, float("nan"), 0.0, 0.0, float("nan"), 0, 0, 0)
+    if PROVINCE in a.columns:
+        mix = (a.assign(_p=a[PROVINCE].astype(object).where(a[PROVINCE].notna(), "NA"))
+               .groupby([TRAINING_ID, "_p"], sort=True)
+               .agg(region=("_region", "first"), n=(REP_ID, "size")).reset_index()
+               .rename(columns={"_p": PROVINCE}))
+        mix["share"] = mix["n"] / mix[TRAINING_ID].map(sessions.set_index(TRAINING_ID)["n_attendees"])
+    else:
+        mix = pd.DataFrame(columns=[TRAINING_ID, PROVINCE, "region", "n", "share"])
     u = sessions["n_underdeveloped"].to_numpy(float)
     d = sessions["n_developed"].to_numpy(float)
     n = sessions["n_attendees"].to_numpy(float)
@@ -757,4 +770,4 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
     ratio = observed / expected if expected > 0 else float("nan")
     return ExchangeResult(sessions=sessions, exposure=exposure, observed_pairs=observed,
                           expected_pairs=expected, mixing_ratio=ratio, n_underdeveloped=int(U),
-                          n_developed=int(D), n_person_times=int(N))
+                          n_developed=int(D), n_person_times=int(N), province_mix=mix)

@@ -226,6 +226,9 @@ def test_exchange_hand_values(tables):
     assert math.isclose(s.loc["S1", "share_east"], 2 / 3)
     # entropy of (2/3, 1/3) in bits = 0.918296
     assert math.isclose(s.loc["S1", "region_entropy_bits"], 0.9182958340544896)
+    m = ex.province_mix.set_index(["training_id", "province"])
+    assert m.loc[("S1", "上海"), ["n", "share"]].tolist() == [2, 2 / 3]
+    assert m.loc[("S1", "甘肃"), "region"] == "west" and len(ex.province_mix) == 6
     assert s.loc["S2", "region_entropy_bits"] == 0.0 and not s.loc["S2", "mixed"] and s.loc["S3", "mixed"]
     # U = 3 (R04 at S1, S2; R06 at S3), D = 3, N = 7; exposure = 2/3 (S2 has no east attendee)
     assert (ex.n_underdeveloped, ex.n_developed, ex.n_person_times) == (3, 3, 7)
