@@ -172,3 +172,222 @@ def test_validation_explorer_figure(messy, tmp_path):
     assert len(fig.axes[0].patches) == 5  # one bar per rule broken
     paths = w.export_figure()
     assert {"png", "pdf", "svg", "caption"} <= set(paths)
+
+
+# ---- coverage explorer ------------------------------------------------------------------
+
+@pytest.fixture
+def tiny_dataset():
+    from kexie_research.data import Dataset
+
+    reps = pd.DataFrame({"rep_id": list("abcdef"),
+                         "province": ["上海", "上海", "甘肃", "甘肃", "北京", "青海"],
+                         "region": ["east", "east", "west", "west", "east", "west"],
+                         "is_frontline": [True, False, True, False, True, True]})
+    trainings = pd.DataFrame({"training_id": ["S1", "S2"],
+                              "start_date": pd.to_datetime(["2017-03-01", "2021-06-01"]),
+                              "end_date": pd.to_datetime(["2017-03-03", "2021-06-03"])})
+    att = pd.DataFrame({"rep_id": ["a", "b", "c", "a"], "training_id": ["S1", "S1", "S2", "S2"],
+                        "hours": [24.0, 24.0, 16.0, 16.0], "completed": [True, False, True, True]})
+    return Dataset(representatives=reps, attendance=att, trainings=trainings)
+
+
+def test_coverage_explorer_controls_change_result(tiny_dataset, tmp_path):
+    from kexie_research.widgets import CoverageExplorer
+
+    w = CoverageExplorer(tiny_dataset, debounce=0, lang="en", export_dir=tmp_path)
+    # a, b, c trained of 6 -> 0.5; by region: east a,b,e -> 2/3, west c,d,f -> 1/3
+    assert w.result.coverage == 0.5 and w.result.by == ("region",)
+    assert w.result.groups["coverage"].round(4).tolist() == [0.6667, 0.3333]
+    assert w.result.groups["below_threshold"].tolist() == [True, True]
+    w.threshold.value = 0.5
+    assert w.result.groups["below_threshold"].tolist() == [False, True]
+    w.by.value = "is_frontline"
+    # frontline a, c, e, f -> a, c trained: 2/4; others b, d -> b: 1/2
+    assert w.result.groups["coverage"].tolist() == [0.5, 0.5]
+    w.require_completed.value = True  # b's only attendance is incomplete
+    assert w.result.trained == 2
+    w.require_completed.value = False
+    w.window.value = 4  # as of 2021-06-03: window from 2017-06-03, S1 (2017-03) falls out
+    assert w.result.not_trained_within_window == ("b", "d", "e", "f")
+    assert "not trained within 4 years" in w.summary.value
+
+
+def test_coverage_explorer_left_out_export_and_language(tiny_dataset, tmp_path):
+    from kexie_research.widgets import CoverageExplorer
+
+    w = CoverageExplorer(tiny_dataset, debounce=0, lang="zh", export_dir=tmp_path)
+    assert w.by.options[0] == ("地区", "region") and "覆盖率 50.0%" in w.summary.value
+    left = w.table()
+    assert left["rep_id"].tolist() == ["d", "e", "f"] and set(left["status"]) == {"never_trained"}
+    path = w.export_table()
+    assert pd.read_csv(path, encoding="utf-8-sig")["rep_id"].tolist() == ["d", "e", "f"]
+    w.lang_toggle.value = "en"
+    assert w.by.options[0] == ("Region", "region") and w.by.value == "region"
+    assert w.group_table().iloc[:, 0].tolist() == ["East", "West"]
+    assert "Coverage 50.0%" in w.summary.value
+    fig = w.make_figure()
+    assert fig.axes and w.image.value[:4] == b"\x89PNG"
+    files = w.export_figure()
+    assert "threshold 80%" in files["caption"].read_text(encoding="utf-8")
+
+
+# ---- plan simulator ---------------------------------------------------------------------
+
+@pytest.fixture
+def minimal_plan():
+    from kexie_research.simulation import Plan
+
+    # the issue's minimal plan: 1 year, 1000 people, 4 x 100 seats, never-trained first
+    return Plan.from_toml_text("""
+[term]
+years = 1
+[population]
+synthetic_size = 1000
+seed = 1
+[[sessions]]
+per_year = 4
+capacity = 100
+modality = "centralized"
+[policy]
+selection = "never_trained_first"
+accept_prob = 1.0
+no_show_prob = 0.0
+""")
+
+
+@pytest.fixture
+def sim(minimal_plan, tmp_path):
+    from kexie_research.widgets import PlanSimulator
+
+    return PlanSimulator(minimal_plan, debounce=0, lang="en", replications=40, seed=7,
+                         export_dir=tmp_path / "exports")
+
+
+def test_plan_from_controls_mapping(minimal_plan):
+    from kexie_research.widgets import plan_from_controls
+
+    p = plan_from_controls(minimal_plan, years=3, sessions_per_year=5, capacity=80,
+                           modality="exchange", online_share=0.4, selection="segment_priority",
+                           accept=0.9, accept_cannot_leave=0.2, no_show=0.1, population=1200)
+    # 5 sessions, 40% online -> 2 online, 3 exchange
+    assert [(s.modality, s.per_year, s.capacity) for s in p.sessions] == [("exchange", 3, 80), ("online", 2, 80)]
+    assert p.policy.accept_prob == {"cannot_leave_post": 0.2, "default": 0.9}
+    assert p.sessions[1].accept_prob == {"default": 0.9}  # online: no leave-post barrier
+    assert p.policy.priority == ("new", "frontline") and p.policy.no_show_prob == 0.1
+    assert (p.term.years, p.population.synthetic_size, len(p.session_schedule())) == (3, 1200, 15)
+    with pytest.raises(ValueError, match="centralized"):
+        plan_from_controls(minimal_plan, years=1, sessions_per_year=1, capacity=1, modality="online")
+    with pytest.raises(ValueError, match="never_trained_first"):
+        plan_from_controls(minimal_plan, years=1, sessions_per_year=1, capacity=1, selection="best")
+
+
+def test_controls_round_trip_on_a_simple_plan(minimal_plan):
+    from kexie_research.widgets import controls_from_plan, plan_from_controls
+
+    c = controls_from_plan(minimal_plan)
+    assert c == {"years": 1, "sessions_per_year": 4, "capacity": 100, "modality": "centralized",
+                 "online_share": 0.0, "selection": "never_trained_first", "accept": 1.0,
+                 "accept_cannot_leave": 1.0, "no_show": 0.0, "population": 1000}
+    p = plan_from_controls(minimal_plan, **c)
+    assert p.session_schedule() == minimal_plan.session_schedule()
+    assert p.policy == minimal_plan.policy
+
+
+def test_simulator_analytic_coverage(sim):
+    # never_trained_first, acceptance 1: coverage after k sessions of c seats = min(1, kc/N) exactly
+    r = sim.result
+    assert (r.coverage_mean, r.coverage_p05, r.coverage_p95) == (0.4, 0.4, 0.4)
+    assert "Coverage at term end 40.0%" in sim.coverage_html.value
+    sim.capacity.value = 200
+    assert sim.result.coverage_mean == 0.8
+    sim.sessions_per_year.value = 6
+    assert sim.result.coverage_mean == 1.0 and sim.result.summary["p_full_coverage"] == 1.0
+    sim.years.value = 2
+    assert sim.result.by_year["coverage_mean"].tolist() == [1.0, 1.0]
+
+
+def test_simulator_random_selection_matches_expectation(sim):
+    sim.selection.value = "random"
+    # E[coverage] = 1 - (1 - c/N)^k = 1 - 0.9^4 = 0.3439; 40 replications, sd of the mean < 0.003
+    assert sim.result.coverage_mean == pytest.approx(0.3439, abs=0.01)
+    assert sim.result.coverage_p05 < sim.result.coverage_p95
+
+
+def test_simulator_online_share_reaches_those_who_cannot_leave(sim):
+    sim.accept_cannot_leave.value = 0.0
+    seg = sim.result.by_segment.set_index("segment")
+    assert seg.loc["cannot_leave_post", "coverage_mean"] == 0.0
+    sim.online_share.value = 1.0
+    seg = sim.result.by_segment.set_index("segment")
+    assert seg.loc["cannot_leave_post", "coverage_mean"] > 0.2
+
+
+def test_simulator_budget_and_grouping_do_not_recompute(sim):
+    n = sim.n_updates
+    sim.budget.value = 1
+    assert "over budget" in sim.cost_html.value
+    sim.budget.value = 5000
+    assert "within budget" in sim.cost_html.value
+    sim.group_by.value = "region"
+    assert sim.group_table().columns[0] == "Region" and "East" in sim.groups_html.value
+    assert sim.n_updates == n
+
+
+def test_simulator_language_toggle(sim):
+    sim.lang_toggle.value = "zh"
+    assert sim.capacity.description == "每班名额" and "期末覆盖率 40.0%" in sim.coverage_html.value
+    assert dict((v, k) for k, v in sim.selection.options)["never_trained_first"] == "未训优先"
+    assert sim.group_table().columns[0] == "代表类别"
+    sim.lang_toggle.value = "en"
+    assert sim.save_plan_button.description == "Save plan (TOML)"
+
+
+def test_simulator_save_plan_round_trips(sim):
+    from kexie_research.simulation import Plan
+
+    sim.capacity.value = 150
+    sim.online_share.value = 0.5
+    path = sim.save_plan("trial")
+    assert path.name == "trial.toml" and path.parent.name == "exports"
+    loaded = Plan.from_toml(path)
+    assert loaded.sessions == sim.plan.sessions and loaded.policy == sim.plan.policy
+    assert loaded.term == sim.plan.term and loaded.population == sim.plan.population
+
+
+def test_simulator_exports_figure_and_table(sim):
+    files = sim.export_figure()
+    assert {"png", "pdf", "svg", "caption"} <= set(files)
+    caption = files["caption"].read_text(encoding="utf-8")
+    assert "40 Monte Carlo replications, seed 7" in caption and "100 seats" in caption
+    table = pd.read_csv(sim.export_table(), encoding="utf-8-sig")
+    assert table["People"].sum() == 1000
+
+
+def test_simulator_debounced(minimal_plan, tmp_path):
+    from kexie_research.widgets import PlanSimulator
+
+    w = PlanSimulator(minimal_plan, debounce=60, replications=10, export_dir=tmp_path)
+    w.capacity.value = 200
+    w.capacity.value = 250
+    assert w.result.coverage_mean == 0.4 and w.n_updates == 1  # burst not yet run
+    w.flush()
+    assert w.result.coverage_mean == 1.0 and w.n_updates == 2  # run once for the burst
+
+
+def test_simulator_base_plan_switch(sim):
+    assert "plan_2020_one_duty_class" in sim.base_plan.options
+    sim.base_plan.value = "plan_2020_one_duty_class"
+    # that plan: 5 years, one 100-seat class a year, acceptance 0.9 / 0.3, 5% no-show
+    vals = (sim.years.value, sim.sessions_per_year.value, sim.capacity.value, sim.accept.value,
+            sim.accept_cannot_leave.value, sim.no_show.value, sim.population.value)
+    assert vals == (5, 1, 100, 0.9, 0.3, 0.05, 1600)
+    assert sim.result.n_population == 1600 and len(sim.result.by_year) == 5
+    assert sim.result.coverage_mean < 500 / 1600  # 500 seats at most over the term
+
+
+def test_simulator_error_is_shown_not_raised(sim):
+    sim.sessions_per_year.value = 0  # no session at all: a valid plan with zero coverage
+    assert sim.result.coverage_mean == 0.0
+    sim.seed.value = -1  # an invalid seed for numpy
+    assert sim.error is not None and "Cannot compute" in sim.status.value

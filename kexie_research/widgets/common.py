@@ -30,6 +30,8 @@ from ..io import write_csv, write_json, write_xlsx
 
 __all__ = [
     "LANGS",
+    "CODE_NAMES",
+    "code_name",
     "Debouncer",
     "Explorer",
     "quick_mode",
@@ -203,6 +205,8 @@ class Explorer:
 
     title: tuple[str, str] = ("", "")
     export_name: str = "explorer"
+    description_width: str = "initial"
+    """Width of the controls' labels ("initial" = as long as the text)."""
 
     def __init__(self, *, lang: str = "zh", debounce: float = DEFAULT_DEBOUNCE_S,
                  export_dir: str | os.PathLike | None = None):
@@ -224,6 +228,7 @@ class Explorer:
         self.last_update_s = float("nan")
         self._debouncer = Debouncer(self.update, debounce)
         self._busy = threading.Lock()
+        self._quiet = False
 
     # ---- to be provided by subclasses -----------------------------------------------
     def compute(self) -> Any:  # pragma: no cover - abstract
@@ -242,6 +247,10 @@ class Explorer:
 
     def labels(self) -> dict[str, tuple[str, str]]:
         """``{control attribute: (zh, en)}`` descriptions of the controls."""
+        return {}
+
+    def option_labels(self) -> dict[str, list[tuple[Any, tuple[str, str]]]]:
+        """``{selection control attribute: [(value, (zh, en)), ...]}`` option names."""
         return {}
 
     def layout(self) -> widgets.Widget:  # pragma: no cover - abstract
@@ -267,6 +276,8 @@ class Explorer:
         self.update()
 
     def _on_change(self, _change=None) -> None:
+        if self._quiet:
+            return
         self.status.value = f"<span style='color:#888'>{self.t('计算中…', 'updating…')}</span>"
         self._debouncer()
 
@@ -286,7 +297,16 @@ class Explorer:
                 w.tooltip = text
             else:
                 w.description = text
-                w.style.description_width = "initial"
+                w.style.description_width = self.description_width
+        self._quiet = True  # renaming options must not look like a user's change
+        try:
+            for attr, options in self.option_labels().items():
+                w = getattr(self, attr)
+                value = w.value
+                w.options = [(self.t(*names), v) for v, names in options]
+                w.value = value
+        finally:
+            self._quiet = False
         self.heading.value = f"<h3 style='margin:4px 0'>{self.t(*self.title)}</h3>"
 
     def update(self) -> None:
@@ -362,3 +382,57 @@ def _escape(s: str) -> str:
     import html
 
     return html.escape(s, quote=False)
+
+
+# ---- display names of codes ------------------------------------------------------------------
+
+CODE_NAMES: dict[str, tuple[str, str]] = {
+    # sectors
+    "university": ("高校", "University"), "research_institute": ("科研院所", "Research institute"),
+    "enterprise": ("企业", "Enterprise"), "government": ("机关", "Government"),
+    "school": ("中小学", "School"), "hospital": ("医院", "Hospital"),
+    "agriculture": ("农业", "Agriculture"), "other": ("其他", "Other"),
+    # delegations
+    "local_association": ("地方科协", "Local association"),
+    "national_society": ("全国学会", "National society"), "military": ("解放军", "Military"),
+    "central_enterprise": ("中央企业", "Central enterprise"),
+    "central_agency": ("中央和国家机关", "Central agency"),
+    # modalities
+    "centralized": ("集中培训", "Centralised"), "online": ("网络培训", "Online"),
+    "video": ("视频", "Video"), "exchange": ("跨区域交流", "Regional exchange"),
+    "rep_organized": ("代表自主组织", "Rep-organised"), "reading_class": ("读书班", "Reading class"),
+    "study_tour": ("调研考察", "Study tour"), "hybrid": ("混合式", "Hybrid"),
+    # selection policies and segments
+    "random": ("随机", "Random"), "never_trained_first": ("未训优先", "Never-trained first"),
+    "segment_priority": ("分类优先", "Segment priority"),
+    "new": ("新任代表", "New"), "reelected": ("连任代表", "Re-elected"),
+    "frontline": ("一线代表", "Frontline"), "cannot_leave_post": ("难以离岗", "Cannot leave post"),
+    # genders, ranks
+    "female": ("女", "Female"), "male": ("男", "Male"),
+    "bureau": ("局级", "Bureau"), "division": ("处级", "Division"), "section": ("科级", "Section"),
+    "professional": ("专业技术", "Professional"), "new_hire": ("新入职", "New hire"),
+}
+
+
+def code_name(value: Any, lang: str) -> str:
+    """Display name of a code, province, region or boolean in ``lang``.
+
+    Examples
+    --------
+    >>> code_name("广西", "en"), code_name("west", "zh"), code_name(True, "zh"), code_name("enterprise", "zh")
+    ('Guangxi', '西部', '是', '企业')
+    """
+    from ..regions import DELEGATIONS, PROVINCES, REGION_NAMES, province_name
+
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "–"
+    if isinstance(value, (bool,)) or type(value).__name__ == "bool_":
+        return tr(lang, "是", "Yes") if value else tr(lang, "否", "No")
+    s = str(value)
+    if s in REGION_NAMES:
+        return REGION_NAMES[s][lang]
+    if s in PROVINCES or s in DELEGATIONS:
+        return province_name(s, lang)
+    if s in CODE_NAMES:
+        return tr(lang, *CODE_NAMES[s])
+    return s
