@@ -328,15 +328,17 @@ def test_plot_province_tiles(by_province):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    from kexie_research.plots.coverage import TILE_GRID, plot_province_tiles
+    from kexie_research.plots.coverage import ISO_CODES, TILE_GRID, plot_province_tiles
+    from kexie_research.regions import PROVINCES
 
     assert len(TILE_GRID) == 31 and len(set(TILE_GRID.values())) == 31     # no two tiles overlap
+    assert set(TILE_GRID) == set(ISO_CODES) == set(PROVINCES) - {"新疆兵团"}
     ax = plot_province_tiles(by_province, lang="en")
     tiles = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(tiles) == 31
     assert sum(1 for p in tiles if p.get_hatch()) == 28     # only 上海 甘肃 辽宁 have data
     texts = [t.get_text() for t in ax.texts]
-    assert "Gansu" in texts and "50%" in texts and "67%" in texts   # 甘肃 2/4, 上海 2/3
+    assert "GS" in texts and "50%" in texts and "67%" in texts   # 甘肃 2/4, 上海 2/3
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="province"):
         plot_province_tiles(compute_coverage(by_province.persons.assign(region="x"),

@@ -23,11 +23,11 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
-from ..regions import PROVINCES, REGION_NAMES, REGIONS, normalize_province, province_name
+from ..regions import REGION_NAMES, REGIONS, normalize_province, province_name
 from .style import COLORS, HATCHES, MARKERS, figure, label, tag_figure, use_style
 
 __all__ = ["plot_coverage_curve", "plot_coverage_by_group", "plot_province_tiles",
-           "plot_exchange", "TILE_GRID", "COLUMN_LABELS"]
+           "plot_exchange", "TILE_GRID", "ISO_CODES", "COLUMN_LABELS"]
 
 # (row, column) of each of the 31 provinces: north at the top, west on the left. Approximate
 # geography, hand-placed so that neighbours stay neighbours where a square grid allows.
@@ -42,6 +42,15 @@ TILE_GRID: dict[str, tuple[int, int]] = {
     "海南": (7, 3),
 }
 """Tile-grid positions (row, column) of China's 31 provinces (XPCC and delegations not drawn)."""
+
+# ISO 3166-2:CN subdivision codes: English tile labels that fit a tile
+ISO_CODES: dict[str, str] = {
+    "北京": "BJ", "天津": "TJ", "河北": "HE", "山西": "SX", "内蒙古": "NM", "辽宁": "LN", "吉林": "JL",
+    "黑龙江": "HL", "上海": "SH", "江苏": "JS", "浙江": "ZJ", "安徽": "AH", "福建": "FJ", "江西": "JX",
+    "山东": "SD", "河南": "HA", "湖北": "HB", "湖南": "HN", "广东": "GD", "广西": "GX", "海南": "HI",
+    "重庆": "CQ", "四川": "SC", "贵州": "GZ", "云南": "YN", "西藏": "XZ", "陕西": "SN", "甘肃": "GS",
+    "青海": "QH", "宁夏": "NX", "新疆": "XJ",
+}
 
 
 def _new_ax(ax, lang, width="single", height=None):
@@ -195,9 +204,7 @@ def plot_province_tiles(result, *, ax=None, lang: str = "zh", cmap: str = "civid
                 ax.add_patch(Rectangle((col, -r), 0.94, 0.94, facecolor="0.92", edgecolor="0.6",
                                        hatch=HATCHES[2], lw=0.5))
                 tc, txt = "0.3", "–"
-            name = PROVINCES[prov][0] if lang == "en" else prov
-            if lang == "en" and len(name) > 8:
-                name = {"Inner Mongolia": "Inner Mong.", "Heilongjiang": "Heilongj."}.get(name, name[:8])
+            name = ISO_CODES[prov] if lang == "en" else prov
             ax.text(col + 0.47, -r + 0.64, name, ha="center", va="center", fontsize=5, color=tc)
             ax.text(col + 0.47, -r + 0.3, txt, ha="center", va="center", fontsize=6, color=tc)
         ax.set_xlim(-0.1, 8.05)
@@ -209,7 +216,7 @@ def plot_province_tiles(result, *, ax=None, lang: str = "zh", cmap: str = "civid
         cb.ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
         cb.set_label(label(lang, "覆盖率", "Coverage"))
         ax.set_title(label(lang, "各省代表培训覆盖率（方块示意图，非地理边界）",
-                           "Coverage by province (tile grid, not boundaries)"))
+                           "Coverage by province (tile grid, ISO 3166-2:CN codes)"))
     return ax
 
 

@@ -129,7 +129,8 @@ def build(ctx: ReportContext) -> Section:
         sec.blocks.append(ctx.figure("coverage_province_tiles", ax.figure, ctx.t(
             "各省覆盖率方块示意图：每省一个等大方块，按大致地理位置排布（并非地图边界——目前没有可离线使用、"
             f"维护良好的中国省界开源包，方块图也让小省份同样醒目）；色阶 cividis（色盲友好，灰度可读）。{src}{params}。",
-            "Coverage by province as a tile grid: one equal square per province at its "
+            "Coverage by province as a tile grid (labels: ISO 3166-2:CN codes): one equal square "
+            "per province at its "
             "approximate position (not boundaries — no well-kept package ships China's province "
             "boundaries for offline use, and tiles give small provinces equal weight); cividis "
             f"colour scale (colour-blind safe, readable in greyscale). {src}{params}.")))
