@@ -138,7 +138,7 @@ def prim(X: pd.DataFrame, y, *, alpha: float = 0.05, min_support: float = 0.05,
     >>> X = pd.DataFrame({"a": rng.random(400), "b": rng.random(400)})
     >>> y = (X["a"] > 0.7).to_numpy()
     >>> res = prim(X, y)
-    >>> lo, hi = res.restricted()["a"]; round(lo, 1), res.trajectory.iloc[res.chosen]["density"]
+    >>> lo, hi = res.restricted()["a"]; round(lo, 1), float(res.trajectory.iloc[res.chosen]["density"])
     (0.7, 1.0)
     """
     if not 0 < alpha < 0.5:
