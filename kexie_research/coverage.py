@@ -260,7 +260,13 @@ class CoverageResult:
     window_years: float | None = None
     as_of: pd.Timestamp | None = None
     confidence: float = 0.95
+    sample: bool = False
     messages: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def ci_interpretation(self) -> str:
+        """``"sampling"`` (a sample of representatives) or ``"propensity"`` (a whole term)."""
+        return "sampling" if self.sample else "propensity"
 
     def to_dict(self) -> dict:
         """JSON-able summary (what ``kexie-research coverage --json`` prints)."""
@@ -276,6 +282,7 @@ class CoverageResult:
         out = {
             "total": self.total, "trained": self.trained, "coverage": self.coverage,
             "ci_low": self.ci_low, "ci_high": self.ci_high, "confidence": self.confidence,
+            "ci_interpretation": self.ci_interpretation,
             "person_times": self.person_times, "repeat_attendance": self.repeat_attendance,
             "n_repeaters": self.n_repeaters, "hours": self.hours,
             "by": list(self.by), "threshold": self.threshold, "groups": groups,
@@ -328,6 +335,7 @@ def compute_coverage(
     threshold: float = 0.8,
     as_of=None,
     require_completed: bool = False,
+    sample: bool = False,
     confidence: float = 0.95,
 ) -> CoverageResult:
     """Coverage of the representatives by the training sessions attended.
@@ -354,6 +362,11 @@ def compute_coverage(
         later are ignored.
     require_completed : bool
         Count only attendance rows with ``completed`` true.
+    sample : bool
+        Whether ``representatives`` is a sample of a larger population. The Wilson
+        intervals are the same either way; the flag records how to read them
+        (``ci_interpretation``: ``"sampling"`` for a sample, ``"propensity"`` for a whole
+        term, where they describe the uncertainty of the underlying training propensity).
     confidence : float
         Level of the Wilson intervals.
 
@@ -591,7 +604,7 @@ def compute_coverage(
         n_incomplete_rows=n_incomplete, n_after_as_of_rows=n_after, n_duplicate_rows=n_dup,
         spanning_sessions=spanning, by=by_cols, threshold=float(threshold),
         window_years=None if window_years is None else float(window_years), as_of=as_of_ts,
-        confidence=float(confidence), messages=tuple(messages))
+        confidence=float(confidence), sample=bool(sample), messages=tuple(messages))
 
 
 def left_out_table(result: CoverageResult, representatives: pd.DataFrame, *,

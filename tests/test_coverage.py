@@ -109,6 +109,11 @@ def test_wilson_matches_statsmodels(res):
     np.testing.assert_allclose(g["ci_high"], hi)
     assert ((g["ci_low"] <= g["coverage"]) & (g["coverage"] <= g["ci_high"])).all()
     olo, ohi = proportion_confint(5, 10, alpha=0.05, method="wilson")
+    assert res.ci_interpretation == "propensity"
+    r2 = compute_coverage(res.persons[["rep_id"]], pd.DataFrame({"rep_id": ["R01"], "training_id": ["S1"]}),
+                          sample=True)
+    assert r2.ci_interpretation == "sampling" and (r2.trained, r2.total) == (1, 10)
+    assert math.isclose(r2.ci_low, proportion_confint(1, 10, method="wilson")[0])
     assert math.isclose(res.ci_low, olo) and math.isclose(res.ci_high, ohi)
     # Wilson 8/10 at 95 %: 0.4902 .. 0.9433 (Brown, Cai & DasGupta 2001, Table values)
     lo, hi = wilson_interval(8, 10)
@@ -263,6 +268,7 @@ def test_cli_json(capsys):
               "unknown_attendance", "not_trained_within_window", "inequality", "exchange"):
         assert k in d
     assert (d["total"], d["trained"], d["coverage"], d["person_times"]) == (10, 5, 0.5, 7)
+    assert d["ci_interpretation"] == "propensity"
     g = {r["group"]: r for r in d["groups"]}
     assert g["甘肃"]["trained"] == 2 and g["甘肃"]["total"] == 4 and {"ci_low", "ci_high"} <= set(g["甘肃"])
     assert {r["rep_id"] for r in d["unknown_attendance"]} == {"R99", "R09"}

@@ -33,6 +33,8 @@ def add_parser(sub) -> None:
                    help="flag groups with coverage below X (default 0.8)")
     p.add_argument("--as-of", metavar="DATE", help="reference date (default: the last session's end)")
     p.add_argument("--confidence", type=float, default=0.95, help="level of the Wilson intervals")
+    p.add_argument("--sample", action="store_true",
+                   help="the representatives file is a sample (intervals are sampling intervals)")
     p.add_argument("--require-completed", action="store_true",
                    help="count only attendance rows with completed = true")
     p.add_argument("--export", metavar="FILE",
@@ -79,7 +81,8 @@ def run(args) -> int:
             raise KexieError(f"--as-of: not a date: {args.as_of!r}") from None
     res = compute_coverage(reps, att, tr, by=args.by, window_years=args.window_years,
                            threshold=args.threshold, as_of=as_of,
-                           require_completed=args.require_completed, confidence=args.confidence)
+                           require_completed=args.require_completed, sample=args.sample,
+                           confidence=args.confidence)
     ex = compute_exchange(reps, att, tr)
     for m in res.messages:
         print(f"note: {m}", file=sys.stderr)
@@ -90,7 +93,7 @@ def run(args) -> int:
         path = _export(args.export, left_out_table(res, reps))
         print(f"left-out list written to {path}", file=sys.stderr)
     if args.json:
-        emit_json({**res.to_dict(), "exchange": {k: v for k, v in ex.to_dict().items()}})
+        emit_json({**res.to_dict(), "exchange": ex.to_dict()})
     else:
         print(f"representatives: {res.total}; trained (distinct): {res.trained}; coverage "
               f"{res.coverage:.1%} (Wilson {res.confidence:.0%}: {res.ci_low:.1%}–{res.ci_high:.1%})")
