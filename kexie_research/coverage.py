@@ -488,7 +488,8 @@ def compute_coverage(
     if n_dup:
         messages.append(f"{n_dup} duplicate (rep_id, training_id) row(s) counted once "
                         "(hours summed)")
-    agg = {"_hours": lambda s: float(s.fillna(0).sum())}
+    att = att.assign(_hours=att["_hours"].fillna(0.0).astype(float))
+    agg = {"_hours": "sum"}
     if tr is not None:
         agg.update({START_DATE: "first", END_DATE: "first"})
     pairs = att.groupby([REP_ID, TRAINING_ID], sort=True, as_index=False).agg(agg)
