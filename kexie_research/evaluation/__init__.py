@@ -20,7 +20,8 @@ from .learning import GainResult, LearningResult, compute_learning, hedges_g_pai
 from .power import (PowerSimulation, design_effect, mde_clustered, mde_did, mde_ttest, power_table,
                     sample_size_clustered, sample_size_paired, sample_size_ttest, simulate_power_mixed)
 from .quality import (DEFAULT_ROLE_WEIGHTS, AgreementResult, QualityResult, RankingResult, icc_table,
-                      compute_rater_agreement, compute_session_quality, parse_weights, rank_sessions)
+                      compute_rater_agreement, compute_session_quality, parse_weights, rank_sessions,
+                      session_icc)
 from .reliability import (AlphaResult, ReliabilityResult, compute_reliability, cronbach_alpha,
                           item_statistics, mcdonald_omega)
 from .roi import ROIResult, compute_roi, roi_percent
@@ -33,7 +34,7 @@ __all__ = [
     "QualityResult", "AgreementResult", "RankingResult", "AlphaResult", "ReliabilityResult",
     "EFAResult", "OneFactorFit", "GainResult", "LearningResult", "DiDResult", "EventStudyResult",
     "MixedModelResult", "HeterogeneityResult", "PowerSimulation", "ROIResult", "EvaluationResult",
-    "compute_session_quality", "compute_rater_agreement", "icc_table", "rank_sessions", "parse_weights",
+    "compute_session_quality", "compute_rater_agreement", "icc_table", "rank_sessions", "parse_weights", "session_icc",
     "cronbach_alpha", "mcdonald_omega", "item_statistics", "compute_reliability",
     "fit_one_factor", "compute_cfa", "compute_efa",
     "compute_learning", "paired_effect", "hedges_g_paired",

@@ -35,6 +35,7 @@ __all__ = [
     "compute_rater_agreement",
     "icc_table",
     "rank_sessions",
+    "session_icc",
 ]
 
 DEFAULT_ROLE_WEIGHTS: dict[str, float] = {"learner": 0.4, "teacher": 0.2, "manager": 0.2,
@@ -525,3 +526,32 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
         "n_better": n_better,
     }).sort_values(["rank", TRAINING_ID]).reset_index(drop=True)
     return RankingResult(table=table, n_boot=n_boot, level=level, dimension=dimension)
+
+
+def session_icc(survey: pd.DataFrame, *, dimension: str = COMPOSITE) -> float:
+    """Share of the variance of a response's score that lies between sessions (ICC(1)).
+
+    One-way ANOVA estimator for unequal group sizes: (MSB − MSW) / (MSB + (m₀ − 1)·MSW) with
+    m₀ = (N − Σnᵢ²/N)/(k − 1) (Donner 1986), truncated at 0. This is the ICC to plan a
+    survey that samples whole sessions (see :func:`kexie_research.evaluation.power.design_effect`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"training_id": list("aaabbb"), "rater_role": "learner",
+    ...                    **{i: [1, 2, 3, 3, 4, 5] for i in QUALITY_ITEMS}})
+    >>> round(session_icc(df), 3)  # MSB = 6, MSW = 1 → 5 / (6 + 2)
+    0.625
+    """
+    long = _long_ratings(survey)
+    v = long[long["dimension"] == dimension]
+    g = v.groupby(TRAINING_ID)["value"]
+    n_i, m_i = g.count(), g.mean()
+    k, N = len(n_i), int(n_i.sum())
+    if k < 2 or N - k < 1:
+        raise AnalysisError("a session ICC needs at least 2 sessions and more responses than sessions")
+    grand = v["value"].mean()
+    msb = float((n_i * (m_i - grand) ** 2).sum() / (k - 1))
+    msw = float(((v["value"] - v[TRAINING_ID].map(m_i)) ** 2).sum() / (N - k))
+    m0 = (N - (n_i ** 2).sum() / N) / (k - 1)
+    den = msb + (m0 - 1) * msw
+    return float(max(0.0, (msb - msw) / den)) if den > 0 else 0.0
