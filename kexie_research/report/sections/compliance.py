@@ -10,6 +10,19 @@ from .. import ReportContext, Section
 __all__ = ["build"]
 
 
+_ZH = {"rule_id": "规则", "indicator": "指标", "reason": "原因", "n_miss": "未达标数",
+       "mean_shortfall_hours": "平均差距（学时）", "mean_shortfall_days": "平均差距（天）",
+       "mean_shortfall_count": "平均差距（次）", "year": "年份", "group_size": "人数",
+       "n_trained": "脱产培训人数", "rate": "调训率", "threshold_rate": "门槛", "status": "结果",
+       "shortfall_rate": "差距", "shortfall_cadres": "尚需人数", "n_classes": "班数",
+       "mean_share": "平均占比", "min_share": "最低占比", "threshold": "门槛",
+       "pass_rate": "达标率"}
+
+
+def _localise(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    return df.rename(columns=_ZH) if lang == "zh" else df
+
+
 def _pct(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.0%}"
 
@@ -58,7 +71,7 @@ def build(ctx: ReportContext) -> Section:
         "表 各规则达标率（干部规则按人·年计；调训率规则按年计；课程规则按班计）",
         "Table. Pass rate per rule (cadre rules per cadre-year; rate rules per year; curriculum rules per class)")))
     if len(res.not_evaluable):
-        sec.blocks.append(ctx.table("compliance_not_evaluable", res.not_evaluable, ctx.t(
+        sec.blocks.append(ctx.table("compliance_not_evaluable", _localise(res.not_evaluable, ctx.lang), ctx.t(
             "表 不可评估的规则及原因", "Table. Rules not evaluable and why")))
     sf = res.shortfalls()
     if len(sf):
@@ -66,7 +79,7 @@ def build(ctx: ReportContext) -> Section:
             n_miss=("status", "size"), mean_shortfall_hours=("shortfall_hours", "mean"),
             mean_shortfall_days=("shortfall_days", "mean"),
             mean_shortfall_count=("shortfall_count", "mean")).reset_index()
-        sec.blocks.append(ctx.table("compliance_shortfalls", agg, ctx.t(
+        sec.blocks.append(ctx.table("compliance_shortfalls", _localise(agg, ctx.lang), ctx.t(
             "表 未达标者的平均差距（学时、天数或次数；“或”规则给出两种差距，补足任一即可）",
             "Table. Mean shortfall among misses (hours, days or records; for 'either' rules both "
             "are given — closing either suffices)")))
@@ -82,7 +95,7 @@ def build(ctx: ReportContext) -> Section:
             f"年度脱产培训调训率与计划门槛（处级以上 30%、科级以下 25%、专业技术人员 20%）。{src}。",
             f"Annual off-the-job training rates vs the plan's thresholds (division+ 30%, section "
             f"and below 25%, professional staff 20%). {src}.")))
-        sec.blocks.append(ctx.table("compliance_off_job_rates", res.rates, ctx.t(
+        sec.blocks.append(ctx.table("compliance_off_job_rates", _localise(res.rates, ctx.lang), ctx.t(
             "表 年度脱产调训率（shortfall_cadres = 达标尚需增加的调训人数）",
             "Table. Annual off-the-job rates (shortfall_cadres = more cadres needed to meet the rate)")))
     if len(res.curriculum):
@@ -95,7 +108,7 @@ def build(ctx: ReportContext) -> Section:
             n_classes=("share", "size"), mean_share=("share", "mean"),
             min_share=("share", "min"), threshold=("threshold_share", "first"),
             pass_rate=("status", lambda s: float((s == "pass").mean()))).reset_index()
-        sec.blocks.append(ctx.table("compliance_curriculum", cs, ctx.t(
+        sec.blocks.append(ctx.table("compliance_curriculum", _localise(cs, ctx.lang), ctx.t(
             "表 课程占比汇总", "Table. Curriculum shares, summary")))
     if res.messages:
         sec.blocks.append(ctx.text(ctx.t("数据说明：", "Data notes:") + "\n\n"

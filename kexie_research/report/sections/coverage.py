@@ -148,7 +148,11 @@ def build(ctx: ReportContext) -> Section:
             f"regions kept apart). {src}")))
         cols = ["training_id", "n_attendees", "n_provinces", "region_entropy_bits",
                 "n_underdeveloped", "n_developed", "mixed"]
-        sec.blocks.append(ctx.table("coverage_exchange_sessions", ex.sessions[cols], ctx.t(
+        zh = {"training_id": "班次", "n_attendees": "人次", "n_provinces": "省份数",
+              "region_entropy_bits": "地区熵（比特）", "n_underdeveloped": "欠发达地区人次",
+              "n_developed": "发达地区人次", "mixed": "混合"}
+        tab = ex.sessions[cols].rename(columns=zh) if ctx.lang == "zh" else ex.sessions[cols]
+        sec.blocks.append(ctx.table("coverage_exchange_sessions", tab, ctx.t(
             "表 各期地区构成（熵以比特计）", "Table. Regional mix per session (entropy in bits)")))
     sec.summary = {
         "congress": None if congress is None else int(congress),
