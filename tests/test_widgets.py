@@ -391,3 +391,67 @@ def test_simulator_error_is_shown_not_raised(sim):
     assert sim.result.coverage_mean == 0.0
     sim.seed.value = -1  # an invalid seed for numpy
     assert sim.error is not None and "Cannot compute" in sim.status.value
+
+
+def test_coverage_explorer_congress_choice(tiny_dataset, tmp_path):
+    from kexie_research.data import Dataset
+    from kexie_research.widgets import CoverageExplorer
+
+    reps = tiny_dataset.representatives.assign(congress=[9, 9, 9, 10, 10, 10])
+    ds = Dataset(representatives=reps, attendance=tiny_dataset.attendance, trainings=tiny_dataset.trainings)
+    w = CoverageExplorer(ds, debounce=0, lang="en", export_dir=tmp_path)
+    assert w.congress.value == 9  # a, b, c attended: all 9th-congress
+    assert (w.result.total, w.result.trained, len(w.result.unknown_attendance)) == (3, 3, 0)
+    w.congress.value = 10
+    assert (w.result.total, w.result.trained) == (3, 0)
+
+
+# ---- compliance explorer ----------------------------------------------------------------
+
+@pytest.fixture
+def cadre_dataset():
+    from kexie_research.data import Dataset
+
+    cad = pd.DataFrame({"cadre_id": ["c1", "c2", "c3"], "rank": ["section", "section", "professional"],
+                        "is_party_member": [False, False, False],
+                        "is_branch_secretary": [False, False, False]})
+    log = pd.DataFrame({"cadre_id": ["c1", "c2", "c3"], "year": [2021, 2021, 2021],
+                        "hours": [95.0, 40.0, 100.0], "days": [0.0, 6.0, 13.0],
+                        "modality": ["offline"] * 3, "off_job": [True, False, True],
+                        "category": ["general"] * 3})
+    return Dataset(cadres=cad, hours_log=log)
+
+
+def test_compliance_explorer_rule_and_scale(cadre_dataset, tmp_path):
+    from kexie_research.widgets import ComplianceExplorer
+    from kexie_research.widgets.compliance import scale_rule
+
+    w = ComplianceExplorer(cadre_dataset, debounce=0, lang="en", export_dir=tmp_path)
+    w.rule.value = "2b"  # section/professional: >= 90 h or >= 12 d a year
+    # c1 95 h pass, c2 40 h / 6 d fail, c3 100 h pass -> 2/3
+    row = w.result.rules.iloc[0]
+    assert (row["rule_id"], row["n_pass"], row["n_fail"]) == ("2b", 2, 1)
+    assert w.table()["cadre_id"].tolist() == ["c2"]
+    w.scale.value = 1.1  # >= 99 h or >= 13.2 d: c1 (95 h, 0 d) now fails, c3 (100 h) passes
+    row = w.result.rules.iloc[0]
+    assert (row["n_pass"], row["n_fail"]) == (1, 2)
+    assert w.table()["cadre_id"].tolist() == ["c1", "c2"]
+    assert "(66.7% at the plan's threshold)" in w.summary.value
+    w.rank.value = "professional"
+    assert len(w.table()) == 0  # c3, the professional, passes
+    assert scale_rule(w.rules.get("3a"), 4).threshold_rate == 1.0  # capped
+    with pytest.raises(ValueError, match="> 0"):
+        scale_rule(w.rules.get("2b"), 0)
+
+
+def test_compliance_explorer_overview_and_language(cadre_dataset, tmp_path):
+    from kexie_research.widgets import ComplianceExplorer
+
+    w = ComplianceExplorer(cadre_dataset, debounce=0, lang="zh", export_dir=tmp_path)
+    assert set(w.overall.indicators["indicator"]) == set(range(1, 8))
+    assert w.rule.options[0][0].startswith(w.rule.value)  # "<id> <Chinese title>"
+    assert "达标率" in w.summary.value
+    w.lang_toggle.value = "en"
+    assert "pass rate" in w.summary.value and w.rank.options[0] == ("All", "all")
+    paths = w.export_figure()
+    assert "cadres" in paths["caption"].read_text(encoding="utf-8")

@@ -10,8 +10,9 @@ absent from this namespace.
 from .common import LANGS, Debouncer, Explorer, default_export_dir, quick_mode, tr
 from .data_tour import ValidationExplorer, dataset_overview, write_messy_example
 from .coverage import CoverageExplorer
+from .compliance import ComplianceExplorer
 from .simulator import PlanSimulator, controls_from_plan, plan_from_controls
 
 __all__ = ["LANGS", "Debouncer", "Explorer", "default_export_dir", "quick_mode", "tr",
            "ValidationExplorer", "dataset_overview", "write_messy_example",
-           "CoverageExplorer", "PlanSimulator", "plan_from_controls", "controls_from_plan"]
+           "CoverageExplorer", "ComplianceExplorer", "PlanSimulator", "plan_from_controls", "controls_from_plan"]

@@ -34,10 +34,19 @@ _LEFT_OUT_COLUMNS = (REP_ID, "province", "region", "sector", "delegation_type", 
                      "is_reelected")
 
 
+def _busiest_congress(ds: Dataset) -> int:
+    """The congress whose representatives have the most attendance rows (the term studied)."""
+    reps = ds.representatives
+    n = ds.attendance[[REP_ID]].astype(str).merge(
+        reps[[REP_ID, "congress"]].astype({REP_ID: str}), on=REP_ID)["congress"].value_counts()
+    return int(n.index[0]) if len(n) else int(reps["congress"].max())
+
+
 class CoverageExplorer(Explorer):
     """Choose a breakdown and a threshold; see coverage by group and the untrained list.
 
-    Controls: ``by`` (breakdown column), ``threshold`` (groups below it are flagged),
+    Controls: ``congress`` (the term studied; default: the congress with most attendance;
+    other terms' attendance is left out, unknown ids are kept and reported), ``by`` (breakdown column), ``threshold`` (groups below it are flagged),
     ``window`` (0 = none, else "not trained within N years"), ``require_completed``.
     ``result`` is the :class:`~kexie_research.coverage.CoverageResult`; :meth:`table` the
     left-out representatives (exported by the "export table" button).
@@ -75,6 +84,11 @@ class CoverageExplorer(Explorer):
             raise ValueError("the representatives table has none of the breakdown columns "
                              + ", ".join(BREAKDOWNS))
         self._by_columns = present
+        congresses = (sorted(int(c) for c in ds.representatives["congress"].dropna().unique())
+                      if "congress" in ds.representatives.columns else [])
+        self.congress = widgets.Dropdown(options=congresses or [0],
+                                         value=_busiest_congress(ds) if congresses else 0,
+                                         disabled=len(congresses) <= 1)
         self.by = widgets.Dropdown(options=present, value=present[0])
         self.threshold = widgets.FloatSlider(value=0.8, min=0.0, max=1.0, step=0.05,
                                              readout_format=".0%", continuous_update=True)
@@ -85,22 +99,31 @@ class CoverageExplorer(Explorer):
         self.summary.add_class("kexie-coverage")
         self.groups_html = widgets.HTML()
         self.left_out_html = widgets.HTML()
-        self._finish([self.by, self.threshold, self.window, self.require_completed])
+        self._finish([self.congress, self.by, self.threshold, self.window, self.require_completed])
 
     def labels(self):
-        return {"by": ("分组", "Break down by"), "threshold": ("达标线", "Threshold"),
+        return {"congress": ("届次", "Congress"), "by": ("分组", "Break down by"), "threshold": ("达标线", "Threshold"),
                 "window": ("培训周期（年，0=不限）", "Window (years, 0 = none)"),
                 "require_completed": ("只计结业", "Completed only")}
 
     def option_labels(self):
         return {"by": [(c, BREAKDOWNS[c]) for c in self._by_columns]}
 
+    def _term(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Representatives of the chosen congress, and attendance without other terms' people."""
+        reps, att = self.dataset.representatives, self.dataset.attendance
+        if "congress" not in reps.columns or not self.congress.value:
+            return reps, att
+        keep = reps["congress"] == self.congress.value
+        others = set(reps.loc[~keep.fillna(False), REP_ID].astype(str))
+        return reps[keep.fillna(False)], att[~att[REP_ID].astype(str).isin(others)]
+
     def compute(self) -> CoverageResult:
         ds = self.dataset
-        att = ds.attendance
+        reps, att = self._term()
         if self.require_completed.value and "completed" in att.columns:
             att = att.assign(completed=att["completed"].fillna(False))
-        return compute_coverage(ds.representatives, att, ds.trainings,
+        return compute_coverage(reps, att, ds.trainings,
                                 by=self.by.value, threshold=self.threshold.value,
                                 window_years=self.window.value or None,
                                 require_completed=self.require_completed.value)
@@ -120,8 +143,9 @@ class CoverageExplorer(Explorer):
         return out
 
     def table(self) -> pd.DataFrame:
-        cols = [c for c in _LEFT_OUT_COLUMNS if c in self.dataset.representatives.columns]
-        return left_out_table(self.result, self.dataset.representatives, columns=cols)
+        reps, _ = self._term()
+        cols = [c for c in _LEFT_OUT_COLUMNS if c in reps.columns]
+        return left_out_table(self.result, reps, columns=cols)
 
     def render(self) -> None:
         r = self.result
@@ -164,7 +188,7 @@ class CoverageExplorer(Explorer):
     def layout(self):
         box = widgets.VBox([
             widgets.HBox([self.heading, self.lang_toggle]),
-            widgets.HBox([self.by, self.threshold]),
+            widgets.HBox([self.congress, self.by, self.threshold]),
             widgets.HBox([self.window, self.require_completed, self.export_figure_button,
                           self.export_table_button]),
             self.summary, self.status,
