@@ -368,3 +368,32 @@ def test_plot_bars_and_curve(by_province, res):
     labels = ax.get_legend_handles_labels()[1]
     assert any("50% reached 2023-09-12" in s for s in labels)
     plt.close(ax.figure)
+
+
+# ---- invariants ----------------------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(st.lists(st.tuples(st.integers(0, 14), st.integers(0, 4), st.sampled_from([0.0, 4.0, 8.0])),
+                max_size=40),
+       st.lists(st.sampled_from(["上海", "甘肃", "辽宁", "全国学会"]), min_size=15, max_size=15))
+@settings(max_examples=25)
+def test_invariants(rows, provinces):
+    reps = pd.DataFrame({"rep_id": [f"r{i}" for i in range(15)], "province": provinces})
+    att = pd.DataFrame({"rep_id": [f"r{a}" for a, _, _ in rows], "training_id": [f"S{b}" for _, b, _ in rows],
+                        "hours": [h for _, _, h in rows]}, columns=["rep_id", "training_id", "hours"])
+    r = compute_coverage(reps, att, by="province")
+    assert 0 <= r.trained <= min(r.person_times, r.total)
+    assert r.repeat_attendance == r.person_times - r.trained >= 0
+    assert r.ci_low <= r.coverage <= r.ci_high and 0 <= r.ci_low and r.ci_high <= 1
+    assert r.groups["trained"].sum() == r.trained and r.groups["total"].sum() == r.total
+    assert r.groups["person_times"].sum() == r.person_times
+    assert r.n_zero_hour_rows + r.person_times + r.n_duplicate_rows == len(att)
+    assert len(r.untrained_ids) == r.total - r.trained
+    if r.trained:
+        assert 0 <= r.inequality["gini"] < 1 and r.inequality["theil"] >= -1e-12
+    ex = compute_exchange(reps, att)
+    if ex.n_underdeveloped:
+        assert 0 <= ex.exposure <= 1
