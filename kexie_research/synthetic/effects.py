@@ -78,8 +78,41 @@ _EFFECTS = {
     # ---- networks: provinces with planted enterprise-university-government synergy
     # (more bilateral, fewer trilateral-or-single project compositions -> lower T)
     "triple_helix_synergy_provinces": ["江苏", "广东", "浙江", "湖北"],
+    # project compositions: probability of each pattern of (university, industry,
+    # government) presence; (0, 0, 0) = projects of other actors only (hospitals, finance).
+    # Synergy provinces lean to bilateral compositions, the others to all-three-or-one.
+    "triple_helix_patterns": {
+        "patterns": [[0, 0, 0], [1, 1, 0], [0, 1, 1], [1, 0, 1], [1, 1, 1], [0, 1, 0], [1, 0, 0], [0, 0, 1]],
+        "synergy_provinces": [0.08, 0.28, 0.27, 0.27, 0.01, 0.03, 0.03, 0.03],
+        "other_provinces": [0.04, 0.22, 0.05, 0.05, 0.28, 0.16, 0.16, 0.04],
+    },
 }
 
+
+def _co_information(patterns, probs, *, drop_none=False) -> float:
+    """T = H_u + H_i + H_g - H_ui - H_ug - H_ig + H_uig in bits (McGill co-information)."""
+    import math
+    p = {tuple(k): v for k, v in zip(patterns, probs) if not (drop_none and not any(k))}
+    tot = sum(p.values())
+
+    def h(axes):
+        m: dict = {}
+        for k, v in p.items():
+            key = tuple(k[a] for a in axes)
+            m[key] = m.get(key, 0.0) + v / tot
+        return -sum(x * math.log2(x) for x in m.values() if x > 0)
+    return h([0]) + h([1]) + h([2]) - h([0, 1]) - h([0, 2]) - h([1, 2]) + h([0, 1, 2])
+
+
+_TH = _EFFECTS["triple_helix_patterns"]
+# expected T (bits) of the planted compositions; unit: a project (project_id); a class counts
+# once if any partner of it takes part (classes: kexie_research.synthetic.HELIX_CLASSES);
+# province = the lead partner's (source_id of the project's first link row). "excl_none"
+# leaves out projects with none of the three classes. Realised values are in the MANIFEST.
+_EFFECTS["triple_helix_T_bits"] = {
+    f"{grp}{suffix}": round(_co_information(_TH["patterns"], _TH[grp], drop_none=drop), 4)
+    for grp in ("synergy_provinces", "other_provinces")
+    for suffix, drop in (("", False), ("_excl_none", True))}
 
 PLANTED_EFFECTS = _EFFECTS
 """The planted truth (a plain dict; treat it as read-only). See docs/synthetic.md."""

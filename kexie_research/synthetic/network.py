@@ -53,9 +53,9 @@ _SUFFIX = ("学会", "协会", "研究会")
 # project composition patterns (university, industry, government) -> probability;
 # (0, 0, 0) = projects of other actors only (hospitals, finance). Normal provinces lean to
 # all-or-one compositions (T near 0); synergy provinces to bilateral ones (T < 0).
-_PATTERNS = [(0, 0, 0), (1, 1, 0), (0, 1, 1), (1, 0, 1), (1, 1, 1), (0, 1, 0), (1, 0, 0), (0, 0, 1)]
-_P_NORMAL = np.array([0.04, 0.22, 0.05, 0.05, 0.28, 0.16, 0.16, 0.04])
-_P_SYNERGY = np.array([0.10, 0.28, 0.24, 0.24, 0.05, 0.03, 0.03, 0.03])
+_PATTERNS = [tuple(p) for p in PLANTED_EFFECTS["triple_helix_patterns"]["patterns"]]
+_P_NORMAL = np.array(PLANTED_EFFECTS["triple_helix_patterns"]["other_provinces"])
+_P_SYNERGY = np.array(PLANTED_EFFECTS["triple_helix_patterns"]["synergy_provinces"])
 _CLASS_TYPES = {
     "university": (("university", 0.45), ("research_institute", 0.35),
                    ("university_association", 0.08), ("lab", 0.12)),
@@ -273,7 +273,8 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     """
     label = source_label(seed)
     s = float(scale)
-    sc = lambda k: max(1, int(round(NETWORK_SIZES[k] * s)))  # noqa: E731
+    # at least 12 of each kind, so the named compositions (C01: 9 universities) fit at any scale
+    sc = lambda k: max(12, int(round(NETWORK_SIZES[k] * s)))  # noqa: E731
     O = _Orgs()
     pcode = {p: i for i, p in enumerate(PROVINCE_LIST)}
     econ = np.array([ECONOMIC_WEIGHTS[p] for p in PROVINCE_LIST])
@@ -631,6 +632,11 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     dup = np.zeros(len(sp), bool)
     dup[1:] = (sp[1:] == sp[:-1]) & (member[1:] == member[:-1])
     sp, member = sp[~dup], member[~dup]
+    # the lead partner (a member located in the project's province) comes first, so the
+    # source_id of a project's first link row is its lead and gives the project's province
+    away = prov[member] != lead[sp]
+    order = np.lexsort((member, away, sp))
+    sp, member = sp[order], member[order]
     pyear = gen.choice(np.arange(2015, 2024), size=n_proj, p=_growth_p(9, 0.08))
     starts = np.searchsorted(sp, np.arange(n_proj))
     ends = np.searchsorted(sp, np.arange(n_proj), side="right")
@@ -706,9 +712,22 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
         "enterprise_association_shares": {
             c: round(float(orgs.loc[ea_mask, c].astype(float).mean()), 4)
             for c in ("has_site", "has_staff", "has_funding", "active_last_year")},
-        "n_projects": int(n_proj),
+        "n_projects": int((cnt >= 2).sum()),
+        "triple_helix_T_bits": {
+            f"{name}{suffix}": round(_co_information(np.array(_PATTERNS)[pat[m & (cnt >= 2) & keep]]), 4)
+            for name, m in (("synergy_provinces", is_syn), ("other_provinces", ~is_syn))
+            for suffix, keep in (("", True), ("_excl_none", pat != 0))},
     }
     return orgs, links_df, realised
+
+
+def _co_information(bits: np.ndarray) -> float:
+    """T = H_u + H_i + H_g - H_ui - H_ug - H_ig + H_uig (bits) of rows of 0/1 triples."""
+    def h(cols):
+        _, c = np.unique(bits[:, cols], axis=0, return_counts=True)
+        p = c / c.sum()
+        return float(-(p * np.log2(p)).sum())
+    return (h([0]) + h([1]) + h([2]) - h([0, 1]) - h([0, 2]) - h([1, 2]) + h([0, 1, 2]))
 
 
 def _growth_p(k, g):
