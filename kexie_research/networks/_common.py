@@ -1,0 +1,45 @@
+"""Small helpers shared by the network modules."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataValidationError
+
+__all__ = ["require_columns", "as_str_id", "check_choice"]
+
+
+def require_columns(df: pd.DataFrame, columns: Iterable[str], *, table: str) -> None:
+    """Raise :class:`DataValidationError` naming the first missing column."""
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{table} must be a pandas DataFrame, not {type(df).__name__}")
+    for c in columns:
+        if c not in df.columns:
+            raise DataValidationError(
+                f"the {table} table has no column {c!r} (columns: {', '.join(map(str, df.columns))})",
+                column=c, rule="required_column")
+
+
+def as_str_id(s: pd.Series) -> pd.Series:
+    """Identifier column as Python strings, missing values as ``None``."""
+    out = s.astype(object)
+    mask = pd.isna(out)
+    out = out.where(mask, out.astype(str).str.strip())
+    out = out.where(~(mask | (out == "")), None)
+    return out
+
+
+def check_choice(value: str, allowed: Iterable[str], name: str) -> str:
+    """Return ``value`` if it is one of ``allowed``; else ValueError listing them."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, allowed))}, not {value!r}")
+    return value
+
+
+def bool_array(s: pd.Series) -> np.ndarray:
+    """Nullable boolean column as a plain bool array (missing → False)."""
+    return s.astype("boolean").fillna(False).to_numpy(dtype=bool)
