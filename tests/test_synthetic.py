@@ -89,6 +89,9 @@ def test_584_distinct_from_31_provinces_and_more_person_times(ninth):
     assert local["province"].nunique() == 31 and "新疆兵团" not in set(local["province"])
     assert len(ninth) > 584  # person-times: some attended twice
     assert len(ninth) - 584 == ninth.duplicated("rep_id").sum()
+    # the same under stricter counting rules: learners only, completed only
+    strict = ninth[(ninth["role"] == "learner") & ninth["completed"].astype(bool)]
+    assert strict["rep_id"].nunique() == 584
 
 
 def test_sessions_keep_table1_facts_and_counts_fit_qualifiers(ds, ninth):
