@@ -184,6 +184,32 @@ def _session_target(s, people: pd.DataFrame) -> np.ndarray:
     return m
 
 
+_CODES: dict[int, tuple] = {}
+
+
+def _population_codes(pop: Population):
+    """Integer codes of region, segment and province per person (cached per population)."""
+    hit = _CODES.get(id(pop))
+    if hit is not None and hit[0] is pop:
+        return hit[1]
+    people = pop.people
+    region_idx = people["region"].map({r: i for i, r in enumerate(REGIONS)})
+    if region_idx.isna().any():
+        bad = people.loc[region_idx.isna(), "region"].iloc[0]
+        raise PlanError(f"population.region: unknown region {bad!r}")
+    seg_idx = people["segment"].map({g: i for i, g in enumerate(SEGMENTS)})
+    if seg_idx.isna().any():
+        bad = people.loc[seg_idx.isna(), "segment"].iloc[0]
+        raise PlanError(f"population.segment: unknown segment {bad!r}")
+    codes, names = pd.factorize(people["province"].astype(str), sort=True)
+    out = (region_idx.to_numpy(dtype=np.int64), seg_idx.to_numpy(dtype=np.int64),
+           np.asarray(codes, dtype=np.int64), tuple(str(x) for x in names))
+    if len(_CODES) > 64:
+        _CODES.clear()
+    _CODES[id(pop)] = (pop, out)
+    return out
+
+
 def _is_table(v) -> bool:
     return v is not None and not isinstance(v, (int, float))
 
@@ -211,39 +237,31 @@ def compile_plan(plan: Plan, population: Population | None = None) -> CompiledPl
         or pol.selection == "segment_priority"
         or any(s.segments or s.selection == "segment_priority" or _is_table(s.accept_prob)
                or _is_table(s.no_show_prob) for s in plan.sessions))
-    region_idx = people["region"].map({r: i for i, r in enumerate(REGIONS)})
-    if region_idx.isna().any():
-        bad = people.loc[region_idx.isna(), "region"].iloc[0]
-        raise PlanError(f"population.region: unknown region {bad!r}")
-    region_idx = region_idx.to_numpy(dtype=np.int64)
-    seg_idx = people["segment"].map({g: i for i, g in enumerate(SEGMENTS)}).to_numpy(dtype=np.int64)
+    region_idx, seg_idx, prov_code, prov_names = _population_codes(pop)
     # distinct target sets -> membership bits
     targets = {}
     for s in plan.sessions:
         key = (s.regions, s.provinces, s.segments)
         if key != ((), (), ()) and key not in targets:
             targets[key] = _session_target(s, people)
-    sig = pd.DataFrame({"r": region_idx, "g": seg_idx if segment_dynamic else 0})
-    for j, m in enumerate(targets.values()):
-        sig[f"t{j}"] = m
-    cols = list(sig.columns)
-    cell_of, uniq = pd.factorize(pd.MultiIndex.from_frame(sig[cols]), sort=True)
+    sig = np.column_stack([region_idx, seg_idx if segment_dynamic else np.zeros(N, np.int64)]
+                          + [m.astype(np.int64) for m in targets.values()])
+    uniq, cell_of = np.unique(sig, axis=0, return_inverse=True)
     C = len(uniq)
-    person_cell = np.asarray(cell_of, dtype=np.int64)
+    person_cell = np.asarray(cell_of, dtype=np.int64).reshape(-1)
     cell_size = np.bincount(person_cell, minlength=C).astype(np.int64)
     _, first = np.unique(person_cell, return_index=True)
     cell_region = region_idx[first]
     # segment of a cell (only meaningful when segment_dynamic; else per person below)
     cell_segment = seg_idx[first] if segment_dynamic else np.full(C, -1)
 
-    # output groups (province, segment) nested in cells
-    grp = pd.DataFrame({"c": person_cell, "p": people["province"].to_numpy(),
-                        "g": people["segment"].to_numpy()})
-    sub_codes, sub_uniq = pd.factorize(pd.MultiIndex.from_frame(grp), sort=True)
-    person_sub = np.asarray(sub_codes, dtype=np.int64)
-    sub_cell = np.array([t[0] for t in sub_uniq], dtype=np.int64)
-    sub_prov = tuple(str(t[1]) for t in sub_uniq)
-    sub_seg = tuple(str(t[2]) for t in sub_uniq)
+    # output groups (province, segment) nested in cells, sorted by cell
+    sub_uniq, sub_codes = np.unique(np.column_stack([person_cell, prov_code, seg_idx]), axis=0,
+                                    return_inverse=True)
+    person_sub = np.asarray(sub_codes, dtype=np.int64).reshape(-1)
+    sub_cell = sub_uniq[:, 0].astype(np.int64)
+    sub_prov = tuple(prov_names[i] for i in sub_uniq[:, 1])
+    sub_seg = tuple(SEGMENTS[i] for i in sub_uniq[:, 2])
     sub_size = np.bincount(person_sub, minlength=len(sub_uniq)).astype(np.int64)
     assert (np.diff(sub_cell) >= 0).all()  # groups of a cell are contiguous
 
