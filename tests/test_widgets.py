@@ -455,3 +455,122 @@ def test_compliance_explorer_overview_and_language(cadre_dataset, tmp_path):
     assert "pass rate" in w.summary.value and w.rank.options[0] == ("All", "all")
     paths = w.export_figure()
     assert "cadres" in paths["caption"].read_text(encoding="utf-8")
+
+
+# ---- scenario explorer ------------------------------------------------------------------
+
+@pytest.fixture
+def sweep_table():
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame({"accept_prob": rng.uniform(0.5, 1.0, 400), "no_show_prob": rng.uniform(0, 0.3, 400)})
+    # full coverage fails exactly when acceptance is below 0.7 (no_show irrelevant)
+    cov = np.where(X["accept_prob"] < 0.7, 0.9, 1.0)
+    return X.assign(coverage_mean=cov, cost_mean=1e6 * (1 + X["no_show_prob"]))
+
+
+def test_scenario_explorer_finds_the_failing_region(sweep_table, tmp_path):
+    from kexie_research.simulation.discovery import prim
+    from kexie_research.widgets import ScenarioExplorer
+
+    w = ScenarioExplorer(sweep_table, debounce=0, lang="en", export_dir=tmp_path)
+    assert w.parameters == ["accept_prob", "no_show_prob"]
+    y = (sweep_table["coverage_mean"] < 0.99).to_numpy()
+    ref = prim(sweep_table[["accept_prob", "no_show_prob"]], y, alpha=0.1, min_support=0.05)
+    pd.testing.assert_frame_equal(w.result.trajectory, ref.trajectory)
+    assert w.step.value == ref.chosen and w.step.max == len(ref.trajectory) - 1
+    lo, hi = w.box["accept_prob"]
+    assert hi < 0.72 and w.box_stats["density"] == 1.0  # the chosen box is pure failure
+    assert "<b>" in w.summary.value and f"{int(y.sum())}</b> of 400" in w.summary.value
+
+
+def test_scenario_explorer_step_and_manual_box(sweep_table, tmp_path):
+    from kexie_research.widgets import ScenarioExplorer
+
+    w = ScenarioExplorer(sweep_table, debounce=0, lang="en", export_dir=tmp_path)
+    n = w.n_updates
+    base = float((sweep_table["coverage_mean"] < 0.99).mean())
+    w.step.value = 0  # the full box: every case, density = base rate
+    assert w.box_stats["coverage"] == 1.0 and w.box_stats["density"] == pytest.approx(base)
+    w.limits["accept_prob"].value = (0.5, 0.6)  # inside the failing region: pure, partial coverage
+    assert w.box_stats["density"] == 1.0 and 0 < w.box_stats["coverage"] < 0.6
+    w.limits["accept_prob"].value = (0.75, 1.0)  # the safe region: no case inside
+    assert w.box_stats["n_cases_in_box"] == 0
+    assert w.n_updates == n  # moving the box never re-runs PRIM
+    assert "Current box" in w.box_html.value
+
+
+def test_scenario_explorer_threshold_and_errors(sweep_table, tmp_path):
+    from kexie_research.widgets import ScenarioExplorer
+
+    w = ScenarioExplorer(sweep_table, debounce=0, lang="en", export_dir=tmp_path)
+    w.threshold.value = 0.5  # no point below: nothing to discover, shown not raised
+    assert w.error is not None and "nothing to discover" in w.status.value
+    w.output.value = "cost_mean"
+    w.direction.value = "above"
+    w.threshold.value = 1.2e6  # cost above 1.2M <=> no_show > 0.2
+    assert w.error is None
+    assert w.box["no_show_prob"][0] > 0.18
+    with pytest.raises(ValueError, match="parameter column"):
+        ScenarioExplorer(pd.DataFrame({"x": [1.0], "coverage_mean": [1.0]}))
+    w.lang_toggle.value = "zh"
+    assert w.limits["accept_prob"].description == "接受邀请概率" and "当前区域" in w.box_html.value
+    files = w.export_figure()
+    assert "PRIM" in files["caption"].read_text(encoding="utf-8")
+
+
+# ---- quality explorer -------------------------------------------------------------------
+
+@pytest.fixture
+def survey_dataset():
+    import numpy as np
+
+    from kexie_research.data import Dataset
+    from kexie_research.schema import QUALITY_ITEMS
+
+    rng = np.random.default_rng(5)
+    rows = []
+    for s, base in (("A", 4.5), ("B", 3.0), ("C", 3.6)):
+        for role, n in (("learner", 12), ("teacher", 4)):
+            shift = -1.0 if (s == "A" and role == "teacher") else 0.0  # teachers dislike A
+            for i in range(n):
+                rows.append({"response_id": f"{s}{role}{i}", "training_id": s, "rater_role": role,
+                             **{it: int(np.clip(round(base + shift + rng.normal(0, 0.4)), 1, 5))
+                                for it in QUALITY_ITEMS}})
+    return Dataset(survey=pd.DataFrame(rows))
+
+
+def test_quality_explorer_weights_feed_the_ranking(survey_dataset, tmp_path):
+    from kexie_research.evaluation import rank_sessions
+    from kexie_research.widgets import QualityExplorer
+
+    w = QualityExplorer(survey_dataset, n_boot=40, seed=3, debounce=0, lang="en", export_dir=tmp_path)
+    ref = rank_sessions(survey_dataset.survey, weights={"learner": 0.4, "teacher": 0.2, "manager": 0.2,
+                                                        "office": 0.2}, n_boot=40, small="drop", rng=3)
+    pd.testing.assert_frame_equal(w.result.table, ref.table)
+    assert w.result.table["training_id"].iloc[0] == "A"
+    w.weights["learner"].value = 0.0  # teachers only: A drops below C
+    ref = rank_sessions(survey_dataset.survey, weights={"learner": 0.0, "teacher": 0.2, "manager": 0.2,
+                                                        "office": 0.2}, n_boot=40, small="drop", rng=3)
+    pd.testing.assert_frame_equal(w.result.table, ref.table)
+    assert w.result.table["training_id"].tolist()[0] == "C"
+    w.dimension.value = "lecturers"
+    assert w.result.dimension == "lecturers"
+    w.weights["teacher"].value = 0.0
+    w.weights["manager"].value = 0.0
+    w.weights["office"].value = 0.0
+    assert w.error is not None and "positive weight" in w.status.value
+
+
+def test_quality_explorer_language_and_exports(survey_dataset, tmp_path):
+    from kexie_research.widgets import QualityExplorer
+
+    w = QualityExplorer(survey_dataset, n_boot=20, debounce=0, lang="zh", export_dir=tmp_path)
+    assert w.weights["learner"].description == "权重：学员"
+    assert ("师资选配", "lecturers") in w.dimension.options
+    w.lang_toggle.value = "en"
+    assert w.weights["office"].description == "Weight: Teaching office"
+    assert "sessions" in w.summary.value
+    assert pd.read_csv(w.export_table(), encoding="utf-8-sig")["training_id"].tolist()[0] == "A"
+    assert "20 bootstrap" in w.export_figure()["caption"].read_text(encoding="utf-8")

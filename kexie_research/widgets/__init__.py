@@ -7,12 +7,14 @@ package root never does. The explorers of analyses that are not installed are si
 absent from this namespace.
 """
 
-from .common import LANGS, Debouncer, Explorer, default_export_dir, quick_mode, tr
+from .common import LANGS, Debouncer, Explorer, default_export_dir, mc_size, quick_mode, tr
 from .data_tour import ValidationExplorer, dataset_overview, write_messy_example
 from .coverage import CoverageExplorer
 from .compliance import ComplianceExplorer
+from .effectiveness import QualityExplorer
+from .scenario import ScenarioExplorer
 from .simulator import PlanSimulator, controls_from_plan, plan_from_controls
 
-__all__ = ["LANGS", "Debouncer", "Explorer", "default_export_dir", "quick_mode", "tr",
+__all__ = ["LANGS", "Debouncer", "Explorer", "default_export_dir", "mc_size", "quick_mode", "tr",
            "ValidationExplorer", "dataset_overview", "write_messy_example",
-           "CoverageExplorer", "ComplianceExplorer", "PlanSimulator", "plan_from_controls", "controls_from_plan"]
+           "CoverageExplorer", "ComplianceExplorer", "QualityExplorer", "ScenarioExplorer", "PlanSimulator", "plan_from_controls", "controls_from_plan"]

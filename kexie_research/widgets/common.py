@@ -35,6 +35,7 @@ __all__ = [
     "Debouncer",
     "Explorer",
     "quick_mode",
+    "mc_size",
     "default_export_dir",
     "figure_png",
     "frame_html",
@@ -436,3 +437,16 @@ def code_name(value: Any, lang: str) -> str:
     if s in CODE_NAMES:
         return tr(lang, *CODE_NAMES[s])
     return s
+
+
+def mc_size(full: int, quick: int) -> int:
+    """A Monte Carlo / bootstrap size: ``full``, or ``quick`` when :func:`quick_mode` is on.
+
+    Notebooks pass their sizes through this so the test suite runs them small.
+
+    Examples
+    --------
+    >>> mc_size(400, 60) in (400, 60)
+    True
+    """
+    return int(quick if quick_mode() else full)

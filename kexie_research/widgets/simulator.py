@@ -349,10 +349,8 @@ class PlanSimulator(Explorer):
         return self.group_table()
 
     def make_figure(self):
-        try:
-            from ..plots.simulation import plot_coverage_fan
-        except ImportError:  # the simulation plots not installed: a plain fan chart
-            return _fan_chart(self.result, self.lang)
+        from ..plots.simulation import plot_coverage_fan
+
         return plot_coverage_fan(self.result, lang=self.lang).figure
 
     def caption(self) -> str:
@@ -405,21 +403,3 @@ def _code_pair(code: str) -> tuple[str, str]:
 
     return CODE_NAMES.get(code, (code, code))
 
-
-def _fan_chart(result: SimulationResult, lang: str):
-    from ..plots.style import COLORS, figure, label, use_style
-
-    by = result.by_year
-    with use_style(lang):
-        fig, ax = figure("single")
-        x = by["year"].to_numpy()
-        ax.fill_between(x, by["coverage_p05"], by["coverage_p95"], color=COLORS[0], alpha=0.25,
-                        linewidth=0, label=label(lang, "5–95% 区间", "5–95% band"))
-        ax.plot(x, by["coverage_mean"], marker="o", color=COLORS[0], label=label(lang, "均值", "Mean"))
-        ax.axhline(0.8, color="black", linestyle="--", linewidth=0.6)
-        ax.set_ylim(0, 1.02)
-        ax.set_xticks(x)
-        ax.set_xlabel(label(lang, "届期年份", "Year of term"))
-        ax.set_ylabel(label(lang, "覆盖率", "Coverage"))
-        ax.legend(loc="lower right")
-    return fig
