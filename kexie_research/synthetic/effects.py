@@ -104,6 +104,24 @@ def _co_information(patterns, probs, *, drop_none=False) -> float:
     return h([0]) + h([1]) + h([2]) - h([0, 1]) - h([0, 2]) - h([1, 2]) + h([0, 1, 2])
 
 
+def _survey_derived(e: dict) -> dict:
+    """Standardised loadings and Cronbach's alpha of the continuous (unrounded) learner items."""
+    import math
+    var_f = e["session_quality_sd"] ** 2 + e["person_factor_sd"] ** 2
+    lam = e["item_loadings"]
+    err = e["item_error_sd"] ** 2
+    std = {k: round(v * math.sqrt(var_f) / math.sqrt(v * v * var_f + err), 4) for k, v in lam.items()}
+    k = len(lam)
+    tot = sum(lam.values()) ** 2 * var_f + k * err
+    alpha = k / (k - 1) * (1 - sum(v * v * var_f + err for v in lam.values()) / tot)
+    return {"item_loadings_standardized": std, "alpha_learners_continuous": round(alpha, 4)}
+
+
+# derived, for checking factor analyses and reliability: the standardised loadings and alpha
+# of the continuous items across sessions (rounding to 1..5 attenuates both a little; the
+# realised alpha of the shipped data is in the MANIFEST)
+_EFFECTS.update(_survey_derived(_EFFECTS))
+
 _TH = _EFFECTS["triple_helix_patterns"]
 # expected T (bits) of the planted compositions; unit: a project (project_id); a class counts
 # once if any partner of it takes part (classes: kexie_research.synthetic.HELIX_CLASSES);

@@ -351,7 +351,15 @@ def generate_history(reps: pd.DataFrame, table1: pd.DataFrame, topics: pd.DataFr
     # ---------------------------------------------------------------- costs
     costs = _costs(g_cost, trainings, curriculum, att, label)
 
+    lrn = survey[survey["rater_role"] == "learner"]
+    items = lrn[list(QUALITY_ITEMS)].astype(float).dropna()
+    alpha = len(QUALITY_ITEMS) / (len(QUALITY_ITEMS) - 1) * (1 - items.var().sum() / items.sum(axis=1).var())
+    gains = (lrn["post_score"] - lrn["pre_score"]).dropna()
     realised = {
+        "survey_alpha_learners": round(float(alpha), 4),
+        "pre_post_gain_mean": round(float(gains.mean()), 4),
+        "pre_post_gain_sd": round(float(gains.std()), 4),
+        "n_learners_tested": int(len(gains)),
         "session_counts": att[att["training_id"].isin(NINTH_SESSIONS)].groupby("training_id").size().to_dict(),
         "ninth_person_times": int(n_national),
         "ninth_distinct": int(att.loc[att["training_id"].isin(NINTH_SESSIONS), "rep_id"].nunique()),
