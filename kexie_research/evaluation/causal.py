@@ -618,7 +618,7 @@ _ENGINES = ("auto", "statsmodels", "closed_form")
 def estimate_mixed_model(panel: pd.DataFrame, *, outcome: str = "proposals",
                          groups: str = PROVINCE, nested: str | None = REP_ID,
                          engine: Literal["auto", "statsmodels", "closed_form"] = "auto",
-                         max_units_statsmodels: int = 300, level: float = 0.95) -> MixedModelResult:
+                         max_units_statsmodels: int = 150, level: float = 0.95) -> MixedModelResult:
     """Mixed-effects model ``y ~ treated + C(year)`` with representatives nested in provinces.
 
     Random intercepts for ``groups`` (provinces) and, when ``nested`` is given, for
