@@ -176,7 +176,7 @@ def calibration_report(tables: dict, realised: dict, *, scale: float = 1.0) -> l
         rows.append({"quantity": name, "target": target, "achieved": achieved, "rule": rule,
                      "ok": bool(ok), "source": source})
 
-    reps, att, tr = tables["representatives"], tables["attendance"], tables["trainings"]
+    reps, att = tables["representatives"], tables["attendance"]
     p0 = "seed:000_27234d47d3e7ad4e.txt"
     a9 = att[att["training_id"].isin(NINTH_SESSIONS)]
     add("9th-congress sessions (T1-04..T1-09)", 6, int(a9["training_id"].nunique()), f"{p0}#§1,L29")
@@ -216,7 +216,6 @@ def calibration_report(tables: dict, realised: dict, *, scale: float = 1.0) -> l
     net = realised["network"]
     if scale == 1.0:
         st = load_real("enterprise_assoc_stats")
-        p3 = st.set_index(["series", "province", "year", "measure"], drop=False)
         add("enterprise associations 2021 (national)", 26708, net["enterprise_associations_2021"],
             "seed:003 enterprise_assoc_stats.csv survey_national 2021")
         add("enterprise associations existing by 2017 (national)", 15787, net["enterprise_associations_2017"],
@@ -235,7 +234,6 @@ def calibration_report(tables: dict, realised: dict, *, scale: float = 1.0) -> l
                 continue
             add(f"{r.measure} {r.province} {r.year}", float(r.value) if "share" in r.measure else int(r.value),
                 got, f"seed:003 enterprise_assoc_stats.csv ({r.quote})")
-        del p3
         top5 = sorted(net["enterprise_associations_by_province_2021"].items(), key=lambda kv: -kv[1])[:5]
         add("top-5 provinces 2021", "江苏 湖南 浙江 山东 广西", " ".join(p for p, _ in top5),
             "seed:003 enterprise_assoc_stats.csv")

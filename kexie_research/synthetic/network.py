@@ -176,7 +176,7 @@ def _ea_targets(stats: pd.DataFrame, scale: float):
         new21 = {p: round(v * scale) for p, v in new21.items()}
         ws = {p: round(v * scale) for p, v in ws.items()}
         total17 = round(total17 * scale)
-    return totals, new21, total17, ws, {"given": given, "total21": total21}
+    return totals, new21, total17, ws
 
 
 def _ea_founding(gen, totals: dict, new21: dict, total17: int):
@@ -244,13 +244,12 @@ def _six_haves(gen, types: np.ndarray):
 class _Pool:
     """Organisations of some types, grouped by province for fast same-province sampling."""
 
-    def __init__(self, idx: np.ndarray, prov: np.ndarray, prov_weights: np.ndarray):
+    def __init__(self, idx: np.ndarray, prov: np.ndarray):
         order = np.argsort(prov[idx], kind="stable")
         self.idx = idx[order]
         self.prov = prov[self.idx]
         self.start = np.searchsorted(self.prov, np.arange(_NAT + 1))
         self.count = np.diff(np.append(self.start, len(self.idx)))
-        self.pw = prov_weights
 
     def sample(self, gen, prov_codes: np.ndarray, same: np.ndarray) -> np.ndarray:
         m = len(prov_codes)
@@ -267,9 +266,36 @@ class _Pool:
 
 def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int | None = None,
                      stats: pd.DataFrame, consortia: pd.DataFrame):
-    """Generate the ``organizations`` and ``links`` tables.
+    """Generate the ``organizations`` and ``links`` tables of the national network.
 
-    Returns ``(organizations, links, realised)`` where ``realised`` holds calibration facts.
+    Parameters
+    ----------
+    gen : numpy.random.Generator
+        The random stream (the caller spawns it from the dataset's SeedSequence).
+    scale : float
+        Size relative to national scale (counts other than the hierarchy's provinces are
+        multiplied by it, with a floor of 12 per kind); the seed-003 counts are exact only
+        at 1.0.
+    seed : int, optional
+        Written into the ``source`` label.
+    stats, consortia : DataFrame
+        ``load_real("enterprise_assoc_stats")`` and ``load_real("consortia")``: the
+        calibration targets.
+
+    Returns
+    -------
+    (organizations, links, realised) : DataFrame, DataFrame, dict
+        Valid ``organizations`` and ``links`` tables and the facts achieved (counts by
+        province, shares, realised triple-helix T).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from kexie_research.data import load_real
+    >>> orgs, links, real = generate_network(np.random.default_rng(1), scale=0.02,
+    ...     stats=load_real("enterprise_assoc_stats"), consortia=load_real("consortia"))
+    >>> orgs.loc[0, ["org_id", "type", "level"]].tolist(), (links["source_id"] != links["target_id"]).all()
+    (['CAST', 'cast', 'national'], np.True_)
     """
     label = source_label(seed)
     s = float(scale)
@@ -281,8 +307,8 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     econ_p = econ / econ.sum()
 
     # ---------------------------------------------------------------- hierarchy
-    cast = O.add("CAST", "cast", "national", _NAT, None, 1958, names=["中国科学技术协会"])
-    pa = O.add("PA", "provincial_association", "provincial", np.arange(_NAT), "CAST",
+    O.add("CAST", "cast", "national", _NAT, None, 1958, names=["中国科学技术协会"])
+    O.add("PA", "provincial_association", "provincial", np.arange(_NAT), "CAST",
                np.where(np.array(PROVINCE_LIST) == "新疆兵团", 1985, _years(gen, _NAT, 1958, 1980)),
                names=[f"{PROVINCES[p][2]}科学技术协会" for p in PROVINCE_LIST])
     pa_id = {i: f"PA{i + 1:05d}" for i in range(_NAT)}
@@ -380,7 +406,7 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     O.cols["members"][joint[0]] = int(c02["total_members"].iloc[0])
 
     # ---------------------------------------------------------------- enterprise associations
-    totals, new21, total17, ws_given, ea_info = _ea_targets(stats, s)
+    totals, new21, total17, ws_given = _ea_targets(stats, s)
     founded = _ea_founding(gen, totals, new21, total17)
     ea_prov = np.concatenate([np.full(totals[p], pcode[p]) for p in PROVINCE_LIST])
     ea_found = np.concatenate([founded[p] for p in PROVINCE_LIST])
@@ -556,7 +582,7 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
             orgs.loc[f, "members"] = int(c)
         orgs.loc[feds[0], "members"] = len(target)
     # joint associations' member enterprises (C02: exact composition)
-    ent_pool = _Pool(partner_idx["enterprise"], prov, econ_p)
+    ent_pool = _Pool(partner_idx["enterprise"], prov)
     for j in joint[1:]:
         k = int(gen.integers(5, 31))
         mem = ent_pool.sample(gen, np.full(k, prov[j]), np.ones(k, bool))
@@ -595,7 +621,7 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     # projects: compositions by helix pattern; synergy provinces lean to bilateral ones
     type_pool = {}
     for t in set(tt for cl in _CLASS_TYPES.values() for tt, _ in cl):
-        type_pool[t] = _Pool(np.flatnonzero(types == t), prov, econ_p)
+        type_pool[t] = _Pool(np.flatnonzero(types == t), prov)
     n_proj = sc("projects")
     lead = gen.choice(_NAT, size=n_proj, p=econ_p)
     syn_codes = [pcode[p] for p in PLANTED_EFFECTS["triple_helix_synergy_provinces"]]
@@ -664,7 +690,7 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     def pairs(n_, src_types, tgt_types, p_same):
         tgt_all = np.concatenate([np.flatnonzero(types == t) for t in tgt_types])
         tgt = tgt_all[gen.integers(0, len(tgt_all), n_)]
-        src_pool = _Pool(np.concatenate([np.flatnonzero(types == t) for t in src_types]), prov, econ_p)
+        src_pool = _Pool(np.concatenate([np.flatnonzero(types == t) for t in src_types]), prov)
         src = src_pool.sample(gen, prov[tgt], gen.random(n_) < p_same)
         return src, tgt
 
@@ -677,7 +703,7 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     add_links(a, b, "technology_transfer", yrs(k), 1.0 + gen.poisson(1.5, k))
     per = gen.integers(1, 4, len(ws))
     wt = np.repeat(ws, per)
-    ex_pool = _Pool(np.concatenate([partner_idx["university"], partner_idx["research_institute"], ns]), prov, econ_p)
+    ex_pool = _Pool(np.concatenate([partner_idx["university"], partner_idx["research_institute"], ns]), prov)
     ex = ex_pool.sample(gen, prov[wt], gen.random(len(wt)) < 0.7)
     add_links(ex, wt, "expert_workstation", yrs(len(wt)), 1.0)
     k = sc("trainings")

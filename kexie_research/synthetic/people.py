@@ -147,7 +147,8 @@ def generate_representatives(n: int = 1600, *, rng: np.random.Generator | int | 
 # ---------------------------------------------------------------- cadres and hours_log
 #: Rank mix of the cadre population (CAST organ and affiliated units).
 #: Target share of each rank group with an off-the-job record per year (indicator 3's
-#: thresholds are 30 %, 25 %, 20 %); the first and last years fall short.
+#: thresholds are 30 %, 25 %, 20 %); the first and last years fall short. Listed for
+#: 2020–2023; other periods cycle through them.
 OFF_JOB_RATES = {("bureau", "division"): (0.28, 0.36, 0.33, 0.27),
                  ("section", "new_hire"): (0.22, 0.28, 0.26, 0.23),
                  ("professional",): (0.17, 0.24, 0.22, 0.18)}
@@ -247,7 +248,8 @@ def generate_cadres(n: int = 400, *, rng: np.random.Generator | int | None = Non
     have = {(i, y) for (i, y, _h, _d, _m, o, _c) in rows if o}
     for group, rates in OFF_JOB_RATES.items():
         members = np.isin(rank, group)
-        for y, rate in zip(range(y0, y1 + 1), rates):
+        for y in range(y0, y1 + 1):
+            rate = rates[(y - y0) % len(rates)]
             elig = np.flatnonzero(members & (hire_year <= y))
             k = int(round(rate * len(elig))) - sum((i, y) in have for i in elig)
             free = np.array([i for i in elig if (i, y) not in have], dtype=int)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..schema import INTERACTIVE_METHODS, QUALITY_ITEMS
-from ._common import PROVINCES_31, source_label
+from ._common import PROVINCES_31, apportion, source_label
 from .effects import PLANTED_EFFECTS
 
 __all__ = ["NINTH_SESSIONS", "SYNTHETIC_SESSIONS", "generate_history", "treated_from_year"]
@@ -123,7 +123,6 @@ def _session_count(reported: int, qualifier: str, text: str, gen: np.random.Gene
 
 def _allocate(gen, avail: np.ndarray, m: int) -> np.ndarray:
     """Split m picks over provinces: one each first, rest ∝ availability, capped."""
-    k = len(avail)
     out = np.minimum(1, avail).astype(int)
     if out.sum() > m:
         raise ValueError("more provinces than people to pick")
@@ -136,7 +135,6 @@ def _allocate(gen, avail: np.ndarray, m: int) -> np.ndarray:
         add = np.minimum(add, room)
         out += add
         rest = m - int(out.sum())
-    del k
     return out
 
 
@@ -158,7 +156,7 @@ def _curriculum_modules(tid, topics: pd.DataFrame, gen, design=None, days=3, lab
     mods = []
     if tid in NINTH_SESSIONS:
         sub = topics[topics["training_id"] == tid]
-        for lec, grp in sub.groupby("lecture_no", sort=True):
+        for _lecture, grp in sub.groupby("lecture_no", sort=True):
             cat = grp["category"].iloc[0]
             title = "；".join(grp["topic"])
             lt = "other" if "人大" in title else _TOPIC_LECTURER.get(cat, "expert")
@@ -224,7 +222,7 @@ def generate_history(reps: pd.DataFrame, table1: pd.DataFrame, topics: pd.DataFr
     repeats_total = sum(counts.values()) - N_DISTINCT_NINTH
     if repeats_total <= 0:
         raise AssertionError("session counts must exceed the distinct total")
-    rep_split = dict(zip(_REPEAT_SHARES, _apportion_int(repeats_total, list(_REPEAT_SHARES.values()))))
+    rep_split = dict(zip(_REPEAT_SHARES, apportion(repeats_total, list(_REPEAT_SHARES.values())).tolist()))
 
     trained = np.zeros(n, dtype=bool)
     att_rows: list[tuple[int, str]] = []  # (rep index, training_id)
@@ -368,11 +366,6 @@ def generate_history(reps: pd.DataFrame, table1: pd.DataFrame, topics: pd.DataFr
     }
     return {"trainings": trainings, "curriculum": curriculum, "attendance": attendance,
             "survey": survey, "outputs": outputs, "costs": costs, "_realised": realised}
-
-
-def _apportion_int(total, weights):
-    from ._common import apportion
-    return apportion(total, weights).tolist()
 
 
 def _survey(gen, trainings, att, label):
