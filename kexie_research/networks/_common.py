@@ -25,11 +25,14 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, table: str) -> 
 
 def as_str_id(s: pd.Series) -> pd.Series:
     """Identifier column as Python strings, missing values as ``None``."""
-    out = s.astype(object)
-    mask = pd.isna(out)
-    out = out.where(mask, out.astype(str).str.strip())
-    out = out.where(~(mask | (out == "")), None)
-    return out
+    vals = []
+    for x in s.to_numpy(dtype=object):
+        if x is None or (not isinstance(x, str) and pd.isna(x)):
+            vals.append(None)
+        else:
+            t = str(x).strip()
+            vals.append(t if t else None)
+    return pd.Series(vals, index=s.index, dtype=object, name=s.name)
 
 
 def check_choice(value: str, allowed: Iterable[str], name: str) -> str:

@@ -118,14 +118,14 @@ def entropy_bits(p) -> float:
     """
     p = np.asarray(p, dtype=float).ravel()
     p = p[p > 0]
-    return float(-(p * np.log2(p)).sum()) if len(p) else 0.0
+    return float(-(p * np.log2(p)).sum()) + 0.0 if len(p) else 0.0
 
 
 def _entropy_axes(table: np.ndarray) -> np.ndarray:
     """Entropy (bits) over the last axes; ``table`` has shape (..., cells)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         logp = np.where(table > 0, np.log2(np.where(table > 0, table, 1.0)), 0.0)
-    return -(table * logp).sum(axis=-1)
+    return -(table * logp).sum(axis=-1) + 0.0
 
 
 def _subset_entropies(tables: np.ndarray, d: int) -> dict[tuple[int, ...], np.ndarray]:
