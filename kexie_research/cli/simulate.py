@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
                    help="representatives file to use instead of the plan's population")
     p.add_argument("--untrained-out", metavar="FILE",
                    help="write, for a few seeded replications, who is untrained at the end (CSV)")
-    p.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    p.add_argument("--progress", action="store_true",
+                   help="progress bar on stderr (on by default for long runs in a terminal)")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -46,8 +47,10 @@ def run(args) -> int:
         pth = Path(args.population).resolve()
         plan = dataclasses.replace(plan, population=PopulationSpec(
             synthetic_size=None, file=str(pth), seed=plan.population.seed))
+    import sys
+    progress = args.progress or (sys.stderr.isatty() and args.replications >= 20000)
     res = simulate(plan, replications=args.replications, seed=args.seed, workers=args.workers,
-                   progress=args.progress)
+                   progress=progress)
     if args.untrained_out:
         ind = simulate_individuals(plan, replications=3, seed=res.seed)
         out = Path(args.untrained_out)

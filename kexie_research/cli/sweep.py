@@ -32,7 +32,8 @@ def add_parser(sub) -> None:
     p.add_argument("--extend", action="store_true", help="add points to an existing store")
     p.add_argument("--workers", type=int, default=1, help="local processes")
     p.add_argument("--scheduler", metavar="ADDR", help="Dask scheduler address (tcp://host:port)")
-    p.add_argument("--progress", action="store_true", help="progress bar on stderr")
+    p.add_argument("--progress", action="store_true",
+                   help="progress bar on stderr (on by default in a terminal)")
     add_json_flag(p)
     p.set_defaults(func=run)
 
@@ -51,6 +52,8 @@ def run(args) -> int:
         raise PlanError("--points and --replications must be at least 1")
     if args.output not in OUTPUTS:
         raise PlanError(f"--output must be one of {', '.join(OUTPUTS)}")
+    import sys
+    args.progress = args.progress or sys.stderr.isatty()
     plan = resolve_plan(args.plan)
     ranges = parse_parameter_ranges(args.param)
     ctx = dask_client(args.scheduler) if args.scheduler else nullcontext(None)

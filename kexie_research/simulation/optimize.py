@@ -29,7 +29,8 @@ It is solved exactly by :func:`scipy.optimize.milp` (HiGHS branch and cut) when 
 is moderate (``method="milp"``; ``"auto"`` picks it up to :data:`EXACT_MAX_VARIABLES`
 variables). The heuristic for larger models (``method="heuristic"``) solves the LP
 relaxation, rounds the session counts down, re-solves the seat LP for those sessions, then
-greedily adds the session with the best objective gain per yuan while the budget allows.
+greedily adds the session (among the types the relaxation uses) with the best objective
+gain per yuan while the budget allows.
 
 The chosen sessions become a :class:`~kexie_research.simulation.plan.Plan`
 (:attr:`OptimizationResult.plan`, never-trained-first invitations without open seats, as
@@ -314,7 +315,9 @@ def _heuristic(c, A, lb, ub, bounds, K, cost_k, budget):
     while improved:
         improved = False
         best = None
-        for k in np.argsort(-(relax.x[:K] - np.floor(relax.x[:K]))):
+        # candidates: the session types the LP relaxation uses (its support)
+        support = np.flatnonzero(relax.x[:K] > 1e-6)
+        for k in support[np.argsort(-(relax.x[support] - np.floor(relax.x[support])))]:
             if (cost_k @ y) + cost_k[k] > budget + 1e-6 or y[k] + 1 > bounds.ub[k]:
                 continue
             y2 = y.copy()
