@@ -79,6 +79,8 @@ def kernel_env(tmp_path, monkeypatch):
     monkeypatch.delenv("JUPYTER_PATH", raising=False)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     monkeypatch.setenv("KEXIE_QUICK", "1")
+    # notebook 07 regenerates these sections only; test_figures.py covers every section
+    monkeypatch.setenv("KEXIE_FIGURE_SECTIONS", "paper,coverage,compliance")
     monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         spec = KernelSpecManager().get_kernel_spec("python3")
