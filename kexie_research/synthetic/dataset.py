@@ -118,13 +118,15 @@ def generate_dataset(out_dir: str | os.PathLike, *, seed: int = DEFAULT_SEED,
     tables, realised = generate_tables(seed=seed, n_representatives=n_representatives, scale=scale)
     files = {}
     for kind in KIND_ORDER:
-        data = _csv_bytes(tables[kind])
-        if kind in GZIPPED_KINDS:
-            data = gzip.compress(data, compresslevel=6, mtime=0)
+        csv = _csv_bytes(tables[kind])
+        # gzip with mtime 0 and no file name: the bytes depend only on the content (and on
+        # the zlib build: content_sha256 is the build-independent check)
+        data = gzip.compress(csv, compresslevel=6, mtime=0) if kind in GZIPPED_KINDS else csv
         name = file_name(kind)
         atomic_write_bytes(out / name, data)
         files[name] = {"kind": kind, "rows": int(len(tables[kind])), "bytes": len(data),
-                       "sha256": hashlib.sha256(data).hexdigest()}
+                       "sha256": hashlib.sha256(data).hexdigest(),
+                       "content_sha256": hashlib.sha256(csv).hexdigest()}
     manifest = {
         "dataset": "kexie_research synthetic CAST congress study (SYNTHETIC: not real persons)",
         "generator": "kexie_research.synthetic", "generator_version": GENERATOR_VERSION,
