@@ -53,11 +53,11 @@ def run(args) -> int:
         raise AnalysisError(f"--weights: {exc}") from None
     if args.n_boot < 10:
         raise AnalysisError(f"--n-boot must be at least 10, got {args.n_boot}")
+    if args.outputs and not (args.attendance and args.trainings):
+        raise AnalysisError("--outputs needs --attendance and --trainings (who was trained when)")
     tab = {k: (load_arg(getattr(args, k), k, required=False)) for k in
            ("survey", "outputs", "representatives", "attendance", "trainings", "costs")}
     tab = {k: (v.accepted if v is not None else None) for k, v in tab.items()}
-    if args.outputs and not (args.attendance and args.trainings):
-        raise AnalysisError("--outputs needs --attendance and --trainings (who was trained when)")
     res = evaluate(**tab, weights=weights, outcome=args.outcome, cluster=args.cluster,
                    value_per_unit=args.value_per_unit, horizon_years=args.horizon_years,
                    n_boot=args.n_boot, mixed=not args.no_mixed, seed=args.seed)

@@ -1,0 +1,122 @@
+"""``kexie-research evaluate``: JSON contract, text output, errors (exit 2)."""
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kexie_research.cli import main
+from kexie_research.schema import QUALITY_ITEMS
+
+sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "evaluation"))
+from simdata import sim_outputs, sim_survey  # noqa: E402
+
+
+def _write(path, header, rows):
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        w.writerows(rows)
+    return str(path)
+
+
+@pytest.fixture
+def contract_survey(tmp_path):
+    # the contract checker's tiny survey: 12 responses, 1 session, items (i+j)%5+1,
+    # pre 50+i, post 55+2i
+    return _write(tmp_path / "survey.csv",
+                  ["response_id", "training_id", "rater_role", *QUALITY_ITEMS, "pre_score", "post_score"],
+                  [[f"r{i}", "S1", "learner"] + [(i + j) % 5 + 1 for j in range(8)] + [50 + i, 55 + 2 * i]
+                   for i in range(12)])
+
+
+def _run(capsys, argv):
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_contract_survey_json(contract_survey, capsys):
+    code, out, _ = _run(capsys, ["evaluate", "--survey", contract_survey, "--json"])
+    assert code == 0
+    d = json.loads(out)
+    # hand-computed: gains 5 + i, i = 0..11 → mean 10.5; Hake <g> = 10.5 / (100 − 55.5)
+    assert d["learning"]["mean_gain"] == pytest.approx(10.5)
+    assert d["learning"]["normalized_gain"] == pytest.approx(10.5 / 44.5)
+    assert d["learning"]["ci_low"] < d["learning"]["hedges_g"] < d["learning"]["ci_high"]
+    assert {"mean_gain", "hedges_g", "ci_low", "ci_high", "p"} <= set(d["learning"])
+    rel = d["reliability"]
+    assert [r["scale"] for r in rel] == ["quality"]
+    assert {"scale", "alpha", "ci_low", "ci_high", "n"} <= set(rel[0]) and rel[0]["n"] == 12
+    sessions = d["sessions"]
+    assert len(sessions) == 9 and {r["training_id"] for r in sessions} == {"S1"}
+    assert all(r["ci_low"] <= r["estimate"] <= r["ci_high"] for r in sessions)
+    # one role, one session, a singular item matrix: skipped with reasons, not NaN soup
+    assert "two rater roles" in d["skipped"]["agreement"]
+    assert "singular" in d["skipped"]["cfa"]
+    assert "no costs" in d["skipped"]["roi"]
+
+
+def test_text_output_and_weights(contract_survey, capsys):
+    code, out, _ = _run(capsys, ["evaluate", "--survey", contract_survey, "--weights", "learner=1,teacher=0"])
+    assert code == 0
+    assert "Session quality" in out and "Learning (pre/post)" in out and "mean gain 10.50" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate"], "nothing to evaluate"),
+    (["evaluate", "--survey", "{s}", "--weights", "student=1"], "unknown rater role"),
+    (["evaluate", "--survey", "{s}", "--outputs", "{s}"], "needs --attendance and --trainings"),
+    (["evaluate", "--survey", "{s}", "--n-boot", "3"], "at least 10"),
+])
+def test_bad_input_exit_2(contract_survey, capsys, argv, message):
+    code, out, err = _run(capsys, [a.format(s=contract_survey) for a in argv])
+    assert code == 2 and message in err and "Traceback" not in err
+
+
+def test_survey_with_one_response_per_session_is_explained(tmp_path, capsys):
+    p = _write(tmp_path / "s.csv", ["response_id", "training_id", "rater_role", *QUALITY_ITEMS],
+               [["r1", "S1", "learner", *[3] * 8]])
+    code, out, err = _run(capsys, ["evaluate", "--survey", p, "--json"])
+    assert code == 0
+    d = json.loads(out)
+    assert "single response" in d["skipped"]["quality"]
+    assert "learning" not in d and "pre/post" in d["skipped"]["learning"]
+
+
+def test_full_evaluation_with_outputs(tmp_path, capsys):
+    sim = sim_outputs(seed=2, n_reps=120, years=range(2016, 2022), cohorts=(2018, 2019), effect=1.5)
+    reps = sim["representatives"]
+    f = {}
+    f["reps"] = _write(tmp_path / "reps.csv", ["rep_id", "congress", "province", "delegation_type", "sector",
+                                               "is_academician", "is_frontline", "is_reelected"],
+                       [[r.rep_id, 10, r.province, "local_association", "university", "false",
+                         str(r.is_frontline).lower(), str(r.is_reelected).lower()] for r in reps.itertuples()])
+    f["tr"] = _write(tmp_path / "trainings.csv", ["training_id", "name", "level", "host_province", "city",
+                                                  "start_date", "end_date", "modality"],
+                     [[t.training_id, "班", "national", "北京", "北京", t.start_date.date(), t.end_date.date(),
+                       t.modality] for t in sim["trainings"].itertuples()])
+    f["att"] = _write(tmp_path / "attendance.csv", ["rep_id", "training_id", "hours", "completed", "role"],
+                      sim["attendance"][["rep_id", "training_id", "hours", "completed", "role"]].astype(str)
+                      .replace({"True": "true"}).values.tolist())
+    o = sim["outputs"]
+    f["out"] = _write(tmp_path / "outputs.csv", ["rep_id", "year", "proposals", "research_reports",
+                                                 "suggestions_adopted"],
+                      [[r.rep_id, r.year, int(max(0, round(r.proposals))), 0, 0] for r in o.itertuples()])
+    f["costs"] = _write(tmp_path / "costs.csv", ["training_id", "category", "amount"],
+                        [["T2018", "venue", 100000], ["T2019", "platform", 50000]])
+    code, out, err = _run(capsys, ["evaluate", "--outputs", f["out"], "--attendance", f["att"],
+                                   "--trainings", f["tr"], "--representatives", f["reps"], "--costs", f["costs"],
+                                   "--value-per-unit", "2000", "--n-boot", "50", "--json"])
+    assert code == 0, err
+    d = json.loads(out)
+    twfe = [r for r in d["did"]["table"] if r["method"] == "twfe"][0]
+    assert twfe["ci_low"] <= 1.5 <= twfe["ci_high"]
+    assert d["event_study"]["pretrend_p"] > 0.001
+    assert d["mixed"]["converged"] is True
+    assert {r["segment"] for r in d["heterogeneity"]["interactions"]} == {"reelected", "frontline", "modality"}
+    assert d["roi"]["summary"]["total_cost"] == 150000 and d["roi"]["summary"]["roi_percent"] is not None
+    assert "survey" in d["skipped"]["quality"]
