@@ -114,3 +114,11 @@ def test_bad_population_file_raises_validation_error(tmp_path):
 def test_unknown_plan_name():
     with pytest.raises(PlanError, match="shipped plans: .*minimal"):
         resolve_plan("no_such_plan")
+
+
+def test_plans_are_hashable_and_replaceable():
+    p = resolve_plan("minimal")
+    assert hash(p) == hash(resolve_plan("minimal")) and len({p, resolve_plan("minimal")}) == 1
+    q = dataclasses.replace(p, sessions=(dataclasses.replace(p.sessions[0], capacity=50),))
+    assert q != p and q.sessions[0].capacity == 50 and hash(q) != hash(p)
+    assert Plan.from_dict(q.to_dict()) == dataclasses.replace(q, base_dir=None)

@@ -240,6 +240,10 @@ class Plan:
     def __post_init__(self):
         _check_plan(self)
 
+    def __hash__(self) -> int:
+        # modalities is a mapping: hash the canonical TOML text (equal plans, equal hashes)
+        return hash((self.to_toml(), self.base_dir))
+
     # ---- construction -------------------------------------------------------------------
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, base_dir: str | None = None) -> "Plan":
