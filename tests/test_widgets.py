@@ -574,3 +574,27 @@ def test_quality_explorer_language_and_exports(survey_dataset, tmp_path):
     assert "sessions" in w.summary.value
     assert pd.read_csv(w.export_table(), encoding="utf-8-sig")["training_id"].tolist()[0] == "A"
     assert "20 bootstrap" in w.export_figure()["caption"].read_text(encoding="utf-8")
+
+
+# ---- figure gallery ---------------------------------------------------------------------
+
+def test_regenerate_figures_and_gallery(tiny_dataset, tmp_path, monkeypatch):
+    from kexie_research.widgets import FigureGallery, figure_index, paper_figures_dir, regenerate_figures
+
+    monkeypatch.setenv("KEXIE_FIGURES_DIR", str(tmp_path / "figs"))
+    assert paper_figures_dir() == tmp_path / "figs"
+    monkeypatch.delenv("KEXIE_FIGURE_SECTIONS", raising=False)
+    idx = regenerate_figures(sections=["coverage"], dataset=tiny_dataset, quick=True)
+    assert idx["name"].str.startswith("coverage_").all() and len(idx) >= 2
+    assert (idx["formats"] == "png pdf svg").all() and idx["caption"].str.len().gt(20).all()
+    again = regenerate_figures(tmp_path / "figs2", sections=["coverage"], dataset=tiny_dataset, quick=True)
+    for name in idx["name"]:
+        for fmt in ("png", "pdf", "svg"):
+            assert (tmp_path / "figs" / f"{name}.{fmt}").read_bytes() == \
+                (tmp_path / "figs2" / f"{name}.{fmt}").read_bytes()
+    pd.testing.assert_frame_equal(idx, figure_index(tmp_path / "figs2"))
+    g = FigureGallery(tmp_path / "figs", lang="en")
+    assert g.figure.options == tuple(idx["name"]) and g.image.value[:4] == b"\x89PNG"
+    g.figure.value = idx["name"].iloc[-1]
+    assert g.result["caption"] == idx["caption"].iloc[-1]
+    assert f"{len(idx)} figures" in g.summary.value

@@ -31,14 +31,16 @@ def paper_figures_dir() -> Path:
 
 
 def regenerate_figures(out: str | os.PathLike | None = None, *, seed: int = 20240, lang: str = "zh",
-                       quick: bool | None = None, sections=None, data_dir=None) -> pd.DataFrame:
+                       quick: bool | None = None, sections=None, data_dir=None,
+                       dataset=None) -> pd.DataFrame:
     """Rebuild every report figure into ``out`` (default :func:`paper_figures_dir`).
 
     Equivalent to ``kexie-research figures --out OUT --seed SEED --lang LANG``; ``quick``
     (default: :func:`~kexie_research.widgets.common.quick_mode`) cuts Monte Carlo sizes.
     ``sections`` (default: all, or the comma-separated ``KEXIE_FIGURE_SECTIONS`` — the
     notebook tests use it to stay within the suite's time budget; ``tests/test_figures.py``
-    regenerates every section) restricts the report sections.
+    regenerates every section) restricts the report sections. ``data_dir`` or an already
+    loaded ``dataset`` replace the embedded data.
 
     Returns
     -------
@@ -51,7 +53,7 @@ def regenerate_figures(out: str | os.PathLike | None = None, *, seed: int = 2024
     if sections is None and os.environ.get("KEXIE_FIGURE_SECTIONS"):
         sections = [x.strip() for x in os.environ["KEXIE_FIGURE_SECTIONS"].split(",") if x.strip()]
     build_report(data_dir, out, lang=lang, seed=seed, progress=False, sections=sections,
-                 figures_only=True, quick=quick_mode() if quick is None else quick)
+                 figures_only=True, quick=quick_mode() if quick is None else quick, dataset=dataset)
     return figure_index(out)
 
 
