@@ -38,7 +38,7 @@ def build(ctx: ReportContext) -> Section:
     sec = Section("simulation", ctx.t("培训计划模拟与优化(模型估计)",
                                       "Training-plan simulation and optimisation (model-based)"))
     q = ctx.quick
-    R = 100 if q else 2000
+    R = 100 if q else 1000
     seed = ctx.seed
     name = {k: ctx.t(*v) for k, v in NAMES.items()}
     plans = {k: resolve_plan(k) for k in PLANS}
@@ -122,15 +122,15 @@ def build(ctx: ReportContext) -> Section:
     # ---- sensitivity and scenario discovery (paper plan) ----------------------------
     base_plan = plans["paper_recommended"]
     ranges = {p: (PARAMETERS[p].low, PARAMETERS[p].high) for p in SENS_PARAMS}
-    tor = tornado(base_plan, ranges, replications=40 if q else 300, seed=seed)
+    tor = tornado(base_plan, ranges, replications=40 if q else 200, seed=seed)
     fig = plot_sensitivity(tor, lang=ctx.lang).figure
     sec.blocks.append(ctx.figure("simulation_tornado", fig, ctx.t(
         "论文建议计划:各不确定参数取其范围上下限时任期末覆盖率的变化(其余参数取计划值,共同随机数)。模型估计。",
         "Paper's plan: term-end coverage with each uncertain parameter at the low and high end "
         "of its range, others at the plan's values (common random numbers). Model-based.")))
-    n_pts = 12 if q else 32
+    n_pts = 12 if q else 24
     sw = run_sweep(base_plan, {p: ranges[p] for p in SENS_PARAMS[:4]}, n_pts,
-                   replications=20 if q else 60, seed=seed, workers=ctx.workers)
+                   replications=20 if q else 50, seed=seed, workers=ctx.workers)
     thr = 0.99
     y = failure_cases(sw.table, output="coverage_mean", threshold=thr)
     disc = None
@@ -171,7 +171,7 @@ def build(ctx: ReportContext) -> Section:
         "assigned seats, cost).")))
 
     # ---- levers for the 2020 plan ------------------------------------------------------
-    rec = recommend(plans["plan_2020_one_duty_class"], replications=40 if q else 400, seed=seed,
+    rec = recommend(plans["plan_2020_one_duty_class"], replications=40 if q else 300, seed=seed,
                     lang=ctx.lang)
     cols = ["rank", "lever", "d_coverage", "d_coverage_lo", "d_coverage_hi", "d_mixing", "d_gain",
             "d_cost", "coverage_per_million", "basis"]
