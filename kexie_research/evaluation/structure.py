@@ -8,7 +8,7 @@
   the standard formulas. The eight items are meant to measure one construct, so the
   one-factor model is the hypothesis to test.
 
-Licences: ``factor_analyzer`` (GPL-2.0) is not used — it would bind the project's BSD-3
+Licences: ``factor_analyzer`` (GPL-2.0-or-later) is not used — it would bind the project's BSD-3
 licence. ``semopy`` (MIT) would be compatible, but a one-factor model does not justify
 the dependency; see ``docs/effectiveness.md``.
 """
