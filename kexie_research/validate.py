@@ -197,9 +197,41 @@ def parse_count(text: str) -> tuple[int | None, str | None]:
     return int(num), q
 
 
+_YEAR_RANGE = (1800, 2200)
+
+
+def _to_datetime(values: pd.Series, fmt: str) -> pd.Series:
+    """``pd.to_datetime`` that never raises: cells it cannot read become NaT.
+
+    Only text and date/time objects are dates; a bare number is not (pandas would read
+    it as seconds since 1970)."""
+    import datetime as _dt
+
+    values = values.map(lambda v: v if isinstance(v, (str, _dt.date, np.datetime64)) else None)
+    try:
+        out = pd.to_datetime(values, format=fmt, errors="coerce")
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        out = None
+    if out is None or not pd.api.types.is_datetime64_any_dtype(out):
+        def one(v):
+            try:
+                t = pd.to_datetime(v, format=fmt, errors="coerce")
+            except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+                return pd.NaT
+            return t if isinstance(t, pd.Timestamp) else pd.NaT
+        out = pd.Series([one(v) for v in values], index=values.index, dtype="datetime64[us]")
+    if out.dt.tz is not None:
+        out = out.dt.tz_localize(None)
+    return out.astype("datetime64[us]")
+
+
 def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, pd.Series | None]:
     """Parse one column; returns the typed series and (for counts) inferred qualifiers."""
     missing = _is_missing(s)
+    if col.kind == "category" and col.allowed:
+        # an allowed category that looks like a missing marker (e.g. role "none") is a value
+        allowed = {a.lower() for a in col.allowed}
+        missing &= ~s.map(lambda v: isinstance(v, str) and v.strip().lower() in allowed).astype(bool)
     idx = s.index
     qual = None
     if not col.nullable:
@@ -236,14 +268,18 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
             frac = present & num.notna() & (num != np.floor(num))
             for r in idx[frac.to_numpy()]:
                 rej.add(r, col.name, s[r], "integer", "must be a whole number")
-            out = num.where(~frac).round().astype("Int64")
+            # beyond 2**53 a float is no longer an exact whole number (and 2**63 overflows)
+            huge = present & num.notna() & ~frac & (num.abs() > 2.0 ** 53)
+            for r in idx[huge.to_numpy()]:
+                rej.add(r, col.name, s[r], "range", "a whole number far too large for this column")
+            out = num.where(~frac & ~huge).round().astype("Int64")
         else:
             out = num.astype("float64")
         return out, None
     if k == "count":
         vals, quals = [], []
-        for r, v in zip(idx, txt):
-            if v is None:
+        for r, v, miss in zip(idx, txt, missing):
+            if miss:
                 vals.append(pd.NA)
                 quals.append(None)
                 continue
@@ -265,17 +301,22 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
         return out.astype("boolean"), None
     if k == "date":
         norm = _nfkc(txt).map(lambda v: v.strip() if isinstance(v, str) else v)
-        out = pd.to_datetime(norm, format="%Y-%m-%d", errors="coerce")
+        out = _to_datetime(norm, _DATE_FORMATS[0])
         todo = present & out.isna()
         for fmt in _DATE_FORMATS[1:]:
             if not todo.any():
                 break
-            alt = pd.to_datetime(norm[todo], format=fmt, errors="coerce")
-            out.loc[alt.dropna().index] = alt.dropna()
+            alt = _to_datetime(norm[todo], fmt).dropna()
+            out.loc[alt.index] = alt
             todo = present & out.isna()
         for r in idx[todo.to_numpy()]:
             rej.add(r, col.name, s[r], "date", "not a valid date (use YYYY-MM-DD)")
-        return out.astype("datetime64[ns]"), None
+        year = out.dt.year
+        odd = out.notna() & ((year < _YEAR_RANGE[0]) | (year > _YEAR_RANGE[1]))
+        for r in idx[odd.to_numpy()]:
+            rej.add(r, col.name, s[r], "date",
+                    f"a date outside {_YEAR_RANGE[0]}–{_YEAR_RANGE[1]} (a typo?)")
+        return out.where(~odd).astype("datetime64[ns]"), None
     if k == "category":
         def canon(v):
             if not isinstance(v, str):

@@ -374,6 +374,9 @@ def cases() -> list[Case]:
     add(Case("trn_end_before_start.csv", "trainings", "ends before it starts", "reject",
              u8(replace_cell("trainings", 3, "end_date", "2023-03-01")), rule="end_after_start",
              row=3, column="end_date", value="2023-03-01", n_input=3, n_accepted=2))
+    add(Case("trn_year_2263.csv", "trainings", "a date in year 2263 (beyond pandas' "
+             "nanosecond range)", "reject", u8(replace_cell("trainings", 2, "end_date", "2263-01-01")),
+             rule="date", row=2, column="end_date", value="2263-01-01", n_input=3, n_accepted=2))
     add(Case("trn_date_formats.csv", "trainings", "dates as 2022/5/10, 2022年9月1日, "
              "2023.04.02 (valid)", "accept",
              u8(csv_text(TRN_H, [TRN[0].replace("2022-05-10", "2022/05/10"),
@@ -462,6 +465,10 @@ def cases() -> list[Case]:
     add(Case("lnk_zero_weight.csv", "links", "a tie of weight 0", "reject",
              u8(replace_cell("links", 1, "weight", "0")), rule="range", row=1, column="weight",
              value="0", n_input=3, n_accepted=2))
+    add(Case("out_huge_int.csv", "outputs", "a 20-digit number in a whole-number column",
+             "reject", u8(replace_cell("outputs", 3, "suggestions_adopted", "99999999999999999999")),
+             rule="range", row=3, column="suggestions_adopted", value="99999999999999999999",
+             n_input=3, n_accepted=2))
     add(Case("out_nan_text.csv", "outputs", "'NaN' / 'N/A' in required numbers", "reject",
              u8(replace_cell("outputs", 2, "research_reports", "N/A")), rule="required_value",
              row=2, column="research_reports", n_input=3, n_accepted=2))
