@@ -340,3 +340,15 @@ def test_plot_heatmap_and_rates(res):
     ax = plot_curriculum_shares(res, lang="en")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["7a", "7b", "7c"]
     plt.close(ax.figure)
+
+
+def test_plot_heatmap_empty(tables):
+    import matplotlib.pyplot as plt
+
+    from kexie_research.plots.compliance import plot_compliance_heatmap
+
+    r = evaluate_compliance(tables["cadres"], tables["hours_log"].iloc[:0])
+    assert r.by_rank.empty and r.years == ()
+    ax = plot_compliance_heatmap(r, lang="en")
+    assert [t.get_text() for t in ax.texts] == ["No evaluable cadre rules"]
+    plt.close(ax.figure)

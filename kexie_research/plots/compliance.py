@@ -55,6 +55,11 @@ def plot_compliance_heatmap(result, *, ax=None, lang: str = "zh", cmap: str = "c
             mat[ranks.index(rk), rules.index(rid)] = v
     ax = _new_ax(ax, lang, "double" if len(rules) > 8 else "single", 0.35 * len(ranks) + 1.2)
     with use_style(lang):
+        if mat.size == 0:
+            ax.text(0.5, 0.5, label(lang, "无可评估的干部规则", "No evaluable cadre rules"),
+                    ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            return ax
         cm = colormaps[cmap].with_extremes(bad="0.93")
         im = ax.imshow(np.ma.masked_invalid(mat), cmap=cm, vmin=0, vmax=1, aspect="auto")
         for i in range(len(ranks)):
