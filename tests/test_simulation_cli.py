@@ -184,3 +184,18 @@ def test_report_section_quick(tmp_path):
     for f in ("simulation_plan_comparison", "simulation_coverage_fan", "simulation_tornado"):
         assert (tmp_path / "figures" / f"{f}.png").is_file()
     assert (tmp_path / "tables" / "simulation_plan_comparison.csv").is_file()
+
+
+def test_simulate_with_population_file(tiny_plan, tmp_path, capsys):
+    reps = tmp_path / "reps.csv"
+    reps.write_text(
+        "rep_id,congress,province,delegation_type,sector,is_academician,is_frontline,is_reelected\n"
+        + "".join(f"A{i},10,{['上海', '甘肃'][i % 2]},local_association,university,false,true,false\n"
+                  for i in range(30)), encoding="utf-8")
+    assert main(["simulate", "--plan", str(tiny_plan), "--population", str(reps),
+                 "--replications", "20", "--json"]) == 0
+    d = _json(capsys)
+    assert d["population"] == 30 and d["coverage_mean"] == 1.0     # 2 x 20 seats >= 30 people
+    bad = tmp_path / "bad.csv"
+    bad.write_text("rep_id,congress,province\nA1,10,Atlantis\n", encoding="utf-8")
+    assert main(["simulate", "--plan", str(tiny_plan), "--population", str(bad)]) == 2
