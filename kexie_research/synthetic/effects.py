@@ -52,6 +52,11 @@ _EFFECTS = {
                                 "year_trend": {"2016": 0.0, "2017": 0.02, "2018": 0.04,
                                                "2019": 0.05, "2020": 0.03, "2021": 0.06}},
     },
+    # log-baseline shifts by attribute (the baselines are rescaled so that their sample mean
+    # stays baseline_mean). Sessions recruit on these attributes (can leave post, front-line),
+    # so trained and untrained representatives differ in LEVEL before training
+    "baseline_log_effects": {"is_reelected": 0.25, "is_academician": 0.2, "is_frontline": -0.15,
+                             "can_leave_post": 0.3},
     "province_sd_log": _PROVINCE_SD_LOG,
     "rep_sd_log": _REP_SD_LOG,
     # share of the between-representative variance of the log baseline that lies between

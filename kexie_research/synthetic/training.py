@@ -426,8 +426,13 @@ def _outputs(gen, reps, trainings, att, label):
     post = (~np.isnan(from_year))[:, None] & (years[None, :] >= np.nan_to_num(from_year, nan=9999)[:, None])
     out = {}
     att_real = {}
+    # attributes shift the (log) baseline: levels differ between who gets trained and who
+    # does not (selection on levels), which fixed effects / DiD remove and naive
+    # trained-vs-untrained comparisons do not
+    xb = sum(coef * reps[col].to_numpy(bool) for col, coef in pe["baseline_log_effects"].items())
+    shift = np.exp(xb) / np.exp(xb).mean()
     for k, spec in pe["outputs"].items():
-        base = spec["baseline_mean"] * np.exp(u_prov + v_rep - (pe["province_sd_log"] ** 2 + pe["rep_sd_log"] ** 2) / 2)
+        base = spec["baseline_mean"] * shift * np.exp(u_prov + v_rep - (pe["province_sd_log"] ** 2 + pe["rep_sd_log"] ** 2) / 2)
         trend = np.array([spec["year_trend"][str(y)] for y in years])
         tau = spec["effect_new"] + spec["effect_reelected_extra"] * reelected
         lam = base[:, None] + trend[None, :] + tau[:, None] * post
