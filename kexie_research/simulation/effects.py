@@ -27,7 +27,7 @@ import pandas as pd
 from ..errors import AnalysisError
 from .plan import EffectModel, Plan, SessionSpec
 
-__all__ = ["session_hours", "attendance_gain", "calibrate_effect"]
+__all__ = ["session_hours", "attendance_gain", "calibrate_effect", "session_gains"]
 
 
 def session_hours(plan: Plan, s: SessionSpec) -> float:
@@ -49,6 +49,45 @@ def attendance_gain(plan: Plan, s: SessionSpec) -> tuple[float, float]:
     m = plan.modalities[s.modality]
     g0 = plan.effect.gain(session_hours(plan, s), m.effect_multiplier)
     return g0, g0 * plan.effect.repeat_factor
+
+
+def session_gains(trainings: pd.DataFrame, attendance: pd.DataFrame,
+                  survey: pd.DataFrame) -> pd.DataFrame:
+    """Observed mean learning gain per session, the input of :func:`calibrate_effect`.
+
+    ``gain`` is the mean ``post_score − pre_score`` of the session's learner responses with
+    both scores; ``hours`` the mean hours its learners attended; ``modality`` the session's
+    (the plan's modality names: schema modalities map onto them, ``exchange`` and
+    ``study_tour`` as is).
+
+    Examples
+    --------
+    >>> tr = pd.DataFrame({"training_id": ["T1", "T2"], "modality": ["centralized", "online"]})
+    >>> att = pd.DataFrame({"rep_id": ["a", "b", "c"], "training_id": ["T1", "T1", "T2"],
+    ...                     "hours": [24, 24, 10], "role": ["learner"] * 3})
+    >>> sv = pd.DataFrame({"training_id": ["T1", "T1", "T2"], "rater_role": ["learner"] * 3,
+    ...                    "pre_score": [50, 60, 55], "post_score": [62, 70, 60]})
+    >>> session_gains(tr, att, sv)[["training_id", "hours", "modality", "gain"]].values.tolist()
+    [['T1', 24.0, 'centralized', 11.0], ['T2', 10.0, 'online', 5.0]]
+    """
+    need = {"training_id", "pre_score", "post_score"}
+    if not need <= set(survey.columns):
+        raise AnalysisError("the survey table has no pre_score/post_score: no gains to calibrate on")
+    sv = survey
+    if "rater_role" in sv.columns:
+        sv = sv[sv["rater_role"].astype(str) == "learner"]
+    sv = sv.dropna(subset=["pre_score", "post_score"])
+    g = (sv["post_score"].astype(float) - sv["pre_score"].astype(float)).groupby(sv["training_id"].astype(str))
+    gains = pd.DataFrame({"gain": g.mean(), "n_responses": g.size()})
+    att = attendance
+    if "role" in att.columns:
+        att = att[att["role"].astype(str) == "learner"]
+    hours = att.groupby(att["training_id"].astype(str))["hours"].mean().astype(float).rename("hours")
+    mod = trainings.set_index(trainings["training_id"].astype(str))["modality"].astype(str).rename("modality")
+    out = gains.join(hours, how="inner").join(mod, how="inner").reset_index(names="training_id")
+    if out.empty:
+        raise AnalysisError("no session has both test scores and attendance hours")
+    return out[["training_id", "hours", "modality", "gain", "n_responses"]]
 
 
 def calibrate_effect(obs: pd.DataFrame, *, saturation_hours: float = 24.0,
