@@ -155,7 +155,7 @@ class Debouncer:
             self.func()
 
 
-def figure_png(fig, *, dpi: int = 110, close: bool = True) -> bytes:
+def figure_png(fig, *, dpi: int = 140, close: bool = True) -> bytes:
     """PNG bytes of a matplotlib figure for an ``ipywidgets.Image`` (screen resolution)."""
     import matplotlib.pyplot as plt
 

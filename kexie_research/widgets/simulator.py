@@ -384,10 +384,10 @@ class PlanSimulator(Explorer):
                              self.capacity, self.modality, self.online_share, self.selection,
                              self.accept, self.accept_cannot_leave, self.no_show, self.budget,
                              self.seed], layout=widgets.Layout(width="440px", flex="0 0 auto"))
-        self.image.layout = widgets.Layout(width="480px", max_width="100%")
+        self.image.layout = widgets.Layout(width="100%", max_width="520px")
         right = widgets.VBox([self.coverage_html, self.cost_html, self.image, self.group_by,
                               self.groups_html, self.timing_html],
-                             layout=widgets.Layout(flex="1 1 auto", max_width="640px"))
+                             layout=widgets.Layout(flex="1 1 auto", min_width="420px", max_width="640px"))
         box = widgets.VBox([
             widgets.HBox([self.heading, self.lang_toggle]),
             widgets.HBox([left, right]),
