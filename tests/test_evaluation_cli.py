@@ -5,14 +5,13 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from kexie_research.cli import main
 from kexie_research.schema import QUALITY_ITEMS
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "evaluation"))
-from simdata import sim_outputs, sim_survey  # noqa: E402
+from simdata import sim_outputs  # noqa: E402
 
 
 def _write(path, header, rows):

@@ -9,7 +9,7 @@ scale; ``n`` is the number of complete responses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal, Mapping, Sequence
 
 import numpy as np

@@ -9,9 +9,8 @@ assumptions and are returned with the result so that every report states them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError

@@ -15,6 +15,7 @@ the dependency; see ``docs/effectiveness.md``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Literal, Sequence
 
@@ -292,6 +293,8 @@ class EFAResult:
     bartlett_chi2, bartlett_df, bartlett_p : float, int, float
     method, rotation : str
     n : int
+    converged : bool
+        False when statsmodels' ML fit reported non-convergence (a Heywood case is likely).
     """
 
     loadings: pd.DataFrame
@@ -305,6 +308,7 @@ class EFAResult:
     method: str
     rotation: str
     n: int
+    converged: bool = True
 
     def to_dict(self) -> dict:
         return result_to_dict(self)
@@ -363,8 +367,13 @@ def compute_efa(survey: pd.DataFrame, *, items: Sequence[str] = QUALITY_ITEMS,
     max_m = int(np.floor((2 * p + 1 - np.sqrt(8 * p + 1)) / 2))  # positive df for ML
     if not 1 <= m <= max(1, max_m):
         raise AnalysisError(f"cannot extract {m} factors from {p} items (at most {max_m})")
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning
+
     fa = Factor(corr=r, n_factor=m, method=sm_method, nobs=n, endog_names=list(items))
-    res = fa.fit()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        res = fa.fit()
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
     if m > 1 and rotation != "none":
         res.rotate(rotation)
     L = np.asarray(res.loadings, dtype=float)
@@ -378,4 +387,4 @@ def compute_efa(survey: pd.DataFrame, *, items: Sequence[str] = QUALITY_ITEMS,
                           "proportion": ev / p})
     return EFAResult(loadings=loadings, eigen=eigen, n_factors=m, n_factors_suggested=suggested,
                      kmo=k_all, bartlett_chi2=b_chi2, bartlett_df=b_df, bartlett_p=b_p,
-                     method=method, rotation=rotation if m > 1 else "none", n=n)
+                     method=method, rotation=rotation if m > 1 else "none", n=n, converged=converged)
