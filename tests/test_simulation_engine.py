@@ -238,3 +238,37 @@ def test_widget_speed_target():
     t0 = time.perf_counter()
     sim.run(replications=200, seed=2)
     assert time.perf_counter() - t0 < 1.0
+
+
+# ---- invariants on random small plans (hypothesis) ----------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(n_a=st.integers(1, 30), n_b=st.integers(0, 30), cap=st.integers(1, 40),
+       per_year=st.integers(0, 4), years=st.integers(1, 3),
+       acc=st.floats(0, 1), ns=st.floats(0, 1), rho=st.floats(0, 1),
+       sel=st.sampled_from(["random", "never_trained_first"]), target_west=st.booleans())
+def test_invariants_on_random_plans(n_a, n_b, cap, per_year, years, acc, ns, rho, sel, target_west):
+    pop = _pop({"上海": n_a, "甘肃": n_b} if n_b else {"上海": n_a})
+    s = SessionSpec(cap, per_year=per_year, regions=("west",) if target_west else ())
+    plan = Plan(Term(years), (s,), policy=Policy(selection=sel, accept_prob=acc, no_show_prob=ns,
+                                                 reinvite_share=rho))
+    cp = compile_plan(plan, pop)
+    from kexie_research.simulation.engine import aggregate, run_chunk
+    raw = run_chunk(cp, 64, np.random.SeedSequence(1))
+    N = n_a + n_b
+    cov = raw["covered"]
+    assert (raw["attended"] <= cap).all() and (raw["attended"] >= 0).all()
+    assert (np.diff(cov, axis=1) >= 0).all() and (cov <= N).all()      # coverage never falls
+    if target_west:
+        assert (cov <= n_b).all()                                      # only the west is invited
+    assert (raw["untrained_sub"].sum(axis=1) == N - (cov[:, -1] if cov.shape[1] else 0)).all()
+    res = aggregate(cp, raw, seed=1)
+    c = res.summary["coverage"]
+    assert 0 <= c["p05"] <= c["p50"] <= c["p95"] <= 1
+    assert c["p05"] - 1e-12 <= c["mean"] <= c["p95"] + 1e-12
+    if acc == 1.0 and ns == 0.0 and rho == 0.0 and sel == "never_trained_first" and not target_west:
+        assert (cov[:, -1] == min(N, cap * per_year * years)).all()
