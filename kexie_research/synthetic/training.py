@@ -282,7 +282,9 @@ def generate_history(reps: pd.DataFrame, table1: pd.DataFrame, topics: pd.DataFr
         syn_rows.append({"training_id": s["training_id"], "name": name, "level": s["level"],
                          "host_province": s["host_province"], "city": s["city"],
                          "start_date": start.strftime("%Y-%m-%d"), "end_date": end.strftime("%Y-%m-%d"),
-                         "modality": s["modality"], "capacity": None,
+                         "modality": s["modality"],
+                         # seats offered: the next multiple of 10 above the attendance (synthetic)
+                         "capacity": int(math.ceil((len(chosen) + 1) / 10) * 10),
                          "participants_reported": len(chosen), "participants_qualifier": "exact",
                          "target": target, "congress": 9, "source": f"{label}; session synthetic"})
 
@@ -295,7 +297,7 @@ def generate_history(reps: pd.DataFrame, table1: pd.DataFrame, topics: pd.DataFr
         "participants_qualifier": r.participants_qualifier, "target": r.target,
         "congress": int(r.congress), "source": f"{label}; session facts from {r.source}"}
         for r in t1.itertuples()] + syn_rows)
-    trainings["capacity"] = pd.array([None] * len(trainings), dtype="Int64")
+    trainings["capacity"] = trainings["capacity"].astype("Int64")  # unknown for the paper's sessions
     trainings["participants_reported"] = trainings["participants_reported"].astype("Int64")
     trainings["congress"] = trainings["congress"].astype("Int64")
 
