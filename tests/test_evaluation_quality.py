@@ -143,3 +143,23 @@ def test_session_icc_hand_value_and_recovery():
                        **{i: [1, 2, 3, 3, 4, 5] for i in QUALITY_ITEMS}})
     # means 2 and 4, grand 3: MSB = 3·(1+1)/1 = 6; MSW = (1+0+1)·2/4 = 1; m0 = 3
     assert session_icc(df) == pytest.approx((6 - 1) / (6 + 2 * 1))
+
+
+def test_sessions_rated_only_by_zero_weight_roles_are_noted():
+    df = pd.DataFrame(_rows("S1", "learner", [3, 4, 5]) + _rows("S2", "office", [2, 4]))
+    res = compute_session_quality(df, weights={"learner": 1, "office": 0})
+    assert set(res.scores["training_id"]) == {"S1"}
+    assert res.notes and "S2" in res.notes[0]
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.lists(st.lists(st.integers(1, 5), min_size=8, max_size=8), min_size=4, max_size=30),
+       st.sampled_from(["learner", "teacher"]))
+def test_interval_invariants(rows, role):
+    df = pd.DataFrame(rows, columns=list(QUALITY_ITEMS)).assign(training_id="S1", rater_role=role)
+    sc = compute_session_quality(df).scores
+    assert ((sc["ci_low"] <= sc["estimate"] + 1e-12) & (sc["estimate"] <= sc["ci_high"] + 1e-12)).all()
+    assert ((sc["estimate"] >= 1) & (sc["estimate"] <= 5)).all()
+    assert (sc["n"] == len(rows)).all()

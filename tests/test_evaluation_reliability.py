@@ -163,3 +163,16 @@ def test_kmo_and_bartlett_on_identity():
         compute_efa(_items(np.random.default_rng(0).normal(size=(50, 8))), method="minres")
     k, per = kmo(implied_correlation([0.7] * 6))
     assert 0.5 < k < 1 and len(per) == 6
+
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+@given(st.lists(st.lists(st.integers(1, 5), min_size=4, max_size=4), min_size=5, max_size=40))
+def test_alpha_invariants(rows):
+    x = np.asarray(rows, float)
+    if (x.std(axis=0) == 0).any() or x.sum(axis=1).std() == 0:
+        return
+    a = cronbach_alpha(x)
+    assert a.alpha <= 1 + 1e-12
+    assert a.ci_low <= a.alpha <= a.ci_high

@@ -100,3 +100,19 @@ def test_report_section_builds(ds, tmp_path):
                  "effectiveness_segments_forest"):
         assert (tmp_path / "figures" / f"{name}.png").is_file()
         assert (tmp_path / "figures" / f"{name}.caption.txt").is_file()
+
+
+def test_report_section_says_what_is_missing(ds, tmp_path):
+    from kexie_research.data import Dataset
+    from kexie_research.report import build_report
+    only_survey = Dataset(survey=ds.survey, directory=str(tmp_path))
+    res = build_report(out_dir=tmp_path / "a", sections=["effectiveness"], dataset=only_survey,
+                       lang="en", quick=True, progress=False)
+    s = res.summary["sections"]["effectiveness"]
+    assert "did" in s["skipped"] and "roi" in s["skipped"] and "learning" in s
+    md = (tmp_path / "a" / "report.md").read_text(encoding="utf-8")
+    assert "Behaviour and results: no outputs + attendance + trainings data" in md
+    empty = Dataset(representatives=ds.representatives, directory=str(tmp_path))
+    res = build_report(out_dir=tmp_path / "b", sections=["effectiveness"], dataset=empty,
+                       lang="zh", quick=True, progress=False)
+    assert res.summary["sections"]["effectiveness"] == {"skipped": True}

@@ -118,6 +118,8 @@ class QualityResult:
         Confidence level.
     dropped : tuple of str
         Sessions left out because they had a single response (``small="drop"``).
+    notes : tuple of str
+        Other sessions left out, and why (e.g. rated only by roles with weight 0).
     """
 
     scores: pd.DataFrame
@@ -125,6 +127,7 @@ class QualityResult:
     weights: dict
     level: float
     dropped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
 
     def overall(self) -> pd.DataFrame:
         """The composite score per session (rows of :attr:`scores` with dimension ``overall``)."""
@@ -231,12 +234,15 @@ def compute_session_quality(survey: pd.DataFrame, *, weights: Mapping[str, float
     by_role = (long.groupby([TRAINING_ID, RATER_ROLE, "dimension"], sort=True)["value"]
                .agg(mean="mean", var="var", n="count").reset_index())
     scores = _combine_roles(by_role, w, level)
+    unweighted = sorted(set(by_role[TRAINING_ID]) - set(scores[TRAINING_ID]))
+    notes = ((f"session(s) {', '.join(unweighted)} rated only by roles with weight 0: left out",)
+             if unweighted else ())
     order = {d: i for i, d in enumerate((*QUALITY_ITEMS, COMPOSITE))}
     scores = scores.sort_values([TRAINING_ID, "dimension"], key=lambda s: s.map(order) if s.name == "dimension" else s)
     by_role = by_role.assign(sd=np.sqrt(by_role["var"])).drop(columns="var")
     return QualityResult(scores=tidy(scores, [TRAINING_ID, "dimension"]),
                          by_role=by_role[[TRAINING_ID, RATER_ROLE, "dimension", "mean", "sd", "n"]],
-                         weights=w, level=level, dropped=tuple(one))
+                         weights=w, level=level, dropped=tuple(one), notes=notes)
 
 
 # --------------------------------------------------------------------------- agreement
