@@ -269,6 +269,7 @@ def test_invariants_on_random_plans(n_a, n_b, cap, per_year, years, acc, ns, rho
     res = aggregate(cp, raw, seed=1)
     c = res.summary["coverage"]
     assert 0 <= c["p05"] <= c["p50"] <= c["p95"] <= 1
-    assert c["p05"] - 1e-12 <= c["mean"] <= c["p95"] + 1e-12
+    final = res.replicates["coverage"]
+    assert final.min() - 1e-12 <= c["mean"] <= final.max() + 1e-12
     if acc == 1.0 and ns == 0.0 and rho == 0.0 and sel == "never_trained_first" and not target_west:
         assert (cov[:, -1] == min(N, cap * per_year * years)).all()

@@ -311,14 +311,15 @@ class Plan:
     def session_schedule(self) -> list[tuple[int, float, int]]:
         """Held sessions in time order: ``(year, time_in_years, spec_index)``.
 
-        Within a year, the instances of a spec held ``k`` times are spread at fractions
-        ``(i + 1) / k`` of the year; ties keep the file order.
+        The instances of a spec held ``k`` times a year are interleaved with the others by
+        their position ``(i + 1) / k`` in the year (ties keep the file order); the ``M``
+        sessions of a year are then evenly spaced, at ``y - 1 + j / M`` for ``j = 1..M``.
 
         Examples
         --------
         >>> p = Plan(Term(2), (SessionSpec(10, per_year=2), SessionSpec(5, years=(2,))))
-        >>> p.session_schedule()
-        [(1, 0.5, 0), (1, 1.0, 0), (2, 1.5, 0), (2, 2.0, 0), (2, 2.0, 1)]
+        >>> [(y, round(t, 3), k) for y, t, k in p.session_schedule()]
+        [(1, 0.5, 0), (1, 1.0, 0), (2, 1.333, 0), (2, 1.667, 0), (2, 2.0, 1)]
         """
         out = []
         for y in range(1, self.term.years + 1):
@@ -329,7 +330,8 @@ class Plan:
                 for i in range(s.per_year):
                     inst.append(((i + 1) / s.per_year, k))
             inst.sort(key=lambda t: (t[0], t[1]))
-            out.extend((y, round(y - 1 + f, 10), k) for f, k in inst)
+            M = len(inst)
+            out.extend((y, round(y - 1 + (j + 1) / M, 10), k) for j, (_, k) in enumerate(inst))
         return out
 
     def modality(self, name: str) -> ModalitySpec:
