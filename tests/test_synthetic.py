@@ -402,11 +402,11 @@ def test_small_scale_generation_is_deterministic_and_valid(tmp_path):
     assert len(d.tables()) == 11
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_ninth_congress_history_holds_at_any_seed(seed):
+@pytest.mark.parametrize("seed, n", [(1, 1600), (2, 1000), (3, 5000)])
+def test_ninth_congress_history_holds_at_any_seed(seed, n):
     from kexie_research.synthetic.training import generate_history
 
-    reps = generate_representatives(1600, rng=seed, congress=9)
+    reps = generate_representatives(n, rng=seed, congress=9)
     h = generate_history(reps, load_real("paper_table1_sessions"), load_real("paper_table2_topics"),
                          np.random.default_rng(seed), seed=seed)
     att = h["attendance"]
@@ -416,7 +416,7 @@ def test_ninth_congress_history_holds_at_any_seed(seed):
     assert h["_realised"]["ninth_distinct"] == 584
 
 
-@pytest.mark.parametrize("kw, match", [({"n_representatives": 500}, "700"), ({"scale": 0}, "scale"),
+@pytest.mark.parametrize("kw, match", [({"n_representatives": 999}, "1000"), ({"scale": 0}, "scale"),
                                        ({"seed": -1}, "seed")])
 def test_generate_dataset_rejects_bad_arguments(tmp_path, kw, match):
     with pytest.raises(ValueError, match=match):
@@ -435,7 +435,7 @@ def test_cli_generate(tmp_path, capsys):
             main(["generate", *bad])
         assert exc.value.code == 2, bad
     assert main(["generate", "--out", str(tmp_path), "--representatives", "10"]) == 2
-    assert "--representatives must be >= 700" in capsys.readouterr().err
+    assert "--representatives must be >= 1000" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing written on bad input
     capsys.readouterr()
     assert main(["generate", "--out", str(tmp_path / "o"), "--seed", "5", "--scale", "0.02", "--json"]) == 0

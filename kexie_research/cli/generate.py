@@ -47,7 +47,7 @@ def add_parser(sub) -> None:
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
     p.add_argument("--seed", type=_nonneg_int, default=20240, help="master seed (default 20240)")
     p.add_argument("--representatives", type=_nonneg_int, default=1600, metavar="N",
-                   help="congress size (>= 700; default 1600)")
+                   help="congress size (>= 1000; default 1600)")
     p.add_argument("--scale", type=_positive_float, default=1.0, metavar="X",
                    help="size of the organisation network relative to national scale, in (0, 2] "
                         "(default 1.0; calibration is exact only at 1.0)")
@@ -58,8 +58,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from ..synthetic import generate_dataset
 
-    if args.representatives < 700:
-        raise _BadOption(f"--representatives must be >= 700 (the 9th-congress history has 584 "
+    if args.representatives < 1000:
+        raise _BadOption(f"--representatives must be >= 1000 (the 9th-congress history has 584 "
                          f"distinct trainees), got {args.representatives}")
     m = generate_dataset(args.out, seed=args.seed, n_representatives=args.representatives,
                          scale=args.scale)

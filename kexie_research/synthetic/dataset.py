@@ -22,6 +22,8 @@ __all__ = ["generate_tables", "generate_dataset", "GZIPPED_KINDS", "KIND_ORDER"]
 
 #: Kinds written as ``<kind>_synthetic.csv.gz`` (large); the rest as ``.csv``.
 GZIPPED_KINDS = ("organizations", "links")
+MIN_REPRESENTATIVES = 1000
+"""Smallest congress that holds the 9th-congress history (584 distinct trainees)."""
 KIND_ORDER = ("representatives", "trainings", "curriculum", "attendance", "survey", "outputs",
               "costs", "cadres", "hours_log", "organizations", "links")
 
@@ -36,7 +38,8 @@ def generate_tables(*, seed: int = DEFAULT_SEED, n_representatives: int = 1600,
         Master seed; independent streams for each part come from
         ``numpy.random.SeedSequence(seed).spawn``.
     n_representatives : int
-        Congress size (≥ 700 so that the 584 distinct trainees of seed 000 fit).
+        Congress size (≥ 1,000: the six sessions need ~510 distinct local-delegation trainees
+        from the listed provinces; below ~850 the provinces run out of people).
     scale : float
         Multiplies the size of the organisation network (1.0 = national scale; the
         calibration to seed 003's counts is exact only at 1.0).
@@ -50,8 +53,8 @@ def generate_tables(*, seed: int = DEFAULT_SEED, n_representatives: int = 1600,
     """
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, not {seed!r}")
-    if n_representatives < 700:
-        raise ValueError(f"n_representatives must be >= 700 to hold the 584 distinct trainees "
+    if n_representatives < MIN_REPRESENTATIVES:
+        raise ValueError(f"n_representatives must be >= {MIN_REPRESENTATIVES} to hold the 584 distinct trainees "
                          f"of the 9th-congress history, not {n_representatives}")
     if not (0 < scale <= 2.0):
         raise ValueError(f"scale must be in (0, 2], not {scale}")
