@@ -7,7 +7,6 @@ import pandas as pd
 
 from ...errors import AnalysisError
 from ...evaluation import evaluate, power_table, sample_size_clustered, session_icc
-from ...evaluation.tables import format_estimates
 from .. import ReportContext, Section
 
 __all__ = ["build", "VALUE_PER_UNIT", "HORIZON_YEARS"]
@@ -23,6 +22,11 @@ PLANNING_ICC = 0.05
 
 def _f(x, d=2) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.{d}f}"
+
+
+def _tab(df: pd.DataFrame) -> pd.DataFrame:
+    """Numbers stay numbers (the CSV export is for reuse); floats rounded to 4 decimals."""
+    return df.round(4).reset_index(drop=True)
 
 
 def _p(p) -> str:
@@ -66,7 +70,7 @@ def build(ctx: ReportContext) -> Section:
             f"**Reaction (quality).** {len(ov)} sessions were rated on the plan's eight dimensions "
             f"(1–5). The four rater roles are combined with weights ({w}; renormalised over the "
             "roles present); intervals are t intervals with Welch–Satterthwaite df.")))
-        blocks.append(ctx.table("effectiveness_quality", format_estimates(
+        blocks.append(ctx.table("effectiveness_quality", _tab(
             ov[["training_id", "estimate", "std_error", "ci_low", "ci_high", "n", "roles"]]),
             t("表 班次综合评分（角色加权）", "Table: overall session scores (role-weighted)")))
         with_n = ov.sort_values("n", ascending=False)["training_id"].head(5).tolist()
@@ -115,7 +119,7 @@ def build(ctx: ReportContext) -> Section:
             "**量表信度与结构。** Cronbach α（Feldt F 区间）、McDonald ω（单因子 ML 模型），按全部及各角色计算。",
             "**Reliability and structure.** Cronbach's alpha (Feldt F interval) and McDonald's omega "
             "(one-factor ML model), overall and per rater role.")))
-        blocks.append(ctx.table("effectiveness_reliability", format_estimates(
+        blocks.append(ctx.table("effectiveness_reliability", _tab(
             rel.rename(columns={"alpha": "estimate"})), t("表 量表信度", "Table: scale reliability")))
         q = rel.iloc[0]
         summary["reliability"] = {"alpha": float(q["alpha"]), "ci_low": float(q["ci_low"]),
@@ -155,7 +159,7 @@ def build(ctx: ReportContext) -> Section:
             f"{_f(g.hedges_g, 3)} ({_f(g.ci_low, 3)}–{_f(g.ci_high, 3)}, Bonett SE), d_z = {_f(g.d_z, 3)}; "
             f"Hake's normalised gain ⟨g⟩ = {_f(g.normalized_gain, 3)}.")))
         if len(res.learning.sessions):
-            blocks.append(ctx.table("effectiveness_learning", format_estimates(res.learning.sessions),
+            blocks.append(ctx.table("effectiveness_learning", _tab(res.learning.sessions),
                                     t("表 各班次前后测提高", "Table: pre/post gain by session")))
         summary["learning"] = {"mean_gain": g.mean_gain, "hedges_g": g.hedges_g, "ci_low": g.ci_low,
                                "ci_high": g.ci_high, "p": g.p, "n": g.n}
@@ -176,7 +180,7 @@ def build(ctx: ReportContext) -> Section:
             f"clusters); {d.n_treated_units} of {d.n_units} representatives were trained. Training is "
             "staggered: the TWFE coefficient can be biased under heterogeneous effects, so the "
             "group-time estimate with never-trained controls (Callaway–Sant'Anna) is reported too.")))
-        blocks.append(ctx.table("effectiveness_did", format_estimates(d.table),
+        blocks.append(ctx.table("effectiveness_did", _tab(d.table),
                                 t("表 双重差分估计", "Table: difference-in-differences estimates")))
         summary["did"] = {m: {"estimate": float(r["estimate"]), "ci_low": float(r["ci_low"]),
                               "ci_high": float(r["ci_high"]), "p": float(r["p"])} for m, r in tw.iterrows()}
@@ -216,7 +220,7 @@ def build(ctx: ReportContext) -> Section:
                             "converged": m.converged}
     if res.heterogeneity is not None:
         h = res.heterogeneity
-        blocks.append(ctx.table("effectiveness_segments", format_estimates(h.interactions),
+        blocks.append(ctx.table("effectiveness_segments", _tab(h.interactions),
                                 t(f"表 分群体效应差异（{h.correction} 多重比较校正）",
                                   f"Table: differences of effects between segments ({h.correction}-corrected)")))
         ax = plot_effects_forest(h, overall=res.did, lang=ctx.lang)
