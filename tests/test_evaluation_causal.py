@@ -147,3 +147,14 @@ def test_segments_recover_planted_interaction_with_holm():
     assert (bh.interactions["p_adjusted"] <= h.interactions["p_adjusted"] + 1e-12).all()
     with pytest.raises(ValueError, match="correction must be one of"):
         estimate_heterogeneity(p, correction="sidak_magic")
+
+
+def test_everyone_trained_uses_not_yet_treated_and_event_study_says_why():
+    p = _panel(seed=9, n_reps=150, share_never=0.0, effect=1.0)
+    res = estimate_did(p, n_boot=50, rng=1)
+    assert res.diagnostics["group_time_control"] == "not_yet_treated"
+    assert res.diagnostics["group_time_skipped"] is None
+    gt = res.table.set_index("method").loc["group_time"]
+    assert gt["ci_low"] <= 1.0 <= gt["ci_high"]
+    with pytest.raises(AnalysisError, match="never_treated|never-trained"):
+        estimate_group_time(p, control="never_treated")

@@ -207,6 +207,10 @@ def twfe_fit(y: np.ndarray, X: np.ndarray, unit: np.ndarray, time: np.ndarray,
         raise AnalysisError(f"regressor(s) {', '.join(dropped)} vanish after removing "
                             "representative and year effects (no variation within representatives "
                             "over time: nobody changes treatment status in the data)")
+    if np.linalg.matrix_rank(Xd) < Xd.shape[1]:
+        raise AnalysisError(f"regressors {', '.join(names)} are collinear with the representative "
+                            "and year effects (e.g. every representative is trained and there are "
+                            "no never-trained controls, so leads/lags cannot be told apart from years)")
     G = int(c.max() + 1)
     if G < 2:
         raise AnalysisError("cluster-robust errors need at least 2 clusters")
@@ -340,7 +344,8 @@ class DiDResult:
     n_units, n_treated_units, n_clusters : int
     estimand, caveat : str
     diagnostics : dict
-        ``mean_outcome_untreated``, ``twfe_vs_group_time`` (difference), ``share_treated_obs``.
+        ``mean_outcome_untreated``, ``twfe_minus_group_time``, ``share_treated_obs``,
+        ``group_time_control`` and ``group_time_skipped`` (the reason, when it could not run).
     """
 
     table: pd.DataFrame
@@ -363,7 +368,7 @@ class DiDResult:
 
 
 def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: str = REP_ID,
-                 control: Literal["never_treated", "not_yet_treated"] = "never_treated",
+                 control: Literal["auto", "never_treated", "not_yet_treated"] = "auto",
                  n_boot: int = 199, level: float = 0.95,
                  rng: np.random.Generator | int | None = None) -> DiDResult:
     """Difference in differences of duty outputs, trained vs not-yet/never trained.
@@ -380,8 +385,9 @@ def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: st
     outcome : {"proposals", "research_reports", "suggestions_adopted", "total"}
     cluster : str
         Column to cluster on (``"rep_id"`` or ``"province"``).
-    control : {"never_treated", "not_yet_treated"}
-        Controls of the group-time estimator.
+    control : {"auto", "never_treated", "not_yet_treated"}
+        Controls of the group-time estimator; ``"auto"`` uses the never-trained when there
+        are any, else the not-yet-trained.
     n_boot : int
         Bootstrap replicates of the group-time estimator.
     level : float
@@ -396,6 +402,10 @@ def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: st
     fit = twfe_fit(p[outcome].to_numpy(float), p[["treated"]].to_numpy(float), p[REP_ID].to_numpy(),
                    p[YEAR].to_numpy(), p[cluster].to_numpy(), ["treated"])
     tw = fit.table(level).assign(method="twfe")
+    dispatch("control", control, dict.fromkeys(("auto", "never_treated", "not_yet_treated")))
+    if control == "auto":
+        control = "never_treated" if p["cohort"].isna().any() else "not_yet_treated"
+    skipped = None
     try:
         cells, overall = estimate_group_time(p, outcome=outcome, control=control, n_boot=n_boot,
                                              level=level, rng=rng)
@@ -406,7 +416,7 @@ def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: st
     except AnalysisError as exc:
         cells = pd.DataFrame(columns=["cohort", YEAR, "rel_time", "estimate", "std_error", "ci_low", "ci_high", "n"])
         table, diff = tw, float("nan")
-        warnings.warn(f"group-time estimator skipped: {exc}", RuntimeWarning, stacklevel=2)
+        skipped = str(exc)
     units = p.groupby(REP_ID)["ever_treated"].first() if "ever_treated" in p.columns else \
         p.groupby(REP_ID)["cohort"].first().notna()
     return DiDResult(
@@ -418,7 +428,8 @@ def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: st
         caveat=CAVEAT,
         diagnostics={"mean_outcome_untreated": float(p.loc[p["treated"] == 0, outcome].mean()),
                      "twfe_minus_group_time": diff,
-                     "share_treated_obs": float(p["treated"].mean())})
+                     "share_treated_obs": float(p["treated"].mean()),
+                     "group_time_control": control, "group_time_skipped": skipped})
 
 
 # --------------------------------------------------------------------------- event study
