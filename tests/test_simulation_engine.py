@@ -273,3 +273,12 @@ def test_invariants_on_random_plans(n_a, n_b, cap, per_year, years, acc, ns, rho
     assert final.min() - 1e-12 <= c["mean"] <= final.max() + 1e-12
     if acc == 1.0 and ns == 0.0 and rho == 0.0 and sel == "never_trained_first" and not target_west:
         assert (cov[:, -1] == min(N, cap * per_year * years)).all()
+
+
+def test_plan_without_sessions_gives_zero_coverage_and_full_tables():
+    pop = _pop({"上海": 10})
+    res = simulate(_plan(years=2, sessions=[SessionSpec(5, per_year=0)]), replications=5, seed=1,
+                   population=pop)
+    assert res.coverage_mean == 0.0 and res.summary["untrained"]["mean"] == 10
+    assert "time" in res.trajectory.columns and len(res.trajectory) == 0
+    assert res.by_year["coverage_mean"].tolist() == [0.0, 0.0]

@@ -682,6 +682,10 @@ def _group_table(cp: CompiledPlan, usub: np.ndarray, key: str) -> tuple[pd.DataF
     return pd.DataFrame(rows), cov
 
 
+_TRAJ_COLUMNS = ["session", "name", "year", "time", "modality", "capacity", "attended_mean",
+                 "coverage_mean", "coverage_p05", "coverage_p50", "coverage_p95"]
+
+
 def aggregate(cp: CompiledPlan, raw: dict, *, seed: int, engine: str = "vectorized") -> SimulationResult:
     """Turn per-replication arrays (from :func:`run_chunk` or the loop) into a result."""
     N = cp.n
@@ -755,7 +759,7 @@ def aggregate(cp: CompiledPlan, raw: dict, *, seed: int, engine: str = "vectoriz
     return SimulationResult(
         plan_name=cp.plan.name or "plan", n_population=N, replications=int(R), seed=int(seed),
         engine=engine, summary=summary, by_year=pd.DataFrame(by_year),
-        trajectory=pd.DataFrame(traj), by_province=by_prov, by_segment=by_seg,
+        trajectory=pd.DataFrame(traj, columns=_TRAJ_COLUMNS), by_province=by_prov, by_segment=by_seg,
         by_region=by_reg, replicates=replicates, provenance=prov)
 
 
