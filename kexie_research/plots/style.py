@@ -60,7 +60,9 @@ def cjk_font_name() -> str:
 def _rc(lang: str) -> dict:
     cjk = cjk_font_name()
     return {
-        "font.family": "sans-serif",
+        # a list of real families, not the generic "sans-serif": matplotlib then falls back
+        # glyph by glyph (Chinese names in English figures, "₂" in Chinese ones)
+        "font.family": [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk],
         "font.sans-serif": [cjk, "DejaVu Sans"] if lang == "zh" else ["DejaVu Sans", cjk],
         "axes.unicode_minus": False,
         "font.size": 8,
