@@ -598,3 +598,95 @@ def test_regenerate_figures_and_gallery(tiny_dataset, tmp_path, monkeypatch):
     g.figure.value = idx["name"].iloc[-1]
     assert g.result["caption"] == idx["caption"].iloc[-1]
     assert f"{len(idx)} figures" in g.summary.value
+
+
+# ---- network explorer -------------------------------------------------------------------
+
+@pytest.fixture
+def network_dataset():
+    import networkx as nx
+
+    from kexie_research.data import Dataset
+
+    # Zachary's karate club: members 0-16 "university" in 北京, 17-33 "enterprise" in 上海;
+    # ties before 2020 are "project", the rest "membership" (by edge order)
+    G = nx.karate_club_graph()
+    orgs = pd.DataFrame({"org_id": [f"o{i}" for i in G.nodes],
+                         "type": ["university" if i < 17 else "enterprise" for i in G.nodes],
+                         "province": ["北京" if i < 17 else "上海" for i in G.nodes],
+                         "name": [f"组织{i}" for i in G.nodes]})
+    edges = list(G.edges)
+    links = pd.DataFrame({"source_id": [f"o{a}" for a, _ in edges], "target_id": [f"o{b}" for _, b in edges],
+                          "kind": ["project" if k % 2 == 0 else "membership" for k in range(len(edges))],
+                          "year": [2018 + (k % 4) for k in range(len(edges))],
+                          "weight": [1.0] * len(edges)})
+    return Dataset(organizations=orgs, links=links), G, edges
+
+
+def test_network_explorer_measures_match_networkx(network_dataset, tmp_path):
+    import networkx as nx
+
+    from kexie_research.widgets import NetworkExplorer
+
+    ds, G, edges = network_dataset
+    w = NetworkExplorer(ds, debounce=0, lang="en", export_dir=tmp_path)
+    assert (w.result.summary["nodes"], w.result.summary["edges"]) == (34, 78)
+    assert w.view == "layout" and w.table()["org_id"].iloc[0] == "o33"  # degree 17, the top
+    w.measure.value = "betweenness"
+    ref = nx.betweenness_centrality(G)
+    got = w.result.table.set_index("org_id")["betweenness"]
+    assert all(abs(got[f"o{i}"] - ref[i]) < 1e-9 for i in G.nodes)
+    assert w.table()["org_id"].iloc[0] == "o0"  # node 0 is the broker of the club
+
+
+def test_network_explorer_filters(network_dataset, tmp_path):
+    import networkx as nx
+
+    from kexie_research.widgets import NetworkExplorer
+
+    ds, G, edges = network_dataset
+    w = NetworkExplorer(ds, debounce=0, lang="en", export_dir=tmp_path)
+    w.kinds.value = ("project",)
+    kept = [e for k, e in enumerate(edges) if k % 2 == 0]
+    assert w.result.summary["edges"] == len(kept)
+    w.kinds.value = ()
+    w.years.value = (2018, 2019)
+    kept = [e for k, e in enumerate(edges) if 2018 + (k % 4) <= 2019]
+    assert w.result.summary["edges"] == len(kept)
+    w.years.value = (2018, 2021)
+    w.province.value = "北京"
+    H = G.subgraph(range(17))
+    H = H.subgraph([n for n in H if H.degree(n) > 0])
+    assert (w.result.summary["nodes"], w.result.summary["edges"]) == (H.number_of_nodes(), H.number_of_edges())
+    assert set(w.graph.nodes["province"]) == {"北京"}
+    w.province.value = "all"
+    w.types.value = ("enterprise",)
+    assert set(w.graph.nodes["type"]) == {"enterprise"}
+    deg = dict(G.subgraph(range(17, 34)).degree())
+    got = w.result.table.set_index("org_id")["degree"]
+    assert all(got[f"o{i}"] == deg[i] for i in range(17, 34) if deg[i] > 0)
+    w.types.value = ("hospital",) if "hospital" in w.types.options else ()
+    w.kinds.value = ("project",)
+    w.years.value = (2019, 2019)  # odd-indexed years only -> no project link in 2019
+    assert w.error is not None and "no ties" in w.status.value
+
+
+def test_network_explorer_view_switches_to_flow_matrix(network_dataset, tmp_path):
+    from kexie_research.widgets import NetworkExplorer
+
+    ds, G, edges = network_dataset
+    w = NetworkExplorer(ds, debounce=0, lang="zh", small_graph_nodes=20, export_dir=tmp_path)
+    assert w.view == "matrix" and "聚合流量矩阵" in w.summary.value
+    # type x type weights: within-university + within-enterprise + across = 78 ties
+    M = w.flows.matrix
+    assert M.to_numpy().trace() + M.loc["university", "enterprise"] == 78
+    w.flow_by.value = "province"
+    assert set(w.flows.matrix.index) == {"北京", "上海"}
+    n = w.n_updates
+    w.flow_ratio.value = True  # redraw only
+    assert w.n_updates == n
+    w.lang_toggle.value = "en"
+    assert w.measure.options[0] == ("Degree (partners)", "degree") and "flow matrix" in w.summary.value
+    files = w.export_figure()
+    assert "tie weight aggregated by province" in files["caption"].read_text(encoding="utf-8")
+    assert w.export_table().name == "network_en.csv"

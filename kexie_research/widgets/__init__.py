@@ -13,10 +13,11 @@ from .coverage import CoverageExplorer
 from .compliance import ComplianceExplorer
 from .effectiveness import QualityExplorer
 from .gallery import FigureGallery, figure_index, paper_figures_dir, regenerate_figures
+from .networks import NetworkExplorer
 from .scenario import ScenarioExplorer
 from .simulator import PlanSimulator, controls_from_plan, plan_from_controls
 
 __all__ = ["LANGS", "Debouncer", "Explorer", "default_export_dir", "mc_size", "quick_mode", "tr",
            "ValidationExplorer", "dataset_overview", "write_messy_example",
-           "CoverageExplorer", "ComplianceExplorer", "QualityExplorer", "ScenarioExplorer", "PlanSimulator", "plan_from_controls", "controls_from_plan",
+           "CoverageExplorer", "ComplianceExplorer", "QualityExplorer", "NetworkExplorer", "ScenarioExplorer", "PlanSimulator", "plan_from_controls", "controls_from_plan",
            "FigureGallery", "figure_index", "paper_figures_dir", "regenerate_figures"]
