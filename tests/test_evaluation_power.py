@@ -69,19 +69,19 @@ def test_mde_did_matches_simulated_two_period_did():
 
 
 def test_simulated_mixed_power_is_reproducible_and_sane():
-    a = simulate_power_mixed(0.6, n_clusters=10, cluster_size=8, icc=0.1, n_sims=12, rng=3)
-    b = simulate_power_mixed(0.6, n_clusters=10, cluster_size=8, icc=0.1, n_sims=12, rng=3)
+    a = simulate_power_mixed(0.6, n_clusters=10, cluster_size=8, icc=0.1, n_sims=8, rng=3)
+    b = simulate_power_mixed(0.6, n_clusters=10, cluster_size=8, icc=0.1, n_sims=8, rng=3)
     assert a == b
     assert 0 <= a.ci_low <= a.power <= a.ci_high <= 1 and a.n_failed == 0
-    null = simulate_power_mixed(0.0, n_clusters=10, cluster_size=8, icc=0.1, n_sims=12, rng=4)
-    assert null.power <= 0.35
+    null = simulate_power_mixed(0.0, n_clusters=10, cluster_size=8, icc=0.1, n_sims=8, rng=4)
+    assert null.power <= 0.4
     with pytest.raises(AnalysisError, match="at least 4 clusters"):
         simulate_power_mixed(0.5, n_clusters=2, cluster_size=5, icc=0.1, n_sims=2)
 
 
 @pytest.mark.slow
 def test_simulated_mixed_power_agrees_with_design_effect_formula():
-    r = simulate_power_mixed(0.5, n_clusters=16, cluster_size=10, icc=0.1, n_sims=200, rng=11)
+    r = simulate_power_mixed(0.5, n_clusters=16, cluster_size=10, icc=0.1, n_sims=120, rng=11)
     # Wald z with few clusters is a little liberal; the analytic t-based power is ~0.6
     assert r.ci_low - 0.08 <= r.analytic <= r.ci_high + 0.08
 

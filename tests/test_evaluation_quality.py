@@ -152,9 +152,10 @@ def test_sessions_rated_only_by_zero_weight_roles_are_noted():
     assert res.notes and "S2" in res.notes[0]
 
 
-from hypothesis import given, strategies as st  # noqa: E402
+from hypothesis import given, settings, strategies as st  # noqa: E402
 
 
+@settings(max_examples=25)
 @given(st.lists(st.lists(st.integers(1, 5), min_size=8, max_size=8), min_size=4, max_size=30),
        st.sampled_from(["learner", "teacher"]))
 def test_interval_invariants(rows, role):
