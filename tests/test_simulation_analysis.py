@@ -91,7 +91,7 @@ def test_sample_points_within_ranges():
 
 
 @pytest.mark.slow
-def test_dask_local_cluster_gives_identical_results(small_plan):
+def test_dask_local_cluster_gives_identical_results(small_plan, capsys):
     distributed = pytest.importorskip("dask.distributed")
     rng = {"no_show_prob": (0.0, 0.3), "accept_prob": (0.5, 1.0)}
     local = run_sweep(small_plan, rng, 6, replications=30, seed=12)
@@ -99,8 +99,17 @@ def test_dask_local_cluster_gives_identical_results(small_plan):
                                   dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         remote = run_sweep(small_plan, rng, 6, replications=30, seed=12, executor=client)
+        # and through the CLI's --scheduler
+        from kexie_research.cli import main
+        args = ["sweep", "--plan", "minimal", "--points", "4", "--replications", "10",
+                "--param", "no_show_prob", "--seed", "3", "--json"]
+        assert main(args) == 0
+        out_local = capsys.readouterr().out
+        assert main(args + ["--scheduler", cluster.scheduler_address]) == 0
+        out_dask = capsys.readouterr().out
     cols = ["point_id", "no_show_prob", "accept_prob", "coverage_mean", "cost_mean", "mixing_mean"]
     pd.testing.assert_frame_equal(local.table[cols], remote.table[cols])
+    assert json.loads(out_local) == json.loads(out_dask)
 
 
 # ---- sensitivity ----------------------------------------------------------------------
