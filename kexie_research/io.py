@@ -193,7 +193,7 @@ def _csv_frame(text: str, path: str) -> pd.DataFrame:
             f"unreadable CSV near line {line}: {exc} (limit {MAX_FIELD_CHARS} characters per cell)",
             file=path, row=max(line - 1, 1), rule=rule) from None
     # drop wholly blank lines (e.g. a trailing newline) but remember nothing else is dropped
-    rows = [r for r in rows if any(cell.strip() for cell in r)]
+    rows = [r for r in rows if "".join(r).strip()]
     if not rows:
         raise DataValidationError("the file is empty (no header, no rows)", file=path, rule="non_empty")
     header = [h.strip() for h in rows[0]]
@@ -204,15 +204,16 @@ def _csv_frame(text: str, path: str) -> pd.DataFrame:
         header.pop()
     width = len(header)
     problems = []
-    fixed = []
     for i, r in enumerate(body, start=1):
-        if len(r) != width and not (len(r) > width and not any(c.strip() for c in r[width:])):
+        if len(r) == width:
+            continue
+        if not (len(r) > width and not "".join(r[width:]).strip()):
             shown = ",".join(r)
             problems.append((i, None, shown[:200], "field_count",
                              f"row has {len(r)} fields but the header has {width} "
                              "(a stray separator or quote?)"))
-        fixed.append((list(r) + [""] * width)[:width])
-    return _frame_from_rows(header, fixed, path), tuple(problems)
+        body[i - 1] = (r + [""] * width)[:width]   # kept, so row numbers stay the file's
+    return _frame_from_rows(header, body, path), tuple(problems)
 
 
 def _frame_from_rows(header: list[str], body: list[list[Any]], path: str) -> pd.DataFrame:

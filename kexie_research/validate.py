@@ -138,8 +138,26 @@ class _Rejects:
         return df.sort_values(["row", "column"], kind="stable", na_position="first").reset_index(drop=True)
 
 
+def _map(s: pd.Series, fn) -> pd.Series:
+    """``s.map(fn)`` computed once per distinct value when the cells are all text.
+
+    Table columns repeat a few values many times (categories, provinces, yes/no): mapping
+    the distinct values is ~10-50x faster on national-scale tables. Mixed-type columns
+    (values from Python, where 1 == True would collide in a hash table) take the plain path.
+    """
+    if len(s) > 64 and pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
+        codes, uniques = pd.factorize(s, use_na_sentinel=True)
+        mapped = [fn(u) for u in uniques]
+        if (codes < 0).any():
+            mapped.append(fn(None))
+        table = np.empty(len(mapped), dtype=object)
+        table[:] = mapped
+        return pd.Series(table[codes], index=s.index, dtype=object)
+    return s.map(fn).astype(object)
+
+
 def _nfkc(s: pd.Series) -> pd.Series:
-    return s.map(lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v)
+    return _map(s, lambda v: unicodedata.normalize("NFKC", v) if isinstance(v, str) else v)
 
 
 def _missing_scalar(v) -> bool:
@@ -153,7 +171,7 @@ def _missing_scalar(v) -> bool:
 
 
 def _is_missing(s: pd.Series) -> pd.Series:
-    return s.map(_missing_scalar).astype(bool)
+    return _map(s, _missing_scalar).astype(bool)
 
 
 def _bool_value(v):
@@ -231,7 +249,7 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
     if col.kind == "category" and col.allowed:
         # an allowed category that looks like a missing marker (e.g. role "none") is a value
         allowed = {a.lower() for a in col.allowed}
-        missing &= ~s.map(lambda v: isinstance(v, str) and v.strip().lower() in allowed).astype(bool)
+        missing &= ~_map(s, lambda v: isinstance(v, str) and v.strip().lower() in allowed).astype(bool)
     idx = s.index
     qual = None
     if not col.nullable:
@@ -242,18 +260,18 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
     present = ~missing
     k = col.kind
     if k in ("str", "id"):
-        out = txt.map(lambda v: v.strip() if isinstance(v, str) else v)
-        too_long = out.map(lambda v: isinstance(v, str) and len(v) > col.max_length).astype(bool)
+        out = _map(txt, lambda v: v.strip() if isinstance(v, str) else v)
+        too_long = _map(out, lambda v: isinstance(v, str) and len(v) > col.max_length).astype(bool)
         for r in idx[too_long.to_numpy()]:
             rej.add(r, col.name, out[r][:60] + "…", "max_length",
                     f"text longer than {col.max_length} characters ({len(out[r])})")
         if k == "id":
-            ctrl = out.map(lambda v: isinstance(v, str) and bool(_CTRL.search(v))).astype(bool)
+            ctrl = _map(out, lambda v: isinstance(v, str) and bool(_CTRL.search(v))).astype(bool)
             for r in idx[ctrl.to_numpy()]:
                 rej.add(r, col.name, out[r], "id_chars", "identifier contains control characters")
         return out.astype(object), None
     if k in ("int", "float"):
-        norm = _nfkc(txt).map(lambda v: v.replace(",", "").replace("，", "").strip() if isinstance(v, str) else v)
+        norm = _map(_nfkc(txt), lambda v: v.replace(",", "").replace("，", "").strip() if isinstance(v, str) else v)
         num = pd.to_numeric(norm, errors="coerce")
         bad = present & num.isna()
         for r in idx[bad.to_numpy()]:
@@ -294,13 +312,13 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
                 quals.append(q)
         return pd.Series(vals, index=idx, dtype="Int64"), pd.Series(quals, index=idx, dtype=object)
     if k == "bool":
-        out = txt.map(_bool_value)
+        out = _map(txt, _bool_value)
         bad = present & out.isna()
         for r in idx[bad.to_numpy()]:
             rej.add(r, col.name, s[r], "boolean", "not a yes/no value (true/false, 1/0, 是/否)")
         return out.astype("boolean"), None
     if k == "date":
-        norm = _nfkc(txt).map(lambda v: v.strip() if isinstance(v, str) else v)
+        norm = _map(_nfkc(txt), lambda v: v.strip() if isinstance(v, str) else v)
         out = _to_datetime(norm, _DATE_FORMATS[0])
         todo = present & out.isna()
         for fmt in _DATE_FORMATS[1:]:
@@ -326,14 +344,14 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
                 return col.synonyms[t]
             t = t.lower().replace(" ", "_").replace("-", "_")
             return col.synonyms.get(t, t)
-        out = txt.map(canon)
+        out = _map(txt, canon)
         bad = present & ~out.isin(col.allowed or ())
         for r in idx[bad.to_numpy()]:
             rej.add(r, col.name, s[r], "allowed_values",
                     f"not one of: {', '.join(col.allowed or ())}")
         return out.where(~bad, None).astype(object), None
     if k == "province":
-        out = txt.map(lambda v: regions.normalize_province(v) if isinstance(v, str) else None)
+        out = _map(txt, lambda v: regions.normalize_province(v) if isinstance(v, str) else None)
         bad = present & out.isna()
         for r in idx[bad.to_numpy()]:
             rej.add(r, col.name, s[r], "province",
@@ -386,7 +404,7 @@ def _row_rules(spec: TableSpec, typed: pd.DataFrame, rej: _Rejects) -> None:
             rej.add(r, "end_date", typed.at[r, "end_date"].date(), "end_after_start",
                     f"ends before it starts ({typed.at[r, 'start_date'].date()})")
     if "region_matches_province" in spec.row_rules and "province" in typed.columns:
-        derived = typed["province"].map(lambda p: regions.province_region(p) if isinstance(p, str) else None)
+        derived = _map(typed["province"], lambda p: regions.province_region(p) if isinstance(p, str) else None)
         if "region" in typed.columns:
             given = typed["region"]
             clash = given.notna() & derived.notna() & (given != derived)
@@ -560,7 +578,7 @@ def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None 
                 rej.add(r, qspec.name, q[r], "allowed_values", f"not one of: {', '.join(qspec.allowed)}")
             typed[col.qualifier_column] = out
     if "region" in [c.name for c in spec.columns] and "province" in typed.columns:
-        derived = typed["province"].map(lambda p: regions.province_region(p) if isinstance(p, str) else None)
+        derived = _map(typed["province"], lambda p: regions.province_region(p) if isinstance(p, str) else None)
         if "region" not in typed.columns:
             typed["region"] = derived
             warnings.append("column 'region' derived from province")

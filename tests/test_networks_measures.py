@@ -107,10 +107,14 @@ def test_sampled_closeness_exact_for_sourceless_components():
     assert (se[:200] >= 0).all() and (se[200:] == 0).all()
 
 
-def test_exact_kernels_without_networkit_match(monkeypatch):
+@pytest.mark.parametrize("engine", ["sparse", "networkit"])
+def test_exact_kernels_match_networkx(monkeypatch, engine):
     G = nx.disjoint_union(nx.karate_club_graph(), nx.path_graph(5))
     A = nx.to_scipy_sparse_array(G, format="csr", weight=None)
-    monkeypatch.setattr(be, "has_networkit", lambda: False)
+    if engine == "networkit":
+        monkeypatch.setattr(be, "NK_MIN_NODES", 0)  # force the C++ path on a small graph
+    else:
+        monkeypatch.setattr(be, "has_networkit", lambda: False)
     np.testing.assert_allclose(be.betweenness_exact(A), _vec(nx.betweenness_centrality(G), G), atol=1e-12)
     np.testing.assert_allclose(be.betweenness_exact(A, normalized=False),
                                _vec(nx.betweenness_centrality(G, normalized=False), G), atol=1e-9)

@@ -25,13 +25,10 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], *, table: str) -> 
 
 def as_str_id(s: pd.Series) -> pd.Series:
     """Identifier column as Python strings, missing values as ``None``."""
-    vals = []
-    for x in s.to_numpy(dtype=object):
-        if x is None or (not isinstance(x, str) and pd.isna(x)):
-            vals.append(None)
-        else:
-            t = str(x).strip()
-            vals.append(t if t else None)
+    st = s.astype("string").str.strip()
+    st = st.mask(st == "")
+    vals = st.astype(object).to_numpy().copy()
+    vals[pd.isna(vals)] = None
     return pd.Series(vals, index=s.index, dtype=object, name=s.name)
 
 

@@ -44,6 +44,7 @@ from scipy.sparse.csgraph import connected_components
 
 __all__ = [
     "EXACT_WORK",
+    "NK_MIN_NODES",
     "SourcePass",
     "has_networkit",
     "brandes_pass",
@@ -61,13 +62,16 @@ EXACT_WORK = 4e8
 """Exact betweenness/closeness when n × m is at most this (about a second in C++)."""
 
 
+NK_MIN_NODES = 2000
+"""Below this many nodes the sparse kernels are used even for exact paths: importing
+networkit costs seconds (it imports matplotlib), more than it saves on small graphs."""
+
+
 def has_networkit() -> bool:
-    """Whether the networkit backend can be imported."""
-    try:
-        import networkit  # noqa: F401
-    except ImportError:  # pragma: no cover - a core dependency
-        return False
-    return True
+    """Whether the networkit backend is installed (checked without importing it)."""
+    import importlib.util
+
+    return importlib.util.find_spec("networkit") is not None
 
 
 def _nk_graph(A: sp.csr_array, *, weighted: bool = False):
@@ -217,7 +221,7 @@ def betweenness_exact(A: sp.csr_array, *, normalized: bool = True) -> np.ndarray
     n = A.shape[0]
     if n < 3:
         return np.zeros(n)
-    if has_networkit():
+    if n >= NK_MIN_NODES and has_networkit():
         import networkit as nk
 
         bc = nk.centrality.Betweenness(_nk_graph(A), normalized=normalized)
@@ -234,7 +238,7 @@ def closeness_exact(A: sp.csr_array) -> np.ndarray:
     n = A.shape[0]
     if n <= 1:
         return np.zeros(n)
-    if has_networkit():
+    if n >= NK_MIN_NODES and has_networkit():
         import networkit as nk
 
         c = nk.centrality.Closeness(_nk_graph(A), True, nk.centrality.ClosenessVariant.GENERALIZED)

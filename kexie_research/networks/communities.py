@@ -154,12 +154,23 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
         relabel[order] = np.arange(len(size))
         lab = relabel[lab]
     q = modularity(A, lab, resolution=resolution) if n else float("nan")
-    nodes = graph.nodes.assign(community=lab)
-    rows = []
-    for c, grp in nodes.groupby("community", sort=True):
-        rows.append({"community": int(c), "size": int(len(grp)),
-                     "top_type": grp["type"].mode().iloc[0] if grp["type"].notna().any() else None,
-                     "top_province": (grp["province"].dropna().mode().iloc[0]
-                                      if grp["province"].notna().any() else None),
-                     "example": grp[ORG_ID].iloc[0]})
-    return CommunityResult(lab, pd.DataFrame(rows), q, engine, float(resolution), int(seed))
+    k = int(lab.max()) + 1 if n else 0
+    size = np.bincount(lab, minlength=k)
+
+    def _mode(col):
+        vals = graph.nodes[col].to_numpy(dtype=object)
+        ok = pd.notna(vals)
+        codes, uniq = pd.factorize(pd.Series(vals[ok]), sort=True)
+        if not len(uniq):
+            return [None] * k
+        cnt = np.zeros((k, len(uniq)), dtype=np.int64)
+        np.add.at(cnt, (lab[ok], codes), 1)
+        best = cnt.argmax(axis=1)  # ties: the first in sorted order, as Series.mode
+        return [uniq[b] if cnt[c, b] > 0 else None for c, b in enumerate(best)]
+
+    first = np.full(k, n)
+    np.minimum.at(first, lab, np.arange(n))
+    sizes = pd.DataFrame({"community": np.arange(k), "size": size, "top_type": _mode("type"),
+                          "top_province": _mode("province"),
+                          "example": graph.nodes[ORG_ID].to_numpy(dtype=object)[first] if k else []})
+    return CommunityResult(lab, sizes, q, engine, float(resolution), int(seed))

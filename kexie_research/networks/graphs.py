@@ -30,7 +30,7 @@ from ..schema import ORG_ID, PROVINCE, REP_ID, SOURCE_ID, TARGET_ID, TRAINING_ID
 from ._common import as_str_id, require_columns
 
 __all__ = ["OrgGraph", "AffiliationNetwork", "build_graph", "build_affiliation",
-           "graph_from_networkx"]
+           "graph_from_networkx", "consortium_graph"]
 
 
 def _region(p) -> str | None:
@@ -213,17 +213,26 @@ def build_graph(organizations: pd.DataFrame, links: pd.DataFrame, *, kinds=None,
                 isinstance(row, (int, np.integer)) else None, column=col,
                 value=lk[col].iloc[bad[0]], rule="foreign_key")
     lk = lk.assign(u=np.minimum(u, v), v=np.maximum(u, v))
-    lk = lk[lk["u"] != lk["v"]]
-    agg = {"weight": ("weight", "sum"), "n_links": ("weight", "size")}
+    lk = lk[(lk["u"] != lk["v"]).to_numpy()]
+    n = len(nodes)
+    key = lk["u"].to_numpy(dtype=np.int64) * max(n, 1) + lk["v"].to_numpy(dtype=np.int64)
+    ukeys, eid = np.unique(key, return_inverse=True)
+    E = len(ukeys)
+    w = lk["weight"].to_numpy(dtype=float)
+    edges = pd.DataFrame({"u": ukeys // max(n, 1), "v": ukeys % max(n, 1),
+                          "weight": np.bincount(eid, weights=w, minlength=E),
+                          "n_links": np.bincount(eid, minlength=E).astype(np.int64)})
     if "year" in lk.columns:
-        lk["year"] = pd.to_numeric(lk["year"], errors="coerce")
-        agg["first_year"] = ("year", "min")
-    edges = lk.groupby(["u", "v"], sort=True).agg(**agg).reset_index()
+        yr = pd.to_numeric(lk["year"], errors="coerce").to_numpy(dtype=float)
+        lk["year"] = yr
+        fy = np.full(E, np.inf)
+        np.minimum.at(fy, eid, np.where(np.isnan(yr), np.inf, yr))
+        edges["first_year"] = np.where(np.isfinite(fy), fy, np.nan)
     if "kind" in lk.columns and len(lk):
-        kind = (lk.groupby(["u", "v", "kind"], sort=True).size().rename("n").reset_index()
-                .sort_values(["u", "v", "n"], ascending=[True, True, False], kind="stable")
-                .drop_duplicates(["u", "v"]))
-        edges = edges.merge(kind[["u", "v", "kind"]], on=["u", "v"], how="left")
+        kc, kinds_u = pd.factorize(lk["kind"].astype(str), sort=True)
+        cnt = np.zeros((E, len(kinds_u)), dtype=np.int64)
+        np.add.at(cnt, (eid, kc), 1)
+        edges["kind"] = np.asarray(kinds_u, dtype=object)[cnt.argmax(axis=1)]
     edges.insert(2, SOURCE_ID, nodes[ORG_ID].to_numpy()[edges["u"].to_numpy()])
     edges.insert(3, TARGET_ID, nodes[ORG_ID].to_numpy()[edges["v"].to_numpy()])
     g = OrgGraph(nodes, edges, _adjacency(len(nodes), edges), lk.reset_index(drop=True))
@@ -404,3 +413,33 @@ def build_affiliation(attendance: pd.DataFrame, representatives: pd.DataFrame | 
                        "n_shared": S.data.astype(np.int64)})
     se = se.sort_values(["training_a", "training_b"], kind="stable").reset_index(drop=True)
     return AffiliationNetwork(people, sessions, B.tocsr(), pe, se)
+
+
+def consortium_graph(consortia: pd.DataFrame, consortium_id: str) -> OrgGraph:
+    """The published composition of a consortium as a star: the consortium node and one
+    node per member unit (named by type and number), from ``datasets/real/consortia.csv``.
+
+    Examples
+    --------
+    >>> from kexie_research.data import load_real
+    >>> g = consortium_graph(load_real("consortia"), "C01")
+    >>> g.n_nodes, g.n_edges       # the aero-engine consortium: 25 founders + the hub
+    (26, 25)
+    """
+    require_columns(consortia, ("consortium_id", "name", "member_type", "n_members"),
+                    table="consortia")
+    rows = consortia[consortia["consortium_id"] == consortium_id]
+    if not len(rows):
+        raise AnalysisError(f"no consortium {consortium_id!r}")
+    hub = str(consortium_id)
+    ids, types, names = [hub], ["consortium"], [str(rows["name"].iloc[0])]
+    for _, r in rows.iterrows():
+        n = int(pd.to_numeric(r["n_members"], errors="coerce") or 0)
+        zh = str(r.get("member_type_zh", r["member_type"]))
+        for i in range(n):
+            ids.append(f"{hub}-{r['member_type']}-{len(ids)}")
+            types.append(str(r["member_type"]))
+            names.append(f"{zh[:8]}{i + 1}" if n > 1 else zh[:12])
+    orgs = pd.DataFrame({ORG_ID: ids, "type": types, "name": names})
+    links = pd.DataFrame({SOURCE_ID: [hub] * (len(ids) - 1), TARGET_ID: ids[1:]})
+    return build_graph(orgs, links)

@@ -258,12 +258,12 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
                 t0 = time.perf_counter()
                 tab["betweenness"] = be.betweenness_exact(A)
                 timings["betweenness"] = time.perf_counter() - t0
-                methods["betweenness"] = {"method": "exact", "engine": "networkit" if be.has_networkit() else "sparse"}
+                methods["betweenness"] = {"method": "exact", "engine": "networkit" if n >= be.NK_MIN_NODES and be.has_networkit() else "sparse"}
             if "closeness" in measures:
                 t0 = time.perf_counter()
                 tab["closeness"] = be.closeness_exact(A)
                 timings["closeness"] = time.perf_counter() - t0
-                methods["closeness"] = {"method": "exact", "engine": "networkit" if be.has_networkit() else "sparse"}
+                methods["closeness"] = {"method": "exact", "engine": "networkit" if n >= be.NK_MIN_NODES and be.has_networkit() else "sparse"}
         else:
             kk = int(k or DEFAULT_K)
             t0 = time.perf_counter()
