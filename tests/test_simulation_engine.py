@@ -224,6 +224,7 @@ def test_ninth_congress_history_reproduces_584_within_interval():
     assert distinct_lo <= 584 <= distinct_hi          # seed 000 §1: 584 distinct reps
     assert res.coverage_mean * N == pytest.approx(584, abs=5)
     assert res.summary["seats"] == 616                 # 140+70+150+120+70+66 person-times
+    assert res.summary["provinces_reached"]["p50"] == 31   # "来自全国31个省" (seed 000 §1)
 
 
 def test_widget_speed_target():

@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PlanError
-from ..regions import REGIONS
+from ..regions import PROVINCES, REGIONS
 from .effects import attendance_gain
 from .plan import SEGMENTS, Plan, segment_value
 from .policies import tier_rank
@@ -647,6 +647,7 @@ class SimulationResult:
             "cost_mean": s["cost"]["mean"], "cost": s["cost"],
             "gain_per_rep": s["gain_per_rep"], "mixing": s["mixing"],
             "gini_province": s["gini_province"], "untrained": s["untrained"],
+            "provinces_reached": s["provinces_reached"],
             "p_full_coverage": s["p_full_coverage"],
             "by_year": self.by_year.to_dict(orient="records"),
             "by_province": self.by_province.to_dict(orient="records"),
@@ -730,12 +731,17 @@ def aggregate(cp: CompiledPlan, raw: dict, *, seed: int, engine: str = "vectoriz
     empty = pd.DataFrame()
     by_prov = by_seg = by_reg = empty
     gini = np.full(R, np.nan)
+    reached = np.full(R, np.nan)
     if "untrained_sub" in raw and raw["untrained_sub"] is not None:
         usub = np.asarray(raw["untrained_sub"])
         by_prov, cov_p = _group_table(cp, usub, "province")
         by_seg, _ = _group_table(cp, usub, "segment")
         by_reg, _ = _group_table(cp, usub, "region")
         gini = _gini_rows(cov_p)
+        # the 31 provinces (省、自治区、直辖市: not XPCC, not national delegations) with at
+        # least one trained representative
+        is_prov = by_prov["province"].isin([p for p in PROVINCES if p != "新疆兵团"]).to_numpy()
+        reached = (cov_p[:, is_prov] > 0).sum(axis=1).astype(float)
     replicates = pd.DataFrame({
         "replication": np.arange(R), "coverage": final, "untrained": untrained.astype(np.int64),
         "cost": cost, "gain_per_rep": gain, "mixing": mixing, "years_to_80pct": t80,
@@ -749,6 +755,7 @@ def aggregate(cp: CompiledPlan, raw: dict, *, seed: int, engine: str = "vectoriz
         "gain_per_rep": _interval(gain),
         "mixing": _interval(mixing),
         "gini_province": _interval(gini),
+        "provinces_reached": _interval(reached),
         "untrained": _interval(untrained),
         "sessions": S,
         "seats": int(sum(s.capacity for s in cp.sessions)),

@@ -109,13 +109,16 @@ def build(ctx: ReportContext) -> Section:
     d_mean = h.coverage_mean * N
     d_lo, d_hi = N - h.summary["untrained"]["p95"], N - h.summary["untrained"]["p05"]
     ok = d_lo <= RECORDED_DISTINCT <= d_hi
+    pr = h.summary["provinces_reached"]
     sec.blocks.append(ctx.text(ctx.t(
         f"**九大历史校验。** 六期培训共 616 人次;模拟得到不重复参训 {d_mean:.0f} 人(90%区间 {d_lo:.0f}–{d_hi:.0f}),"
-        f"论文记载 {RECORDED_DISTINCT} 人{'在区间内' if ok else '不在区间内'}。校准:开放席位比例 "
+        f"论文记载 {RECORDED_DISTINCT} 人{'在区间内' if ok else '不在区间内'};参训者来自的省份平均 {pr['mean']:.1f} 个"
+        f"(论文:31个)。校准:开放席位比例 "
         f"{plans['ninth_congress_history'].policy.reinvite_share}(常委、专委会委员等不论是否参训均受邀)。",
         f"**9th-congress history check.** The six sessions seated 616 person-times; the "
         f"simulation gives {d_mean:.0f} distinct representatives (90% interval {d_lo:.0f}–{d_hi:.0f}); "
-        f"the recorded {RECORDED_DISTINCT} is {'inside' if ok else 'outside'} the interval. "
+        f"the recorded {RECORDED_DISTINCT} is {'inside' if ok else 'outside'} the interval; "
+        f"trainees come from {pr['mean']:.1f} provinces on average (paper: 31). "
         f"Calibration: open-seat share {plans['ninth_congress_history'].policy.reinvite_share} "
         f"(committee members and others invited whatever their training history).")))
 
@@ -215,7 +218,8 @@ def build(ctx: ReportContext) -> Section:
                       "years_to_80pct": r.summary["years_to_80pct"],
                       "mixing": r.summary["mixing"]["mean"]} for k, r in res.items()},
         "history_check": {"recorded_distinct": RECORDED_DISTINCT, "simulated_mean": d_mean,
-                          "simulated_p05": d_lo, "simulated_p95": d_hi, "within_interval": bool(ok)},
+                          "simulated_p05": d_lo, "simulated_p95": d_hi, "within_interval": bool(ok),
+                          "provinces_reached_mean": pr["mean"]},
         "tornado": tor.indices[["parameter", "swing"]].to_dict(orient="records"),
         "discovery": disc.to_dict() if disc is not None else None,
         "optimizer": {"budget": budget, "objective": o_obj, "paper_plan_objective": b_obj,
