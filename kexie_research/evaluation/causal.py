@@ -577,13 +577,13 @@ def _nested_reml(y: np.ndarray, X: np.ndarray, unit: np.ndarray, group: np.ndarr
     T = np.bincount(u).astype(float)
     nu, ng = len(T), int(gu.max() + 1)
     M = np.column_stack([y, X])
+    sums_u = np.stack([np.bincount(u, weights=M[:, j], minlength=nu) for j in range(M.shape[1])], 1)
 
     def parts(theta):
         rho_u, rho_g = theta
         w = 1.0 / (1.0 + T * rho_u)           # A⁻¹1 on each unit block
         kappa = rho_u * w                     # A⁻¹ = I − κ J on each unit block
         s_g = np.bincount(gu, weights=T * w, minlength=ng)
-        sums_u = np.stack([np.bincount(u, weights=M[:, j], minlength=nu) for j in range(M.shape[1])], 1)
         ainv = M - (kappa[:, None] * sums_u)[u]
         one_ainv = np.stack([np.bincount(gu, weights=sums_u[:, j] * w, minlength=ng)
                              for j in range(M.shape[1])], 1)            # 1'A⁻¹M per group
@@ -608,11 +608,14 @@ def _nested_reml(y: np.ndarray, X: np.ndarray, unit: np.ndarray, group: np.ndarr
         return 0.5 * ((N - K) * np.log(rhr / (N - K)) + logdet + ld_x)
 
     best = None
-    for start in ((0.5, 0.1), (0.05, 0.01), (2.0, 0.5)):
+    # a second start only to confirm a solution on or near the boundary
+    for start in ((0.5, 0.1), (2.0, 0.5), (0.05, 0.01)):
         r = optimize.minimize(negll, np.array(start), method="L-BFGS-B",
                               bounds=[(0.0, 1e6), (0.0, 1e6)], options={"ftol": 1e-12, "gtol": 1e-8})
         if best is None or r.fun < best.fun:
             best = r
+        if best.success and (best.x > 1e-4).all():
+            break
     G, logdet, hinv = parts(best.x)
     xhx, xhy, yhy = G[1:, 1:], G[1:, 0], G[0, 0]
     beta = np.linalg.solve(xhx, xhy)
