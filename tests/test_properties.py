@@ -439,3 +439,60 @@ def test_simulator_same_result_with_one_or_two_workers():
     assert _sim_dict(one) == _sim_dict(two)
     other = simulation.simulate(plan, replications=reps, seed=12, workers=1)
     assert _sim_dict(other) != _sim_dict(one)
+
+
+# ---- the distinct-value fast path of the validator ----------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.none(), st.text(max_size=4),
+                          st.sampled_from(["是", "否", "NA", " none ", "上海市", "１２", "1,000",
+                                           "learner", "约70", "\x07", "TRUE"])),
+                min_size=65, max_size=150))
+def test_distinct_value_mapping_equals_plain_map(values):
+    """Large text columns are mapped once per distinct value; the result must not change."""
+    from kexie_research import validate as v
+
+    s = pd.Series(values, dtype=object)
+    for fn in (v._missing_scalar, v._bool_value, lambda x: x.strip() if isinstance(x, str) else x,
+               lambda x: regions.normalize_province(x) if isinstance(x, str) else None):
+        fast = v._map(s, fn).tolist()
+        plain = s.map(fn).tolist()
+        assert [None if (not isinstance(a, str) and pd.isna(a)) else a for a in fast] == \
+            [None if (not isinstance(b, str) and pd.isna(b)) else b for b in plain]
+
+
+def _prefixed(i, x):
+    """A key made distinct per copy; empty and missing cells stay as they are."""
+    from kexie_research.validate import _missing_scalar
+
+    if _missing_scalar(x) or (isinstance(x, str) and x.strip() == ""):
+        return x
+    return f"P{i}-{x}".strip() if isinstance(x, str) else f"P{i}-{x}"
+
+
+@pytest.mark.parametrize("kind", ["representatives", "organizations", "survey"])
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.data_too_large])
+@given(data=st.data())
+def test_large_tables_validate_like_small_ones(kind, data):
+    """A table of > 64 rows (fast path) rejects exactly the rows its pieces reject."""
+    base = data.draw(garbage_tables(kind))
+    parts = [base.copy() for _ in range(65 // len(base) + 2)]
+    key = get_spec(kind).key
+    for i, p in enumerate(parts):   # make keys distinct across parts
+        for k in key:
+            p[k] = p[k].map(lambda x, i=i: _prefixed(i, x))
+        if kind == "organizations":
+            p["parent_id"] = p["parent_id"].map(lambda x, i=i: _prefixed(i, x))
+    big = pd.concat(parts, ignore_index=True)
+    assume(len(big) > 64)
+    try:
+        res = validate_table(big, kind)
+    except DataValidationError:
+        return
+    _accounting(res)
+    try:   # the parts differ only in their key prefix
+        one = validate_table(parts[0], kind)
+    except DataValidationError:
+        return
+    assert res.n_rejected == one.n_rejected * len(parts)
+    assert sorted(res.rejects["rule"]) == sorted(list(one.rejects["rule"]) * len(parts))
