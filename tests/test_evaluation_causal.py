@@ -80,7 +80,8 @@ def test_did_and_mixed_model_recover_planted_effect():
 def test_group_time_is_robust_to_growing_effects_where_twfe_is_not():
     # effects grow by 0.5 per year since training: TWFE mixes in forbidden comparisons
     p = _panel(seed=5, n_reps=600, effect=0.5, dynamic=0.5, noise_sd=0.5)
-    cells, overall = estimate_group_time(p, n_boot=100, rng=1)
+    gt = estimate_group_time(p, n_boot=100, rng=1)
+    cells, overall = gt.cells, gt.overall
     post = cells[cells["rel_time"] >= 0]
     # each cell estimates 0.5 + 0.5·rel_time
     assert np.allclose(post["estimate"], 0.5 + 0.5 * post["rel_time"], atol=0.35)
@@ -88,6 +89,12 @@ def test_group_time_is_robust_to_growing_effects_where_twfe_is_not():
     assert overall["ci_low"] <= true_att <= overall["ci_high"]
     tw = estimate_did(p, n_boot=50, rng=1).twfe["estimate"]
     assert tw < overall["estimate"] - 0.1
+    # the dynamic profile: placebo leads ≈ 0, lags 0.5 + 0.5·e, intervals covering them
+    dyn = gt.dynamic.set_index("rel_time")
+    for e, r in dyn.iterrows():
+        truth = 0.0 if e < 0 else 0.5 + 0.5 * e
+        assert r["ci_low"] <= truth <= r["ci_high"], e
+    assert dyn.loc[0, "n_cohorts"] == 4
 
 
 def test_event_study_pretrend_test(panel):

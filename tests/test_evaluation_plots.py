@@ -52,6 +52,9 @@ def test_event_study_plot_marks_reference(results):
     es = results["es"]
     ax = plot_event_study(es, lang="en")
     assert len(ax.containers) == 2  # leads and lags
+    plt.close(ax.figure)
+    ax = plot_event_study(es, group_time=results["did"], lang="en")
+    assert len(ax.containers) == 3  # + group-time dynamic profile
     vlines = [l for l in ax.lines if list(l.get_xdata()) == [es.reference + 0.5] * 2]
     assert vlines, "reference boundary line"
     assert "reference (-1)" in [t.get_text() for t in ax.get_legend().get_texts()]

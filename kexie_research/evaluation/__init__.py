@@ -13,7 +13,7 @@
 * :func:`evaluate` — everything the data allow, in one call (used by the CLI and report).
 """
 
-from .causal import (OUTCOMES, DiDResult, EventStudyResult, MixedModelResult, build_panel,
+from .causal import (OUTCOMES, DiDResult, EventStudyResult, GroupTimeResult, MixedModelResult, build_panel,
                      estimate_did, estimate_event_study, estimate_group_time, estimate_mixed_model)
 from .heterogeneity import SEGMENTS, HeterogeneityResult, estimate_heterogeneity
 from .learning import GainResult, LearningResult, compute_learning, hedges_g_paired, paired_effect
@@ -33,7 +33,7 @@ __all__ = [
     "OUTCOMES", "SEGMENTS", "DEFAULT_ROLE_WEIGHTS",
     "QualityResult", "AgreementResult", "RankingResult", "AlphaResult", "ReliabilityResult",
     "EFAResult", "OneFactorFit", "GainResult", "LearningResult", "DiDResult", "EventStudyResult",
-    "MixedModelResult", "HeterogeneityResult", "PowerSimulation", "ROIResult", "EvaluationResult",
+    "MixedModelResult", "GroupTimeResult", "HeterogeneityResult", "PowerSimulation", "ROIResult", "EvaluationResult",
     "compute_session_quality", "compute_rater_agreement", "icc_table", "rank_sessions", "parse_weights", "session_icc",
     "cronbach_alpha", "mcdonald_omega", "item_statistics", "compute_reliability",
     "fit_one_factor", "compute_cfa", "compute_efa",

@@ -43,6 +43,7 @@ __all__ = [
     "MixedModelResult",
     "estimate_did",
     "estimate_group_time",
+    "GroupTimeResult",
     "estimate_event_study",
     "estimate_mixed_model",
     "twfe_fit",
@@ -236,24 +237,49 @@ def _check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> pd.DataFram
 
 # --------------------------------------------------------------------------- group-time
 
+@dataclass(frozen=True)
+class GroupTimeResult:
+    """Group-time effects.
+
+    Attributes
+    ----------
+    cells : DataFrame
+        ``cohort, year, rel_time, estimate, std_error, ci_low, ci_high, n`` — ATT(g, t).
+    overall : dict
+        ``estimate, std_error, ci_low, ci_high, p, n_boot, control, n_units, n_treated_units``
+        — post-training cells averaged with cohort-size weights.
+    dynamic : DataFrame
+        ``rel_time, estimate, std_error, ci_low, ci_high, n, n_cohorts`` — cells averaged by
+        years since training (pre-training rows are placebo checks, base year −1).
+    """
+
+    cells: pd.DataFrame
+    overall: dict
+    dynamic: pd.DataFrame
+
+    def to_dict(self) -> dict:
+        return result_to_dict(self)
+
+
 def estimate_group_time(panel: pd.DataFrame, *, outcome: str = "proposals",
                         control: Literal["never_treated", "not_yet_treated"] = "never_treated",
                         n_boot: int = 199, level: float = 0.95,
-                        rng: np.random.Generator | int | None = None) -> tuple[pd.DataFrame, dict]:
+                        rng: np.random.Generator | int | None = None) -> "GroupTimeResult":
     """Callaway–Sant'Anna-style group-time average effects ATT(g, t), unconditional.
 
     For cohort g (first post year) and year t, with base year g − 1:
     ATT(g, t) = E[Y_t − Y_{g−1} | cohort g] − E[Y_t − Y_{g−1} | control], controls being the
     never-trained (or, with ``"not_yet_treated"``, also those whose cohort is after
     max(t, g − 1)). Post-period cells (t ≥ g) are averaged with weights ∝ cohort size into
-    the overall ATT; pre-period cells (t < g − 1) are placebo checks. Standard errors by a
-    nonparametric bootstrap over representatives (seeded).
+    the overall ATT; pre-period cells (t < g − 1) are placebo checks; the cells of equal
+    relative time t − g are averaged the same way into a dynamic (event-study) profile that,
+    unlike TWFE leads and lags, is not contaminated by other periods' effects. Standard
+    errors and percentile intervals by a nonparametric bootstrap over representatives
+    (seeded; the same draws for every aggregate).
 
     Returns
     -------
-    (cells, overall)
-        ``cells``: ``cohort, year, rel_time, estimate, std_error, ci_low, ci_high, n``;
-        ``overall``: dict with ``estimate, std_error, ci_low, ci_high, p, n_boot``.
+    GroupTimeResult
 
     References
     ----------
@@ -313,18 +339,32 @@ def estimate_group_time(panel: pd.DataFrame, *, outcome: str = "proposals",
     post = (cells["rel_time"] >= 0).to_numpy()
     if not post.any():
         raise AnalysisError("no post-training year observed for any cohort with a base year")
-    wts = cells["n"].to_numpy(float) * post
-    wts = wts / wts.sum()
-    o_est = float(est @ wts)
-    o_boot = np.nan_to_num(boot) @ wts
-    o_se = float(np.std(o_boot, ddof=1))
+    nb = np.nan_to_num(boot)
+    okb = (~np.isnan(boot)).astype(float)
+
+    def agg(mask):
+        """Cohort-size-weighted mean of the cells in ``mask``: (estimate, bootstrap draws)."""
+        w = cells["n"].to_numpy(float) * mask
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return float(est @ w / w.sum()), (nb @ w) / (okb @ w)
+
+    o_est, o_boot = agg(post)
+    o_se = float(np.nanstd(o_boot, ddof=1))
     overall = {"estimate": o_est, "std_error": o_se,
-               "ci_low": float(np.quantile(o_boot, a)), "ci_high": float(np.quantile(o_boot, 1 - a)),
+               "ci_low": float(np.nanquantile(o_boot, a)), "ci_high": float(np.nanquantile(o_boot, 1 - a)),
                "p": float(2 * stats.norm.sf(abs(o_est / o_se))) if o_se > 0 else float("nan"),
                "n_boot": int(n_boot), "control": control,
                "n_units": int(N), "n_treated_units": int((~never).sum())}
+    rows = []
+    for e in sorted(cells["rel_time"].unique()):
+        m = (cells["rel_time"] == e).to_numpy()
+        ee, eb = agg(m)
+        rows.append({"rel_time": int(e), "estimate": ee, "std_error": float(np.nanstd(eb, ddof=1)),
+                     "ci_low": float(np.nanquantile(eb, a)), "ci_high": float(np.nanquantile(eb, 1 - a)),
+                     "n": int(cells.loc[m, "n"].sum()), "n_cohorts": int(m.sum())})
+    dynamic = tidy(pd.DataFrame(rows), ["rel_time"])
     cells = tidy(cells, ["cohort", YEAR, "rel_time"])
-    return cells, overall
+    return GroupTimeResult(cells=cells, overall=overall, dynamic=dynamic)
 
 
 # --------------------------------------------------------------------------- DiD
@@ -340,6 +380,8 @@ class DiDResult:
         (``twfe``) and the group-time aggregate (``group_time``).
     group_time : DataFrame
         ATT(g, t) cells (see :func:`estimate_group_time`).
+    group_time_dynamic : DataFrame
+        Cells averaged by years since training (a contamination-free event study).
     outcome, cluster : str
     n_units, n_treated_units, n_clusters : int
     estimand, caveat : str
@@ -350,6 +392,7 @@ class DiDResult:
 
     table: pd.DataFrame
     group_time: pd.DataFrame
+    group_time_dynamic: pd.DataFrame
     outcome: str
     cluster: str
     n_units: int
@@ -407,20 +450,23 @@ def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: st
         control = "never_treated" if p["cohort"].isna().any() else "not_yet_treated"
     skipped = None
     try:
-        cells, overall = estimate_group_time(p, outcome=outcome, control=control, n_boot=n_boot,
-                                             level=level, rng=rng)
+        gtr = estimate_group_time(p, outcome=outcome, control=control, n_boot=n_boot,
+                                  level=level, rng=rng)
+        cells, overall, dynamic = gtr.cells, gtr.overall, gtr.dynamic
         gt = pd.DataFrame([{"method": "group_time", "term": "treated", **{k: overall[k] for k in
                             ("estimate", "std_error", "ci_low", "ci_high", "p")}, "n": len(p)}])
         table = pd.concat([tw, gt], ignore_index=True)
         diff = float(tw["estimate"].iloc[0] - overall["estimate"])
     except AnalysisError as exc:
         cells = pd.DataFrame(columns=["cohort", YEAR, "rel_time", "estimate", "std_error", "ci_low", "ci_high", "n"])
+        dynamic = pd.DataFrame(columns=["rel_time", "estimate", "std_error", "ci_low", "ci_high", "n", "n_cohorts"])
         table, diff = tw, float("nan")
         skipped = str(exc)
     units = p.groupby(REP_ID)["ever_treated"].first() if "ever_treated" in p.columns else \
         p.groupby(REP_ID)["cohort"].first().notna()
     return DiDResult(
-        table=tidy(table, ["method", "term"]), group_time=cells, outcome=outcome, cluster=cluster,
+        table=tidy(table, ["method", "term"]), group_time=cells, group_time_dynamic=dynamic,
+        outcome=outcome, cluster=cluster,
         n_units=int(p[REP_ID].nunique()), n_treated_units=int(units.sum()), n_clusters=fit.n_clusters,
         estimand=("TWFE: variance-weighted average of 2×2 DiD comparisons (ATT if effects are "
                   "homogeneous); group_time: ATT averaged over cohorts and post-training years, "

@@ -127,9 +127,17 @@ def plot_effects_forest(result, *, overall=None, ax=None, lang: str = "zh"):
     return ax
 
 
-def plot_event_study(result, *, ax=None, lang: str = "zh"):
+def plot_event_study(result, *, group_time=None, ax=None, lang: str = "zh"):
     """Event-study leads and lags with confidence intervals; the reference period is drawn
     hollow at 0 and marked by a dashed line between it and the training year.
+
+    Parameters
+    ----------
+    result : EventStudyResult
+    group_time : DiDResult, optional
+        Overlays its group-time dynamic profile (clean controls), shifted right a little.
+    ax : Axes, optional
+    lang : {"zh", "en"}
 
     Returns
     -------
@@ -147,6 +155,14 @@ def plot_event_study(result, *, ax=None, lang: str = "zh"):
             ax.errorbar(d["rel_time"], d["estimate"],
                         yerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
                         fmt=m, color=c, capsize=2, markersize=4, label=name)
+        dyn = getattr(group_time, "group_time_dynamic", None)
+        if dyn is not None and len(dyn):
+            lo_, hi_ = est["rel_time"].min(), est["rel_time"].max()
+            d = dyn[(dyn["rel_time"] >= lo_) & (dyn["rel_time"] <= hi_)]
+            ax.errorbar(d["rel_time"] + 0.2, d["estimate"],
+                        yerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
+                        fmt="^", color=COLORS[2], markerfacecolor="white", capsize=2, markersize=4,
+                        linestyle="none", label=label(lang, "分组-时期（干净对照）", "group-time (clean controls)"))
         ax.plot(ref["rel_time"], ref["estimate"], "D", markerfacecolor="white", color="black",
                 markersize=5, label=label(lang, f"参照期（{result.reference}）", f"reference ({result.reference})"))
         ax.axhline(0, color="0.4", linewidth=0.8)

@@ -193,12 +193,14 @@ def build(ctx: ReportContext) -> Section:
             "（p 大只说明数据与平行趋势相容，不能证明之）。",
             f"Event study: joint test that the pre-training coefficients are 0, F = {_f(es.pretrend_F)}, "
             f"p = {_p(es.pretrend_p)} (a large p is consistent with, not proof of, parallel trends).")))
-        ax = plot_event_study(es, lang=ctx.lang)
+        ax = plot_event_study(es, group_time=res.did, lang=ctx.lang)
         blocks.append(ctx.figure("effectiveness_event_study", ax.figure,
-                                 t(f"图 事件研究：首次培训前后各年效应及 95% 置信区间，参照期 {es.reference}。{src}；"
+                                 t(f"图 事件研究：首次培训前后各年效应及 95% 置信区间，参照期 {es.reference}；"
+                                   f"空心三角为只用干净对照的分组-时期估计。{src}；"
                                    f"结果 {es.outcome}，按 {es.cluster} 聚类。",
                                    f"Figure: event study, effects by year relative to first training with 95% "
-                                   f"CIs; reference period {es.reference}. {src}; outcome {es.outcome}, "
+                                   f"CIs; reference period {es.reference}; hollow triangles: group-time "
+                                   f"estimates with clean controls only. {src}; outcome {es.outcome}, "
                                    f"clustered by {es.cluster}.")))
         summary["event_study"] = {"pretrend_p": es.pretrend_p, "pretrend_F": es.pretrend_F}
     if res.mixed is not None:
