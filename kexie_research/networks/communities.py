@@ -34,7 +34,7 @@ from .graphs import OrgGraph
 
 __all__ = ["NX_MAX_EDGES", "CommunityResult", "detect_communities", "modularity"]
 
-NX_MAX_EDGES = 20_000
+NX_MAX_EDGES = 60_000
 
 
 @dataclass(frozen=True)
