@@ -125,13 +125,10 @@ class ComplianceExplorer(Explorer):
         return scale_rule(self.rules.get(self.rule.value), self.scale.value)
 
     def compute(self) -> ComplianceResult:
-        if self.scale.value == 1.0 and self.overall is not None:
-            rule_set = RuleSet((self.rules.get(self.rule.value),), self.rules.schema_version,
-                               self.rules.days_per_month, self.rules.path)
-        else:
-            rule_set = RuleSet((self.selected_rule,), self.rules.schema_version,
-                               self.rules.days_per_month, self.rules.path)
-        return self._evaluate(rule_set)
+        # at 1x the rule as written (integer thresholds stay integers in the test text)
+        rule = self.rules.get(self.rule.value) if self.scale.value == 1.0 else self.selected_rule
+        return self._evaluate(RuleSet((rule,), self.rules.schema_version, self.rules.days_per_month,
+                                      self.rules.path))
 
     def render(self) -> None:
         row = self.result.rules.iloc[0]

@@ -121,8 +121,6 @@ class CoverageExplorer(Explorer):
     def compute(self) -> CoverageResult:
         ds = self.dataset
         reps, att = self._term()
-        if self.require_completed.value and "completed" in att.columns:
-            att = att.assign(completed=att["completed"].fillna(False))
         return compute_coverage(reps, att, ds.trainings,
                                 by=self.by.value, threshold=self.threshold.value,
                                 window_years=self.window.value or None,
