@@ -294,3 +294,57 @@ def test_every_error_is_ours():
             load_table(CORPUS / c["file"], c.get("kind") or None, errors="raise", **_kwargs(c))
         except KexieError:
             pass
+
+
+# ---- every analysis subcommand, fed malformed input: exit 2, one line, no traceback ---------
+
+F = "tests/corpus/files/"
+D = "tests/corpus/datasets/"
+ANALYSIS_CASES = [
+    (["coverage", "--representatives", F + "reps_duplicate_id.csv", "--attendance", F + "att_crlf.csv"],
+     "unique_key"),
+    (["coverage", "--representatives", F + "reps_utf8_bom.csv", "--attendance",
+      F + "att_truncated_utf8.csv"], "encoding"),
+    (["compliance", "--cadres", F + "cad_nul_bytes.csv", "--hours", F + "hrs_extra_columns.csv"],
+     "format"),
+    (["compliance", "--cadres", F + "cad_bad_rank.csv", "--hours", F + "hrs_extra_columns.csv"],
+     "allowed_values"),
+    (["evaluate", "--survey", F + "sur_likert_high.csv"], "range"),
+    (["evaluate", "--survey", F + "sur_header_only_bom.csv"], "non_empty"),
+    (["network", "--orgs", F + "org_cycle.csv", "--links", F + "lnk_semicolon.csv"], None),
+    (["network", "--orgs", D + "ds_valid/organizations.csv", "--links", F + "lnk_self_loop.csv"],
+     "no_self_loop"),
+    (["network", "--orgs", D + "ds_valid/organizations.csv", "--links",
+      D + "ds_link_unknown_org/links.csv"], "foreign_key"),
+]
+
+
+@pytest.mark.parametrize("args,rule", ANALYSIS_CASES, ids=lambda a: "-".join(Path(x).stem for x in a)
+                         if isinstance(a, list) else str(a))
+def test_analysis_commands_refuse_bad_tables(args, rule, capsys, monkeypatch):
+    monkeypatch.chdir(CORPUS.parent.parent)
+    code = main(args)
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert "Traceback" not in out + err and err.startswith("error: ")
+    if rule:
+        assert f"[rule: {rule}]" in err
+
+
+@pytest.mark.parametrize("cmd", ["simulate", "optimize", "sweep", "recommend"])
+def test_plan_commands_refuse_bad_plan_files(cmd, capsys, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this = is not [valid toml\n", encoding="utf-8")
+    assert main([cmd, "--plan", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "TOML" in err
+    assert main([cmd, "--plan", str(tmp_path / "missing.toml")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+@pytest.mark.xfail(strict=True, reason="bug reported to the lead: an unknown --sections name "
+                   "raises ValueError in build_report, so the CLI exits 1 (internal error)")
+def test_report_unknown_section_is_bad_input(capsys, tmp_path):
+    code = main(["report", "--data", str(CORPUS / "datasets" / "ds_valid"), "--out",
+                 str(tmp_path / "o"), "--sections", "nosuch", "--no-progress"])
+    assert code == 2

@@ -305,7 +305,7 @@ def test_row_order_does_not_change_what_is_accepted(kind, data):
 
 # ---- coverage -----------------------------------------------------------------------------------
 
-coverage = pytest.importorskip("kexie_research.coverage")
+from kexie_research import coverage  # noqa: E402
 
 
 @st.composite
@@ -390,7 +390,7 @@ def test_coverage_window_never_exceeds_ever_trained(inp):
 
 # ---- simulator -----------------------------------------------------------------------------------
 
-simulation = pytest.importorskip("kexie_research.simulation")
+from kexie_research import simulation  # noqa: E402
 
 
 @st.composite

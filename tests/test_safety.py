@@ -240,7 +240,7 @@ def test_plan_and_rules_files_are_parsed_with_tomllib():
 
 
 def test_plan_file_with_code_is_data_not_code(tmp_path):
-    plan_mod = pytest.importorskip("kexie_research.simulation.plan")
+    from kexie_research.simulation import plan as plan_mod
     from kexie_research.errors import PlanError
 
     marker = tmp_path / "pwned"
