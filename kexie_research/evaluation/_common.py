@@ -51,11 +51,6 @@ def t_interval(est, se, df, level: float):
     return est - q * se, est + q * se
 
 
-def z_interval(est, se, level: float):
-    q = stats.norm.ppf(0.5 + level / 2)
-    return est - q * se, est + q * se
-
-
 def result_to_dict(obj) -> dict:
     """``to_dict`` of a frozen result dataclass: DataFrames become lists of records."""
     out = {}
@@ -73,7 +68,3 @@ def tidy(df: pd.DataFrame, label_columns: Iterable[str]) -> pd.DataFrame:
     rest = [c for c in df.columns if c not in labels and c not in std]
     return df[labels + std + rest].reset_index(drop=True)
 
-
-def to_bool(s: pd.Series) -> pd.Series:
-    """A nullable boolean column as plain bool (missing → False is NOT done: missing stays NA)."""
-    return s.astype("boolean")
