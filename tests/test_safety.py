@@ -151,7 +151,8 @@ def _dataset_with_payloads(tmp_path: Path) -> Path:
     c["title"] = [XSS, "@SUM(1)", "<iframe src=x>"]
     c.to_csv(d / "curriculum.csv", index=False)
     o = pd.read_csv(d / "organizations.csv", dtype=str)
-    o["name"] = [XSS, "=2", "<svg onload=alert(1)>"]
+    o["name"] = [XSS, "=2+2", "<svg onload=alert(1)>"]
+    o.loc[2, "type"] = "enterprise_association"
     o.to_csv(d / "organizations.csv", index=False)
     return d
 
@@ -160,13 +161,18 @@ def test_report_escapes_data_and_neutralises_tables(tmp_path):
     from kexie_research.report import build_report
 
     d = _dataset_with_payloads(tmp_path)
-    res = build_report(d, tmp_path / "out", quick=True, progress=False, sections=["data"], lang="en")
+    # the networks section lists organisations by name: the payloads reach the page
+    res = build_report(d, tmp_path / "out", quick=True, progress=False,
+                       sections=["data", "networks"], lang="en")
     page = (res.out_dir / "report.html").read_text(encoding="utf-8")
     assert "<script" not in page.lower() and "<iframe" not in page and "<svg" not in page
+    assert "&lt;script&gt;" in page and "&lt;svg onload" in page
     csvs = list((res.out_dir / "tables").glob("*.csv"))
     assert csvs
     for p in csvs:
         _assert_csv_safe(p)
+    shown = "".join(p.read_text(encoding="utf-8-sig") for p in csvs)
+    assert "'=2+2" in shown
 
 
 # ---- no code execution of user data ---------------------------------------------------------
