@@ -15,12 +15,27 @@ Modules, one topic each:
 """
 
 from .graphs import (AffiliationNetwork, OrgGraph, build_affiliation, build_graph,
-                     graph_from_networkx)
+                     consortium_graph, graph_from_networkx)
+from .hierarchy import Hierarchy, build_hierarchy, check_hierarchy
+from .orgcoverage import OrgCoverageResult, compute_org_coverage, rank_provinces
+from .growth import GrowthResult, fit_growth, fit_growth_by_province, seed_growth, yearly_counts
+from .measures import MEASURES, MeasuresResult, bipartite_centralities, compute_measures
+from .communities import CommunityResult, detect_communities, modularity
+from .brokerage import BrokerageResult, burt_constraint, compute_brokerage
+from .flows import FlowMatrix, flow_matrix
+from .triple_helix import (TripleHelixResult, co_information, compute_triple_helix,
+                           presence_table, triple_helix, triple_helix_by)
 
 __all__ = [
-    "AffiliationNetwork",
-    "OrgGraph",
-    "build_affiliation",
-    "build_graph",
+    "AffiliationNetwork", "OrgGraph", "build_affiliation", "build_graph", "consortium_graph",
     "graph_from_networkx",
+    "Hierarchy", "build_hierarchy", "check_hierarchy",
+    "OrgCoverageResult", "compute_org_coverage", "rank_provinces",
+    "GrowthResult", "fit_growth", "fit_growth_by_province", "seed_growth", "yearly_counts",
+    "MEASURES", "MeasuresResult", "bipartite_centralities", "compute_measures",
+    "CommunityResult", "detect_communities", "modularity",
+    "BrokerageResult", "burt_constraint", "compute_brokerage",
+    "FlowMatrix", "flow_matrix",
+    "TripleHelixResult", "co_information", "compute_triple_helix", "presence_table",
+    "triple_helix", "triple_helix_by",
 ]

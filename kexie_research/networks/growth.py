@@ -28,8 +28,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import stats
 
 from ..errors import AnalysisError
 from ..schema import PROVINCE
@@ -113,6 +111,8 @@ class GrowthResult:
 
 
 def _loglinear(obs, future, level):
+    import statsmodels.api as sm  # imported on use: statsmodels takes seconds to import
+
     X = sm.add_constant(obs["year"].to_numpy(dtype=float))
     y = np.log(obs["count"].to_numpy(dtype=float))
     if len(obs) < 3:
@@ -132,6 +132,9 @@ def _loglinear(obs, future, level):
 
 
 def _negbin(obs, future, level, rng, n_sim):
+    import statsmodels.api as sm
+    from scipy import stats
+
     yrs = obs["year"].to_numpy(dtype=float)
     if len(obs) < 3:
         raise AnalysisError("the negative-binomial model needs at least three years")
