@@ -164,12 +164,14 @@ def plot_province_ranking(ranking, *, top: int = 15, ax=None, lang: str = "zh",
         y = np.arange(len(r))
         ax.barh(y, r["count"], color=COLORS[0], hatch=HATCHES[1], edgecolor="white", lw=0.3)
         for yi, (c, s) in enumerate(zip(r["count"], r["share"])):
-            ax.text(c, yi, f" {c:,} ({100 * s:.1f}%)", va="center", fontsize=6)
+            ax.annotate(f"{c:,} ({100 * s:.1f}%)", (c, yi), xytext=(7, 0),
+                        textcoords="offset points", va="center", fontsize=6)
         if seed_counts:
             xs = [seed_counts.get(p) for p in r["province"]]
             ys = [yi for yi, x in zip(y, xs) if x is not None]
-            ax.scatter([x for x in xs if x is not None], ys, marker="D", s=14, color=COLORS[3],
-                       zorder=3, label=label(lang, "种子文献公布值", "published (seed 003)"))
+            ax.scatter([x for x in xs if x is not None], ys, marker="|", s=90, linewidths=1.6,
+                       color=COLORS[3], zorder=3,
+                       label=label(lang, "种子文献公布值", "published (seed 003)"))
             ax.legend(loc="lower right")
         ax.set_yticks(y, [_prov(p, lang) for p in r["province"]])
         ax.set_xlabel(label(lang, "数量", "Count"))
