@@ -4,8 +4,10 @@ JupyterLab runs on 127.0.0.1 with a random free port and token, on a temporary c
 the notebook, with every Jupyter/IPython/matplotlib state folder (and the browser's HOME)
 in a temporary directory, and the "Jupyter news" notification switched off. Playwright
 (Python) drives ``/usr/bin/chromium`` headless; no browser is ever downloaded. The test
-runs the notebook, moves the sessions-per-year slider with the keyboard, and checks that
-the coverage text shown by the widget changes. Screenshots go to ``test-artifacts/``.
+runs the notebook, moves the sessions-per-year slider with the keyboard, checks that the
+coverage text shown by the widget changes and that the labels are Chinese, then switches
+the language toggle to English and checks the text follows. Screenshots go to
+``test-artifacts/``.
 """
 
 from __future__ import annotations
@@ -155,6 +157,12 @@ def test_plan_simulator_slider_changes_coverage(lab):
             page.wait_for_timeout(800)  # let the redrawn chart arrive
             page.locator(".kexie-simulator").first.screenshot(path=str(ARTIFACTS / "plan_simulator_zh.png"))
             page.screenshot(path=str(ARTIFACTS / "plan_simulator_page.png"), full_page=False)
+            # the language toggle relabels without recomputing
+            page.locator(".kexie-simulator .widget-toggle-button", has_text="English").first.click()
+            expect(coverage).to_contain_text("Coverage at term end", timeout=20_000)
+            expect(page.locator(".kexie-simulator").first).to_contain_text("Seats per session")
+            page.wait_for_timeout(800)  # the redrawn (English) chart follows the text
+            page.locator(".kexie-simulator").first.screenshot(path=str(ARTIFACTS / "plan_simulator_en.png"))
         finally:
             browser.close()
     assert before != after

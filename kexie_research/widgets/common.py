@@ -218,8 +218,8 @@ class Explorer:
         self.heading = widgets.HTML()
         self.status = widgets.HTML()
         self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
-        self.export_figure_button = widgets.Button(icon="image")
-        self.export_table_button = widgets.Button(icon="table")
+        self.export_figure_button = widgets.Button(icon="image", layout=widgets.Layout(width="auto"))
+        self.export_table_button = widgets.Button(icon="table", layout=widgets.Layout(width="auto"))
         self.export_figure_button.on_click(lambda _b: self.export_figure())
         self.export_table_button.on_click(lambda _b: self.export_table())
         self.result: Any = None

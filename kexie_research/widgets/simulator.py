@@ -167,7 +167,7 @@ class PlanSimulator(Explorer):
 
     title = ("培训计划模拟器", "Training-plan simulator")
     export_name = "plan_simulator"
-    description_width = "150px"
+    description_width = "190px"
 
     def __init__(self, plan: Plan | str | os.PathLike | None = None, *,
                  replications: int | None = None, seed: int = 20240, budget_wan: float = 600.0,
@@ -183,9 +183,9 @@ class PlanSimulator(Explorer):
         self._plan_files = plans
         names = list(dict.fromkeys([plan.name or "plan", *plans]))
         self.base_plan = widgets.Dropdown(options=names, value=plan.name or "plan",
-                                          layout=widgets.Layout(width="420px"))
+                                          layout=widgets.Layout(width="460px"))
         c = controls_from_plan(plan)
-        slider = dict(continuous_update=False, layout=widgets.Layout(width="420px"))
+        slider = dict(continuous_update=False, layout=widgets.Layout(width="460px"))
         self.population = widgets.IntSlider(value=c["population"] or 1600, min=100, max=5000,
                                             step=100, disabled=c["population"] is None, **slider)
         self.years = widgets.IntSlider(value=c["years"], min=1, max=10, **slider)
@@ -194,11 +194,11 @@ class PlanSimulator(Explorer):
         self.capacity = widgets.IntSlider(value=c["capacity"], min=10, max=500, step=10, **slider)
         self.capacity.add_class("kexie-capacity")
         self.modality = widgets.Dropdown(options=list(IN_PERSON_MODALITIES), value=c["modality"],
-                                         layout=widgets.Layout(width="420px"))
+                                         layout=widgets.Layout(width="460px"))
         self.online_share = widgets.FloatSlider(value=c["online_share"], min=0, max=1, step=0.05,
                                                 readout_format=".0%", **slider)
         self.selection = widgets.Dropdown(options=list(SELECTIONS), value=c["selection"],
-                                          layout=widgets.Layout(width="420px"))
+                                          layout=widgets.Layout(width="460px"))
         self.accept = widgets.FloatSlider(value=c["accept"], min=0, max=1, step=0.05,
                                           readout_format=".0%", **slider)
         self.accept_cannot_leave = widgets.FloatSlider(value=c["accept_cannot_leave"], min=0, max=1,
@@ -207,10 +207,10 @@ class PlanSimulator(Explorer):
                                            readout_format=".0%", **slider)
         self.budget = widgets.FloatSlider(value=budget_wan, min=0, max=5000, step=10,
                                           readout_format=",.0f", **slider)
-        self.seed = widgets.IntText(value=seed, layout=widgets.Layout(width="300px"))
+        self.seed = widgets.IntText(value=seed, layout=widgets.Layout(width="340px"))
         self.group_by = widgets.Dropdown(options=list(_GROUPINGS), value="segment",
                                          layout=widgets.Layout(width="300px"))
-        self.save_plan_button = widgets.Button(icon="save")
+        self.save_plan_button = widgets.Button(icon="save", layout=widgets.Layout(width="auto"))
         self.save_plan_button.on_click(lambda _b: self.save_plan())
         self.coverage_html = widgets.HTML()
         self.coverage_html.add_class("kexie-coverage")
@@ -265,7 +265,7 @@ class PlanSimulator(Explorer):
             "capacity": ("每班名额", "Seats per session"), "modality": ("面授方式", "In-person mode"),
             "online_share": ("网络班占比", "Online share"), "selection": ("遴选方式", "Selection"),
             "accept": ("接受邀请概率", "Acceptance"),
-            "accept_cannot_leave": ("难以离岗者接受概率", "Acceptance (cannot leave post)"),
+            "accept_cannot_leave": ("难以离岗者接受概率", "Acceptance (tied to post)"),
             "no_show": ("缺席率", "No-show"), "budget": ("预算（万元）", "Budget (10k yuan)"),
             "seed": ("随机种子", "Seed"), "group_by": ("分组", "Group by"),
             "save_plan_button": ("保存计划 (TOML)", "Save plan (TOML)"),
@@ -383,7 +383,7 @@ class PlanSimulator(Explorer):
         left = widgets.VBox([self.base_plan, self.population, self.years, self.sessions_per_year,
                              self.capacity, self.modality, self.online_share, self.selection,
                              self.accept, self.accept_cannot_leave, self.no_show, self.budget,
-                             self.seed], layout=widgets.Layout(width="440px", flex="0 0 auto"))
+                             self.seed], layout=widgets.Layout(width="480px", flex="0 0 auto"))
         self.image.layout = widgets.Layout(width="100%", max_width="520px")
         right = widgets.VBox([self.coverage_html, self.cost_html, self.image, self.group_by,
                               self.groups_html, self.timing_html],
