@@ -15,6 +15,9 @@ from pathlib import Path
 
 import pytest
 
+# one worker runs the module-scoped pair of runs (not one pair per xdist worker)
+pytestmark = pytest.mark.xdist_group("figures")
+
 FORMATS = ("png", "pdf", "svg")
 SEED = "20240"
 
