@@ -42,6 +42,15 @@ def test_small_graph_colours_by_type_with_legend(lang, title):
     assert sizes[1] >= max(sizes.values())  # the hub has the largest betweenness
 
 
+def test_small_graph_type_labels_follow_language():
+    g = consortium_graph(load_real("consortia"), "C01")
+    ax = plot_small_graph(g, labels="type", lang="en")
+    texts = [t.get_text() for t in ax.texts if t.get_text() != "Node size: None"]
+    assert "Consortium" in texts and "National society 7" in texts and "University 9" in texts
+    ax = plot_small_graph(g, labels="type", lang="zh")
+    assert "高校 9" in [t.get_text() for t in ax.texts]
+
+
 def test_small_graph_refuses_hairball():
     g = graph_from_networkx(nx.path_graph(400))
     with pytest.raises(ValueError, match="too many"):

@@ -60,7 +60,8 @@ def plot_small_graph(graph, *, size_by=None, measures=None, ax=None, lang: str =
     size_by : str, optional
         Column of ``measures.table`` sizing the nodes (e.g. ``"betweenness"``).
     measures : MeasuresResult, optional
-    labels : {"name", "org_id", None}
+    labels : {"name", "org_id", "type", None}
+        ``"type"`` labels each node by its type in ``lang`` (numbered within the type).
     seed : int
         Layout seed (spring layout).
     max_nodes : int
@@ -94,10 +95,19 @@ def plot_small_graph(graph, *, size_by=None, measures=None, ax=None, lang: str =
             ax.scatter(xy[m, 0], xy[m, 1], s=size[m], color=COLORS[i % len(COLORS)],
                        marker=MARKERS[i % len(MARKERS)], edgecolors="black", linewidths=0.4,
                        zorder=2, label=f"{type_name(t, lang)} ({int(m.sum())})")
-        if labels:
+        if labels == "type":
+            seen: dict[str, int] = {}
+            texts = []
+            for t in types:
+                seen[t] = seen.get(t, 0) + 1
+                texts.append(f"{type_name(t, lang)} {seen[t]}" if (types == t).sum() > 1
+                             else type_name(t, lang))
+        elif labels:
             col = "name" if labels == "name" and "name" in graph.nodes.columns else "org_id"
-            for i, txt in enumerate(graph.nodes[col].astype(str)):
-                ax.annotate(txt[:14], xy[i], fontsize=5.5, ha="center", va="bottom",
+            texts = graph.nodes[col].astype(str).tolist()
+        if labels:
+            for i, txt in enumerate(texts):
+                ax.annotate(txt[:22], xy[i], fontsize=5.5, ha="center", va="bottom",
                             xytext=(0, 4), textcoords="offset points", zorder=3)
         ax.set_axis_off()
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), markerscale=0.6,

@@ -59,7 +59,7 @@ def build(ctx: ReportContext) -> Section:
     cm = compute_measures(cg, measures=("degree", "betweenness"))
     with use_style(ctx.lang):
         fig, ax = figure("double", 3.6)
-        plot_small_graph(cg, measures=cm, size_by="degree", ax=ax, lang=ctx.lang, labels=None,
+        plot_small_graph(cg, measures=cm, size_by="degree", ax=ax, lang=ctx.lang, labels="type",
                          title=ctx.t("航空发动机产学研联合体发起单位构成（2019）",
                                      "Aero-engine consortium founders by type (2019)"))
     sec.blocks.append(ctx.figure("networks_consortium_c01", fig, ctx.t(
