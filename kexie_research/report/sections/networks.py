@@ -4,8 +4,6 @@ plus the representatives × sessions affiliation network."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import pandas as pd
 
@@ -33,7 +31,6 @@ def build(ctx: ReportContext) -> Section:
                                    plot_triple_helix_slices)
     from ...plots.style import figure, use_style
 
-    t_start = time.perf_counter()
     sec = Section("networks", ctx.t("组织体系与协作网络", "Organisation system and collaboration networks"))
     ds = ctx.dataset
     orgs, links = ds.organizations, ds.links
@@ -150,7 +147,6 @@ def build(ctx: ReportContext) -> Section:
         return sec
 
     # --- collaboration graph --------------------------------------------------------------
-    t0 = time.perf_counter()
     g = build_graph(orgs, links)
     k = 32 if ctx.quick else 64
     meas = compute_measures(g, k=k, rng=np.random.default_rng(seeds[1]))
@@ -162,8 +158,7 @@ def build(ctx: ReportContext) -> Section:
                         "cross_province_share": meas.summary["cross_province_share"],
                         "cross_type_share": meas.summary["cross_type_share"],
                         "betweenness_method": meas.methods.get("betweenness"),
-                        "communities": comm.n_communities, "modularity": comm.modularity,
-                        "seconds": round(time.perf_counter() - t0, 2)}
+                        "communities": comm.n_communities, "modularity": comm.modularity}
     bm = meas.methods.get("betweenness", {})
     err = (ctx.t(f"抽样{bm['k']}个源点估计，前20名相对标准误中位数{_fmt(bm['median_relative_se_top20'], 2)}",
                  f"estimated from {bm['k']} sampled sources; median relative SE of the top 20: "
@@ -278,6 +273,5 @@ def build(ctx: ReportContext) -> Section:
             f"contacts each); {100 * s['cross_region_share']:.1f}% cross regions (expected "
             f"{100 * s['cross_region_expected_share']:.1f}% if classmates were random), "
             f"{100 * s['cross_province_share']:.1f}% cross provinces.")))
-    summary["seconds"] = round(time.perf_counter() - t_start, 2)
-    sec.summary = summary
+    sec.summary = summary  # no timings here: summary.json must be byte-identical across runs
     return sec
