@@ -302,9 +302,12 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
                 quals.append(None)
                 continue
             n, q = parse_count(v)
-            if n is None:
-                rej.add(r, col.name, v, "count",
-                        "not a count (expected e.g. 70, 约70, 140多, 150余名)")
+            if n is None or n > 2 ** 53:
+                if n is None:
+                    rej.add(r, col.name, v, "count",
+                            "not a count (expected e.g. 70, 约70, 140多, 150余名)")
+                else:
+                    rej.add(r, col.name, v, "range", "a count far too large for this column")
                 vals.append(pd.NA)
                 quals.append(None)
             else:

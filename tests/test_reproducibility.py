@@ -22,7 +22,7 @@ from kexie_research.cli import main
 from kexie_research.io import file_sha256
 from kexie_research.report.sections import SECTIONS
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("reproducibility")]
 
 SEED = 5
 

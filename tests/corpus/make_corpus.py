@@ -447,6 +447,12 @@ def cases() -> list[Case]:
                                    [TRN[0] + ",seventy", TRN[1] + ",66", TRN[2] + ","])),
              rule="count", row=1, column="participants_reported", value="seventy", n_input=3,
              n_accepted=2))
+    add(Case("trn_participants_huge.csv", "trainings", "participants '99999999999999999999多' "
+             "(a count beyond any integer type)", "reject",
+             u8(csv_text(TRN_H + ",participants_reported",
+                         [TRN[0] + ",66", TRN[1] + ",99999999999999999999多", TRN[2] + ","])),
+             rule="range", row=2, column="participants_reported", value="99999999999999999999多",
+             n_input=3, n_accepted=2))
     add(Case("trn_capacity_count.csv", "trainings", "'约100' as capacity (a plain number "
              "column)", "reject", u8(csv_text(TRN_H + ",capacity",
                                               [TRN[0] + ",约100", TRN[1] + ",80", TRN[2] + ","])),
