@@ -32,6 +32,7 @@ __all__ = [
     "LANGS",
     "CODE_NAMES",
     "code_name",
+    "display_frame",
     "Debouncer",
     "Explorer",
     "quick_mode",
@@ -217,7 +218,7 @@ class Explorer:
                                                  value=lang, style={"button_width": "70px"})
         self.heading = widgets.HTML()
         self.status = widgets.HTML()
-        self.image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
+        self.image = widgets.Image(format="png", layout=widgets.Layout(width="520px", max_width="100%"))
         self.export_figure_button = widgets.Button(icon="image", layout=widgets.Layout(width="auto"))
         self.export_table_button = widgets.Button(icon="table", layout=widgets.Layout(width="auto"))
         self.export_figure_button.on_click(lambda _b: self.export_figure())
@@ -450,3 +451,72 @@ def mc_size(full: int, quick: int) -> int:
     True
     """
     return int(quick if quick_mode() else full)
+
+
+LINK_KIND_NAMES: dict[str, tuple[str, str]] = {
+    "membership": ("隶属/会员", "Membership"), "founding_member": ("发起单位", "Founding member"),
+    "joint_lab": ("联合实验室", "Joint lab"), "project": ("合作项目", "Project"),
+    "technology_transfer": ("技术转移", "Technology transfer"),
+    "expert_workstation": ("专家工作站", "Expert workstation"), "training": ("培训", "Training"),
+    "other": ("其他", "Other"),
+}
+STATUS_NAMES: dict[str, tuple[str, str]] = {
+    "pass": ("达标", "pass"), "fail": ("未达标", "fail"), "warning": ("警示", "warning"),
+    "pending": ("待定", "pending"), "never_trained": ("从未参训", "never trained"),
+    "not_trained_within_window": ("周期内未参训", "not trained within window"),
+}
+COLUMN_NAMES: dict[str, tuple[str, str]] = {
+    "rep_id": ("代表编号", "Rep ID"), "org_id": ("组织编号", "Org ID"), "cadre_id": ("干部编号", "Cadre ID"),
+    "training_id": ("班次", "Session"), "name": ("名称", "Name"), "province": ("省份", "Province"),
+    "region": ("地区", "Region"), "sector": ("领域", "Sector"), "delegation_type": ("代表团", "Delegation"),
+    "is_frontline": ("一线", "Frontline"), "is_reelected": ("连任", "Re-elected"),
+    "n_sessions": ("参训次数", "Sessions"), "last_trained": ("最近参训", "Last trained"),
+    "status": ("状态", "Status"), "type": ("类型", "Type"), "rule_id": ("规则", "Rule"),
+    "rank": ("职级", "Rank"), "year": ("年份", "Year"), "hours": ("学时", "Hours"), "days": ("天数", "Days"),
+    "count": ("次数", "Count"), "threshold_hours": ("门槛（学时）", "Threshold (h)"),
+    "threshold_days": ("门槛（天）", "Threshold (d)"), "threshold_count": ("门槛（次）", "Threshold (n)"),
+    "shortfall_hours": ("差距（学时）", "Shortfall (h)"), "shortfall_days": ("差距（天）", "Shortfall (d)"),
+    "shortfall_count": ("差距（次）", "Shortfall (n)"), "group_size": ("人数", "Group size"),
+    "n_trained": ("脱产培训人数", "Trained"), "rate": ("调训率", "Rate"), "threshold_rate": ("门槛", "Threshold"),
+    "shortfall_rate": ("差距", "Shortfall"), "shortfall_cadres": ("尚需人数", "Cadres short"),
+    "share": ("占比", "Share"), "threshold_share": ("门槛", "Threshold"), "shortfall_share": ("差距", "Shortfall"),
+    "indicator": ("指标", "Indicator"), "rules": ("规则", "Rules"), "rules_evaluated": ("可评估", "Evaluated"),
+    "rules_not_evaluable": ("不可评估", "Not evaluable"), "n_evaluated": ("评估数", "Evaluated"),
+    "n_pass": ("达标数", "Passed"), "pass_rate": ("达标率", "Pass rate"), "estimate": ("得分", "Score"),
+    "ci_low": ("区间下限", "CI low"), "ci_high": ("区间上限", "CI high"), "n": ("样本数", "n"),
+    "place": ("排名", "Rank"), "rank_low": ("排名下限", "Rank low"), "rank_high": ("排名上限", "Rank high"),
+    "tied_rank": ("并列排名", "Tied rank"), "n_better": ("确定更优的班次", "Surely better"),
+    "degree": ("度", "Degree"), "strength": ("强度", "Strength"), "betweenness": ("中介中心性", "Betweenness"),
+    "closeness": ("接近中心性", "Closeness"), "eigenvector": ("特征向量", "Eigenvector"),
+    "pagerank": ("PageRank", "PageRank"), "constraint": ("约束", "Constraint"),
+    "clustering": ("聚类系数", "Clustering"),
+}
+_CODE_COLUMNS = ("province", "region", "sector", "delegation_type", "rank", "segment",
+                 "is_frontline", "is_reelected", "gender")
+
+
+def display_frame(df: pd.DataFrame, lang: str, *, drop_empty: bool = True) -> pd.DataFrame:
+    """``df`` for display: codes and statuses named in ``lang``, known headers translated,
+    columns with no value dropped.
+
+    Examples
+    --------
+    >>> display_frame(pd.DataFrame({"province": ["广西"], "status": ["fail"], "x": [None]}), "en")
+      Province Status
+    0  Guangxi   fail
+    """
+    from ..plots.networks import type_name
+
+    out = df.copy()
+    if drop_empty:
+        out = out[[c for c in out.columns if out[c].notna().any()]]
+    for c in out.columns:
+        if c in _CODE_COLUMNS:
+            out[c] = out[c].map(lambda v: code_name(v, lang))
+        elif c == "type":
+            out[c] = out[c].map(lambda v: type_name(v, lang) if isinstance(v, str) else v)
+        elif c == "kind":
+            out[c] = out[c].map(lambda v: tr(lang, *LINK_KIND_NAMES[v]) if v in LINK_KIND_NAMES else v)
+        elif c == "status":
+            out[c] = out[c].map(lambda v: tr(lang, *STATUS_NAMES[v]) if v in STATUS_NAMES else v)
+    return out.rename(columns={c: tr(lang, *COLUMN_NAMES[c]) for c in out.columns if c in COLUMN_NAMES})

@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..compliance import ComplianceResult, RuleSet, evaluate_compliance, load_rules
 from ..data import Dataset, load_dataset
-from .common import Explorer, code_name, frame_html
+from .common import Explorer, code_name, display_frame, frame_html
 
 __all__ = ["ComplianceExplorer", "scale_rule"]
 
@@ -147,7 +147,7 @@ class ComplianceExplorer(Explorer):
             f"{row['n_pending']} pending; <b>pass rate {pr:.1%}</b>{delta}.")
         ind = self.overall.indicators
         self.overview_html.value = (f"<h4>{self.t('七项指标总览（按规划门槛）', 'The seven indicators (plan thresholds)')}</h4>"
-                                    + frame_html(ind, float_format="{:.3f}"))
+                                    + frame_html(display_frame(ind, self.lang), float_format="{:.3f}"))
         self._render_shortfalls()
         self.show_figure()
 
@@ -170,8 +170,8 @@ class ComplianceExplorer(Explorer):
             return
         t = self.table()
         self.shortfall_html.value = (f"<h4>{self.t('未达标清单', 'Shortfalls')} ({len(t)})</h4>"
-                                     + frame_html(t.drop(columns=["indicator", "metric"], errors="ignore"),
-                                                  max_rows=20, float_format="{:.3g}"))
+                                     + frame_html(display_frame(t.drop(columns=["indicator", "metric"], errors="ignore"),
+                                                                self.lang), max_rows=20, float_format="{:.3g}"))
 
     def make_figure(self):
         from ..plots import compliance as pc

@@ -13,7 +13,7 @@ import pandas as pd
 from ..coverage import CoverageResult, compute_coverage, left_out_table
 from ..data import Dataset, load_dataset
 from ..schema import REP_ID
-from .common import Explorer, code_name, frame_html
+from .common import Explorer, code_name, display_frame, frame_html
 
 __all__ = ["CoverageExplorer", "BREAKDOWNS"]
 
@@ -128,7 +128,7 @@ class CoverageExplorer(Explorer):
 
     def group_table(self) -> pd.DataFrame:
         """The groups of the result with display names, in the current language."""
-        g = self.result.groups
+        g = self.result.groups.sort_values("coverage", ascending=False, kind="stable")
         out = pd.DataFrame({
             self.t("组", "Group"): [code_name(v, self.lang) for v in g[self.result.by[0]]],
             self.t("人数", "Reps"): g["total"].to_numpy(),
@@ -163,10 +163,8 @@ class CoverageExplorer(Explorer):
             f"{ineq['n_below_threshold']}/{ineq['n_groups']} groups below {r.threshold:.0%}.")
         self.groups_html.value = frame_html(self.group_table(), max_rows=40, float_format="{:.3f}")
         left = self.table()
-        shown = left.assign(**{c: left[c].map(lambda v: code_name(v, self.lang))
-                               for c in ("province", "region", "sector") if c in left.columns})
         self.left_out_html.value = (f"<h4>{self.t('未覆盖的代表', 'Representatives left out')} ({len(left)})</h4>"
-                                    + frame_html(shown, max_rows=15))
+                                    + frame_html(display_frame(left, self.lang), max_rows=15))
         self.show_figure()
 
     def make_figure(self):

@@ -14,7 +14,7 @@ import pandas as pd
 from ..data import Dataset, load_dataset
 from ..evaluation import DEFAULT_ROLE_WEIGHTS, RankingResult, rank_sessions
 from ..schema import QUALITY_ITEM_NAMES, QUALITY_ITEMS, RATER_ROLES
-from .common import Explorer, frame_html, quick_mode
+from .common import Explorer, display_frame, frame_html, quick_mode
 
 __all__ = ["QualityExplorer", "ROLE_NAMES"]
 
@@ -99,7 +99,10 @@ class QualityExplorer(Explorer):
             f"({best['estimate']:.2f}, {self.result.level:.0%} rank interval {best['rank_low']:.0f}–"
             f"{best['rank_high']:.0f}). {n_top} sessions cannot be told apart from the first once "
             f"intervals overlap: ranks are less certain than scores.")
-        self.table_html.value = frame_html(self.table(), max_rows=20, float_format="{:.2f}")
+        # "rank" here is the session's place, not a cadre's rank
+        shown = self.table().rename(columns={"rank": "place"})
+        self.table_html.value = frame_html(display_frame(shown, self.lang), max_rows=20,
+                                           float_format="{:.2f}")
         self.show_figure()
 
     def make_figure(self):

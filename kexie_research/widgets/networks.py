@@ -23,7 +23,7 @@ from ..networks import OrgGraph, build_graph
 from ..networks.flows import FlowMatrix, flow_matrix
 from ..networks.measures import MEASURES, MeasuresResult, compute_measures
 from ..schema import ORG_ID
-from .common import Explorer, code_name, frame_html
+from .common import LINK_KIND_NAMES, Explorer, code_name, display_frame, frame_html
 
 __all__ = ["NetworkExplorer", "MEASURE_NAMES", "SMALL_GRAPH_NODES", "LARGE_GRAPH_K"]
 
@@ -92,7 +92,8 @@ class NetworkExplorer(Explorer):
         self.province = widgets.Dropdown(options=self._provinces,
                                          value=province if province in self._provinces else _ALL)
         self.years = widgets.IntRangeSlider(value=(y0, y1), min=y0, max=max(y1, y0 + 1),
-                                            continuous_update=False, disabled="year" not in links.columns)
+                                            continuous_update=False, disabled="year" not in links.columns,
+                                            layout=widgets.Layout(width="400px"))
         self.measure = widgets.Dropdown(options=list(MEASURES), value="degree")
         self.flow_by = widgets.Dropdown(options=["type", "province", "region"], value="type")
         self.top_n = widgets.IntSlider(value=10, min=5, max=50, continuous_update=False)
@@ -159,7 +160,11 @@ class NetworkExplorer(Explorer):
                 "flow_ratio": ("矩阵显示观测/期望", "Matrix: observed / expected")}
 
     def option_labels(self):
+        from ..plots.networks import TYPE_NAMES
+
         return {
+            "types": [(t, TYPE_NAMES.get(t, (t, t))) for t in self._types],
+            "kinds": [(k, LINK_KIND_NAMES.get(k, (k, k))) for k in self._kinds],
             "measure": [(m, MEASURE_NAMES[m]) for m in MEASURES],
             "flow_by": [("type", ("组织类型", "Type")), ("province", ("省份", "Province")),
                         ("region", ("地区", "Region"))],
@@ -206,11 +211,9 @@ class NetworkExplorer(Explorer):
     def _render_top(self) -> None:
         if self.result is None:
             return
-        t = self.table()
-        shown = t.assign(**{c: t[c].map(lambda v: code_name(v, self.lang)) for c in ("type", "province")
-                            if c in t.columns})
         self.top_html.value = (f"<h4>{self.t('排名前列的组织', 'Top organisations')}</h4>"
-                               + frame_html(shown, max_rows=50, float_format="{:.4g}"))
+                               + frame_html(display_frame(self.table(), self.lang), max_rows=50,
+                                            float_format="{:.4g}"))
 
     def make_figure(self):
         from ..plots import networks as pn
