@@ -690,3 +690,39 @@ def test_network_explorer_view_switches_to_flow_matrix(network_dataset, tmp_path
     files = w.export_figure()
     assert "tie weight aggregated by province" in files["caption"].read_text(encoding="utf-8")
     assert w.export_table().name == "network_en.csv"
+
+
+# ---- every explorer: every label follows the language -----------------------------------
+
+def _has_cjk(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_every_control_label_follows_the_language(tiny_dataset, cadre_dataset, survey_dataset,
+                                                  network_dataset, sweep_table, minimal_plan, tmp_path):
+    import ipywidgets as widgets
+
+    from kexie_research.widgets import (ComplianceExplorer, CoverageExplorer, NetworkExplorer,
+                                        PlanSimulator, QualityExplorer, ScenarioExplorer,
+                                        ValidationExplorer)
+
+    explorers = [
+        ValidationExplorer(debounce=0, export_dir=tmp_path),
+        CoverageExplorer(tiny_dataset, debounce=0, export_dir=tmp_path),
+        ComplianceExplorer(cadre_dataset, debounce=0, export_dir=tmp_path),
+        QualityExplorer(survey_dataset, n_boot=10, debounce=0, export_dir=tmp_path),
+        NetworkExplorer(network_dataset[0], debounce=0, export_dir=tmp_path),
+        PlanSimulator(minimal_plan, replications=5, debounce=0, export_dir=tmp_path),
+        ScenarioExplorer(sweep_table, debounce=0, export_dir=tmp_path),
+    ]
+    for w in explorers:
+        controls = [v for v in vars(w).values() if isinstance(v, (widgets.ValueWidget, widgets.Button))
+                    and getattr(v, "description", "")]
+        controls += list(getattr(w, "limits", {}).values()) + list(getattr(w, "weights", {}).values())
+        assert len(controls) >= 2, type(w).__name__
+        zh = {id(c): c.description for c in controls}
+        assert all(_has_cjk(d) for d in zh.values()), (type(w).__name__, zh)
+        w.lang_toggle.value = "en"
+        en = [c.description for c in controls]
+        assert not any(_has_cjk(d) for d in en), (type(w).__name__, en)
+        assert not _has_cjk(w.heading.value)
