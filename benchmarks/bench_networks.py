@@ -24,7 +24,6 @@ import time
 import networkx as nx
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
 
 class _Sources(random.Random):
