@@ -60,6 +60,9 @@ def test_notebook_stored_clean(path):
             assert len(logic) <= 12, f"{path.name} cell {i} has {len(logic)} lines; move logic to the package"
             assert "def " not in src and "class " not in src, f"{path.name} cell {i} defines code"
     assert "widgets" not in nb["metadata"], "widget state must not be stored"
+    # a notebook ends with what it exports
+    last_code = "".join([c for c in cells if c["cell_type"] == "code"][-1]["source"])
+    assert "export" in last_code or "caption" in last_code, f"{path.name} does not end with its exports"
 
 
 @pytest.fixture
