@@ -726,3 +726,17 @@ def test_every_control_label_follows_the_language(tiny_dataset, cadre_dataset, s
         en = [c.description for c in controls]
         assert not any(_has_cjk(d) for d in en), (type(w).__name__, en)
         assert not _has_cjk(w.heading.value)
+
+
+def test_a_drawing_error_is_shown_not_raised(tiny_dataset, tmp_path, monkeypatch):
+    from kexie_research.widgets import CoverageExplorer
+
+    w = CoverageExplorer(tiny_dataset, debounce=0, lang="en", export_dir=tmp_path)
+
+    def broken(*_a, **_k):
+        raise ValueError("plot exploded")
+
+    monkeypatch.setattr(CoverageExplorer, "make_figure", broken)
+    w.threshold.value = 0.3
+    assert w.result.threshold == 0.3  # the result is still recomputed
+    assert isinstance(w.error, ValueError) and "Cannot draw: plot exploded" in w.status.value

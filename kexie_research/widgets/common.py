@@ -325,7 +325,13 @@ class Explorer:
                 return
             self.last_update_s = time.perf_counter() - t0
             self.n_updates += 1
-            self.render()
+            try:
+                self.render()
+            except Exception as exc:  # a drawing problem must not break the controls
+                self.error = exc
+                self.status.value = (f"<span style='color:#D55E00'>{self.t('无法绘图', 'Cannot draw')}: "
+                                     f"{_escape(str(exc))}</span>")
+                return
             self.status.value = ""
 
     def flush(self) -> None:
