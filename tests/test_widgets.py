@@ -328,7 +328,9 @@ def test_simulator_budget_and_grouping_do_not_recompute(sim):
     sim.budget.value = 1
     assert "over budget" in sim.cost_html.value
     sim.budget.value = 5000
-    assert "within budget" in sim.cost_html.value
+    assert "within budget" in sim.cost_html.value and sim.p_over_budget() == 0.0
+    sim.budget.value = 1
+    assert sim.p_over_budget() == 1.0  # every replication costs more than 10,000 yuan
     sim.group_by.value = "region"
     assert sim.group_table().columns[0] == "Region" and "East" in sim.groups_html.value
     assert sim.n_updates == n

@@ -312,12 +312,14 @@ class PlanSimulator(Explorer):
         mean, p95 = c["mean"] / WAN, c["p95"] / WAN
         trained = self.result.summary["coverage"]["mean"] * self.result.n_population
         per_person = c["mean"] / trained if trained else float("nan")
+        p_over = self.p_over_budget()
         if budget <= 0:
             verdict, colour = self.t("未设预算", "no budget set"), "#666"
         elif p95 <= budget:
             verdict, colour = self.t(f"在预算内（用 {mean / budget:.0%}）", f"within budget ({mean / budget:.0%} used)"), "#009E73"
         elif mean <= budget:
-            verdict, colour = self.t("均值在预算内，但可能超支", "within budget on average, may overrun"), "#E69F00"
+            verdict, colour = self.t(f"均值在预算内，但超支概率 {p_over:.0%}",
+                                     f"within budget on average, overrun in {p_over:.0%} of runs"), "#E69F00"
         else:
             verdict, colour = self.t(f"超出预算 {mean / budget - 1:.0%}", f"over budget by {mean / budget - 1:.0%}"), "#D55E00"
         self.cost_html.value = self.t(
@@ -326,6 +328,13 @@ class PlanSimulator(Explorer):
             f"Cost <b>{mean:,.0f}</b> ×10k yuan on average (95th percentile {p95:,.0f}); budget "
             f"{budget:,.0f}: <span style='color:{colour}'>{verdict}</span>; about {per_person:,.0f} "
             f"yuan per representative trained.")
+
+    def p_over_budget(self) -> float:
+        """Share of the replications whose cost exceeds the budget (0 without a budget)."""
+        budget = self.budget.value * WAN
+        if budget <= 0 or self.result is None:
+            return 0.0
+        return float((self.result.replicates["cost"] > budget).mean())
 
     def group_table(self) -> pd.DataFrame:
         """Coverage at term end by the chosen grouping, with display names."""
