@@ -11,7 +11,10 @@ def add_common(p) -> None:
     p.add_argument("--lang", choices=("zh", "en"), default="zh", help="language of labels (default zh)")
     p.add_argument("--seed", type=int, default=20240, help="seed of all randomness (default 20240)")
     p.add_argument("--workers", type=int, default=1, help="parallel processes (results do not depend on it)")
-    p.add_argument("--sections", nargs="+", metavar="NAME", help="only these report sections")
+    from ..report.sections import SECTIONS
+
+    p.add_argument("--sections", nargs="+", metavar="NAME",
+                   help=f"only these report sections ({', '.join(SECTIONS)})")
     p.add_argument("--quick", action="store_true", help="fewer Monte Carlo replications (smoke runs)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
 

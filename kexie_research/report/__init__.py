@@ -19,6 +19,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from ..data import Dataset, load_dataset
+from ..errors import KexieError
 from ..io import dumps_json, write_csv, write_json, write_text
 from .render import render_html, render_markdown
 
@@ -104,7 +105,7 @@ def _section_modules(only=None):
     if only is not None:
         unknown = sorted(set(only) - set(SECTIONS))
         if unknown:
-            raise ValueError(f"unknown report section(s) {', '.join(unknown)}; "
+            raise KexieError(f"unknown report section(s) {', '.join(unknown)}; "
                              f"sections: {', '.join(SECTIONS)}")
     names = SECTIONS if only is None else [s for s in SECTIONS if s in set(only)]
     mods = []
