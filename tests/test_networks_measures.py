@@ -273,3 +273,21 @@ def test_measure_errors():
     with pytest.raises(ValueError, match="was not computed"):
         r.top("betweenness")
     assert r.top("degree", 1) == [["1", 2.0]]
+
+
+def test_type_affiliation_incidence_and_projection():
+    from kexie_research.networks.graphs import type_affiliation
+
+    orgs = pd.DataFrame({"org_id": ["s", "e", "u", "e2"],
+                         "type": ["national_society", "enterprise", "university", "enterprise"]})
+    links = pd.DataFrame({"source_id": ["s", "s", "e2"], "target_id": ["e", "u", "u"],
+                          "weight": [2.0, 1.0, 3.0]})
+    ta = type_affiliation(build_graph(orgs, links))
+    # s: 2 to enterprises, 1 to universities; u: 1 to societies, 3 to enterprises
+    assert ta.incidence.loc["s", "enterprise"] == 2 and ta.incidence.loc["u", "enterprise"] == 3
+    # projection enterprise–university = Σ_org w(org, ent) · w(org, uni) = s: 2·1 (+ none else)
+    assert ta.projection.loc["enterprise", "university"] == 2
+    # enterprise–society: u has 3 (ent) · 1 (soc) = 3
+    assert ta.projection.loc["enterprise", "national_society"] == 3
+    b = type_affiliation(build_graph(orgs, links), binary=True)
+    assert b.projection.loc["enterprise", "enterprise"] == 2  # s and u have enterprise partners

@@ -14,8 +14,8 @@ Modules, one topic each:
 - :mod:`.backend` — the fast kernels (sparse linear algebra, networkit).
 """
 
-from .graphs import (AffiliationNetwork, OrgGraph, build_affiliation, build_graph,
-                     consortium_graph, graph_from_networkx)
+from .graphs import (AffiliationNetwork, OrgGraph, TypeAffiliation, build_affiliation,
+                     build_graph, consortium_graph, graph_from_networkx, type_affiliation)
 from .hierarchy import Hierarchy, build_hierarchy, check_hierarchy
 from .orgcoverage import OrgCoverageResult, compute_org_coverage, rank_provinces
 from .growth import GrowthResult, fit_growth, fit_growth_by_province, seed_growth, yearly_counts
@@ -28,7 +28,7 @@ from .triple_helix import (TripleHelixResult, co_information, compute_triple_hel
 
 __all__ = [
     "AffiliationNetwork", "OrgGraph", "build_affiliation", "build_graph", "consortium_graph",
-    "graph_from_networkx",
+    "graph_from_networkx", "TypeAffiliation", "type_affiliation",
     "Hierarchy", "build_hierarchy", "check_hierarchy",
     "OrgCoverageResult", "compute_org_coverage", "rank_provinces",
     "GrowthResult", "fit_growth", "fit_growth_by_province", "seed_growth", "yearly_counts",

@@ -30,7 +30,7 @@ from ..schema import ORG_ID, PROVINCE, REP_ID, SOURCE_ID, TARGET_ID, TRAINING_ID
 from ._common import as_str_id, require_columns
 
 __all__ = ["OrgGraph", "AffiliationNetwork", "build_graph", "build_affiliation",
-           "graph_from_networkx", "consortium_graph"]
+           "graph_from_networkx", "consortium_graph", "TypeAffiliation", "type_affiliation"]
 
 
 def _region(p) -> str | None:
@@ -443,3 +443,47 @@ def consortium_graph(consortia: pd.DataFrame, consortium_id: str) -> OrgGraph:
     orgs = pd.DataFrame({ORG_ID: ids, "type": types, "name": names})
     links = pd.DataFrame({SOURCE_ID: [hub] * (len(ids) - 1), TARGET_ID: ids[1:]})
     return build_graph(orgs, links)
+
+
+@dataclass(frozen=True)
+class TypeAffiliation:
+    """The two-mode organisation × partner-type network and its type projection.
+
+    Attributes
+    ----------
+    incidence : DataFrame
+        Organisations (index ``org_id``) × partner types: tie weight to partners of the type.
+    projection : DataFrame
+        Type × type: Σ over organisations of the product of their tie weights to the two
+        types (off-diagonal: how strongly the same organisations bridge the two types;
+        diagonal: Σ squared weights). Binary with ``binary=True`` (counts organisations).
+    """
+
+    incidence: pd.DataFrame
+    projection: pd.DataFrame
+
+
+def type_affiliation(graph: OrgGraph, *, binary: bool = False) -> TypeAffiliation:
+    """Organisation × partner-type incidence and its weighted projection onto types.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> orgs = pd.DataFrame({"org_id": ["s", "e", "u"], "type": ["national_society", "enterprise", "university"]})
+    >>> links = pd.DataFrame({"source_id": ["s", "s"], "target_id": ["e", "u"], "weight": [2.0, 1.0]})
+    >>> ta = type_affiliation(build_graph(orgs, links), binary=True)
+    >>> int(ta.projection.loc["enterprise", "university"])   # one organisation (s) bridges them
+    1
+    """
+    n = graph.n_nodes
+    types = graph.nodes["type"].astype(str).to_numpy()
+    cats, codes = np.unique(types, return_inverse=True)
+    T = sp.csr_array((np.ones(n), (np.arange(n), codes)), shape=(n, len(cats)))
+    A = graph.adjacency if not binary else sp.csr_array((graph.adjacency != 0).astype(float))
+    B = sp.csr_array(A @ T)
+    if binary:
+        B = sp.csr_array((B != 0).astype(float))
+    P = (B.T @ B).toarray()
+    idx = pd.Index(cats, name="type")
+    inc = pd.DataFrame(B.toarray(), index=pd.Index(graph.nodes[ORG_ID], name=ORG_ID), columns=idx)
+    return TypeAffiliation(inc, pd.DataFrame(P, index=idx, columns=idx))
