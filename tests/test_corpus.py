@@ -350,10 +350,6 @@ def test_report_unknown_section_is_bad_input(capsys, tmp_path):
     assert "unknown report section(s) nosuch" in err and "Traceback" not in err
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="bug reported to the networks engineer: plot_province_ranking sets "
-                   "NaN axis limits when there is no enterprise association, so the main job "
-                   "crashes on a small valid dataset")
 def test_networks_section_runs_on_the_smallest_valid_dataset(tmp_path):
     from kexie_research.report import build_report
 

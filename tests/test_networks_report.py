@@ -76,3 +76,25 @@ def test_networks_section_builds(tmp_path):
         "consortium_c01", "coverage_by_province", "province_ranking", "growth", "flow_type",
         "flow_province", "triple_helix_years"))
     json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+
+
+def test_networks_section_on_edge_cases(tmp_path):
+    """No enterprise association, no link: the section explains instead of crashing."""
+    import dataclasses
+
+    from kexie_research.data import load_dataset as _load
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_fixture(data)
+    ds = _load(data)
+    orgs = ds.organizations[ds.organizations["type"] != "enterprise_association"]
+    keep = set(orgs["org_id"])
+    links = ds.links[ds.links["source_id"].isin(keep) & ds.links["target_id"].isin(keep)].iloc[:0]
+    ds2 = dataclasses.replace(ds, organizations=orgs, links=links)
+    res = build_report(out_dir=tmp_path / "out", sections=["networks"], dataset=ds2, lang="en",
+                       quick=True, progress=False)
+    s = res.summary["sections"]["networks"]
+    assert s["graph"]["edges"] == 0 and s["ranking_top5"] == []
+    md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert "no ranking" in md and "Growth model not fitted" in md

@@ -256,6 +256,6 @@ def burt_constraint(graph: OrgGraph, *, tri: np.ndarray | None = None) -> np.nda
             np.add.at(indirect, pos(i, j), P[pos(i, q)] * P[pos(q, j)])
             np.add.at(indirect, pos(j, i), P[pos(j, q)] * P[pos(q, i)])
     local = (P + indirect) ** 2
-    c = np.bincount(rows, weights=local, minlength=n)
+    c = np.bincount(rows, weights=local, minlength=n).astype(float)
     c[np.diff(A.indptr) == 0] = np.nan
     return c

@@ -136,8 +136,9 @@ def plot_flow_matrix(flow, *, ratio: bool = False, ax=None, lang: str = "zh",
             side = min(7.2, 1.6 + 0.22 * k)
             _, ax = figure(side, side * 0.9)
         if ratio:
-            L = np.log2(np.where(M > 0, M, np.nan))
-            lim = np.nanmax(np.abs(L)) if np.isfinite(L).any() else 1.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                L = np.log2(np.where(M > 0, M, np.nan))
+            lim = float(np.nanmax(np.abs(L))) if np.isfinite(L).any() else 1.0
             im = ax.imshow(L, cmap="PuOr_r", norm=TwoSlopeNorm(0, -lim - 1e-9, lim + 1e-9))
             cb_label = label(lang, "log2(观测/期望)", "log2(observed / expected)")
         else:
@@ -185,7 +186,11 @@ def plot_province_ranking(ranking, *, top: int = 15, ax=None, lang: str = "zh",
             ax.legend(loc="lower right")
         ax.set_yticks(y, [_prov(p, lang) for p in r["province"]])
         ax.set_xlabel(label(lang, "数量", "Count"))
-        ax.set_xlim(0, r["count"].max() * 1.3)
+        if len(r):
+            ax.set_xlim(0, r["count"].max() * 1.3)
+        else:
+            ax.text(0.5, 0.5, label(lang, "无数据", "no data"), transform=ax.transAxes,
+                    ha="center", va="center")
         if title:
             ax.set_title(title)
     return ax

@@ -99,15 +99,21 @@ def build(ctx: ReportContext) -> Section:
         f"active last year; shell = inactive and ≤ {cov.max_score} haves).")))
     rank = rank_provinces(orgs, year=2021, base_year=2017)
     seed_counts = {t["province"]: t["count"] for t in seed["top"]}
-    with use_style(ctx.lang):
-        fig, ax = figure("single", 3.2)
-        plot_province_ranking(rank, ax=ax, lang=ctx.lang, seed_counts=seed_counts)
-    sec.blocks.append(ctx.figure("networks_province_ranking", fig, ctx.t(
-        f"图 2021年各省企业科协数量与占全国比例（{src}；菱形为种子文献003公布值）。",
-        f"Figure. Enterprise associations by province, 2021, with share of the national total "
-        f"({src}; diamonds: published in seed 003).")))
-    sec.blocks.append(ctx.table("networks_province_ranking", rank.head(10), ctx.t(
-        "表 企业科协数量前十省份（2021，较2017增长）", "Table. Top ten provinces by enterprise associations (2021, growth since 2017)")))
+    if len(rank):
+        with use_style(ctx.lang):
+            fig, ax = figure("single", 3.2)
+            plot_province_ranking(rank, ax=ax, lang=ctx.lang, seed_counts=seed_counts)
+        sec.blocks.append(ctx.figure("networks_province_ranking", fig, ctx.t(
+            f"图 2021年各省企业科协数量与占全国比例（{src}；竖线为种子文献003公布值）。",
+            f"Figure. Enterprise associations by province, 2021, with share of the national total "
+            f"({src}; vertical marks: published in seed 003).")))
+        sec.blocks.append(ctx.table("networks_province_ranking", rank.head(10), ctx.t(
+            "表 企业科协数量前十省份（2021，较2017增长）",
+            "Table. Top ten provinces by enterprise associations (2021, growth since 2017)")))
+    else:
+        sec.blocks.append(ctx.text(ctx.t("数据中没有带省份的企业科协，省份排名略过。",
+                                         "No enterprise association with a province in the data: "
+                                         "no ranking.")))
     summary["ranking_top5"] = rank["province"].head(5).tolist()
 
     # --- growth ---------------------------------------------------------------------------
