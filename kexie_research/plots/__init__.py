@@ -5,8 +5,8 @@ return a matplotlib ``Axes`` or ``Figure``. Import this subpackage explicitly; t
 root never imports matplotlib.
 """
 
-from .style import (COLORS, DOUBLE_COLUMN_IN, SINGLE_COLUMN_IN, figure, label, save_figure, tag_figure,
+from .style import (COLORS, DOUBLE_COLUMN_IN, SINGLE_COLUMN_IN, figure, label, new_axes, save_figure, tag_figure,
                     use_style)
 
 __all__ = ["COLORS", "SINGLE_COLUMN_IN", "DOUBLE_COLUMN_IN", "figure", "label", "save_figure",
-           "use_style", "tag_figure"]
+           "use_style", "tag_figure", "new_axes"]

@@ -28,7 +28,8 @@ from matplotlib import font_manager  # noqa: E402
 from ..io import atomic_write_bytes, write_text  # noqa: E402
 
 __all__ = ["COLORS", "HATCHES", "MARKERS", "SINGLE_COLUMN_IN", "DOUBLE_COLUMN_IN", "use_style",
-           "figure", "save_figure", "label", "cjk_font_name", "FORMATS", "tag_figure"]
+           "figure", "save_figure", "label", "cjk_font_name", "FORMATS", "tag_figure",
+           "new_axes"]
 
 SINGLE_COLUMN_IN = 3.5
 DOUBLE_COLUMN_IN = 7.2
@@ -119,6 +120,20 @@ def figure(width: str | float = "single", height: float | None = None, *, nrows:
 def _current_lang() -> str:
     fams = matplotlib.rcParams["font.sans-serif"]
     return "zh" if fams and fams[0] == _CJK_NAME else "en"
+
+
+def new_axes(ax=None, lang: str = "zh", width: str | float = "single", height: float | None = None):
+    """Return ``ax`` if given, else the axes of a new journal-size figure in ``lang``.
+
+    The pattern every plot function starts with: draw into the caller's axes, or make a
+    figure of its own (tagged with its language for :func:`save_figure`).
+    """
+    if ax is not None:
+        return ax
+    with use_style(lang):
+        fig, ax = figure(width, height)
+    tag_figure(fig, lang)
+    return ax
 
 
 def tag_figure(fig, lang: str):
