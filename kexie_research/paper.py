@@ -14,11 +14,14 @@ Counts keep their printed qualifier: ``exact`` → ``"48"``, ``approx`` (约/近
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 
 import pandas as pd
 
 from .data import load_real
+from .regions import normalize_province, province_name
 from .schema import CURRICULUM_CATEGORIES
 
 __all__ = ["PaperReproduction", "reproduce_paper", "render_count", "display_tables"]
@@ -42,6 +45,25 @@ _MEASURE_EN = {
     "centralised_study_sessions_in_5_years": "centralised study sessions in 5 years",
     "classes_in_5_years": "classes in 5 years",
 }
+
+
+# zh phrasing of the measures of paper_table3_provincial.csv (the English ones above); a
+# measure not listed falls back to the row's Chinese ``quote`` / ``description`` in zh
+_MEASURE_ZH = {
+    "classes_per_year": "每年期数",
+    "trained_cast_8th_congress_reps": "已培训中国科协八大代表",
+    "trained_beijing_8th_congress_reps": "已培训北京市科协八大代表",
+    "plan_rotate_all_cast_8th_reps_in_3_years": "计划3年内轮训全部中国科协八大代表",
+    "plan_rotate_all_beijing_8th_reps_in_3_years": "计划3年内轮训全部北京市科协八大代表",
+    "participants": "参训人数",
+    "qualitative_no_figure": "（未给出数字）",
+    "class_participants_total": "培训班参训人数（部分为中国科协代表）",
+    "person_times_over_3_years": "3年累计人次",
+    "duration_days": "每期天数",
+    "centralised_study_sessions_in_5_years": "5年集中专题学习次数",
+    "classes_in_5_years": "5年举办期数",
+}
+_COUNT_UNIT_ZH = {"centralised_study_sessions_in_5_years": "次"}  # otherwise classes: 期
 
 
 def render_count(value, qualifier) -> str:
@@ -70,16 +92,16 @@ class PaperReproduction:
     table1 : DataFrame
         One row per session (9): ``no``, ``training_id``, ``session``, ``dates``, ``place``,
         ``participants`` (rendered with qualifier), ``participants_value``,
-        ``participants_qualifier``, ``participants_as_printed``, ``congress``, ``origin``,
-        ``n_origin_units``.
+        ``participants_qualifier``, ``participants_as_printed``, ``congress``, ``origin``
+        (as printed), ``origin_en`` (the transcriber's English description), ``n_origin_units``.
     table2 : DataFrame
         Topic counts by content category per session (``training_id``, ``session``, one
         column per category, ``total``), plus a ``Total`` row.
     table3 : DataFrame
         One row per provincial figure: ``province``, ``period``, ``measure``, ``figure``
-        (rendered), ``as_printed`` (the quote).
+        (rendered), ``as_printed`` (the quote), ``measure_zh``, ``figure_zh`` (Chinese phrasing).
     table3_summary : DataFrame
-        Per province: ``province``, ``periods``, ``n_records``, ``figures``.
+        Per province: ``province``, ``periods``, ``n_records``, ``figures``, ``figures_zh``.
     discrepancy : dict
         The 9th-congress person-times vs 584 distinct persons comparison (see
         :func:`reproduce_paper`).
@@ -132,6 +154,7 @@ def _table1(t1: pd.DataFrame) -> pd.DataFrame:
             "participants_as_printed": r["participants_text"],
             "congress": int(r["congress"]),
             "origin": r["origin_text"],
+            "origin_en": _strip_cjk_notes(r.get("target")),
             "n_origin_units": None if pd.isna(r["n_origin_units"]) else int(r["n_origin_units"]),
         })
     return pd.DataFrame(rows)
@@ -149,15 +172,27 @@ def _table2(t2: pd.DataFrame, t1: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, pd.DataFrame([total])], ignore_index=True)
 
 
-def _figure(r) -> str:
+def _figure(r, lang: str = "en") -> str:
+    zh = lang == "zh"
     if not pd.isna(r.get("participants")):
-        unit = _UNIT_EN.get(r.get("participants_unit"), "")
-        return f"{render_count(r['participants'], r['participants_qualifier'])} {unit}".strip()
+        unit = (_UNIT_ZH if zh else _UNIT_EN).get(r.get("participants_unit"), "")
+        return f"{render_count(r['participants'], r['participants_qualifier'])}{'' if zh else ' '}{unit}".strip()
     if not pd.isna(r.get("n_classes")):
-        return f"{render_count(r['n_classes'], r['n_classes_qualifier'])}"
+        unit = _COUNT_UNIT_ZH.get(r.get("measure"), "期") if zh else ""
+        return f"{render_count(r['n_classes'], r['n_classes_qualifier'])}{unit}"
     if not pd.isna(r.get("duration_days")):
-        return f"{int(r['duration_days'])} days"
+        return f"{int(r['duration_days'])}{'天' if zh else ' days'}"
     return ""
+
+
+def _measure_zh(r) -> str:
+    if r["measure"] in _MEASURE_ZH:
+        return _MEASURE_ZH[r["measure"]]
+    for key in ("quote", "description"):
+        v = r.get(key)
+        if isinstance(v, str) and v.strip():
+            return v.strip()
+    return str(r["measure"])
 
 
 def _table3(t3: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -165,13 +200,16 @@ def _table3(t3: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     for r in t3.to_dict(orient="records"):
         rows.append({"province": r["province"], "period": str(r["period_text"]).replace(" ", ""),
                      "measure": _MEASURE_EN.get(r["measure"], str(r["measure"]).replace("_", " ")),
-                     "figure": _figure(r), "as_printed": r["quote"]})
+                     "figure": _figure(r), "as_printed": r["quote"],
+                     "measure_zh": _measure_zh(r), "figure_zh": _figure(r, "zh")})
     t = pd.DataFrame(rows)
     summ = []
     for prov, g in t.groupby("province", sort=False):
         figs = [f"{m}: {f}" for m, f in zip(g["measure"], g["figure"]) if f]
+        figs_zh = [f"{m}：{f}" for m, f in zip(g["measure_zh"], g["figure_zh"]) if f]
         summ.append({"province": prov, "periods": "; ".join(dict.fromkeys(g["period"])),
-                     "n_records": int(len(g)), "figures": "; ".join(figs)})
+                     "n_records": int(len(g)), "figures": "; ".join(figs),
+                     "figures_zh": "；".join(figs_zh)})
     return t, pd.DataFrame(summ)
 
 
@@ -282,5 +320,43 @@ def display_tables(rep: PaperReproduction, lang: str = "en") -> dict[str, pd.Dat
     for name, heads in _HEADERS.items():
         df = getattr(rep, name)
         cols = [c for c in heads if c in df.columns]
-        out[name] = df[cols].rename(columns={c: heads[c][i] for c in cols})
+        # a ``<col>_zh`` / ``<col>_en`` column holds the phrasing of ``<col>`` in that language
+        src = {c: f"{c}_{lang}" if f"{c}_{lang}" in df.columns else c for c in cols}
+        t = pd.DataFrame({c: df[src[c]].to_numpy() for c in cols}, index=df.index)
+        if lang == "en":
+            for c in ("province", "place"):
+                if c in t.columns:
+                    t[c] = [_place_en(v) for v in t[c]]
+            for c in ("period", "periods"):
+                if c in t.columns:
+                    t[c] = [_period_en(v) for v in t[c]]
+        elif name == "table2" and len(t) and t["training_id"].iloc[-1] == "Total":
+            t.loc[t.index[-1], "training_id"] = "合计"
+        out[name] = t.rename(columns={c: heads[c][i] for c in cols})
     return out
+
+
+def _strip_cjk_notes(v) -> str:
+    """English description without its parenthetical Chinese quotes:
+    ``"reps from 10 provinces (body L37: 主要来自于西部地区)"`` → ``"reps from 10 provinces"``."""
+    if not isinstance(v, str):
+        return ""
+    return re.sub(r"\s*\([^()]*[\u4e00-\u9fff][^()]*\)", "", v).strip()
+
+
+def _place_en(v):
+    """``"广东 深圳"`` → ``"Guangdong Shenzhen"``: provinces (and the known cities) in English."""
+    if not isinstance(v, str) or not v:
+        return v
+    return " ".join(province_name(p, "en") if normalize_province(p) else _CITY_EN.get(p, p)
+                    for p in v.split(" "))
+
+
+_CITY_EN = {"深圳": "Shenzhen", "南京": "Nanjing"}  # the host cities of paper Table 1
+
+
+def _period_en(v):
+    """``"2012年、2014年、2015年; 2018年"`` → ``"2012, 2014, 2015; 2018"``."""
+    if not isinstance(v, str):
+        return v
+    return v.replace("年", "").replace("、", ", ")

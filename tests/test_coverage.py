@@ -363,6 +363,13 @@ def test_plot_bars_and_curve(by_province, res):
     assert [t.get_text() for t in ax.get_yticklabels()][0] == "全国学会"
     assert any(list(line.get_xdata()) == [0.8, 0.8] for line in ax.lines)   # threshold
     plt.close(ax.figure)
+    ax = plot_coverage_by_group(by_province, lang="zh")
+    assert "省份" in ax.get_title() and "province" not in ax.get_title()
+    plt.close(ax.figure)
+    ax = plot_coverage_by_group(by_province, lang="en")
+    assert ax.get_title() == "Coverage by province/delegation"
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "National societies"
+    plt.close(ax.figure)
     ax = plot_coverage_curve(res, lang="en")
     assert "Cumulative" in ax.get_title()
     labels = ax.get_legend_handles_labels()[1]
@@ -397,3 +404,15 @@ def test_invariants(rows, provinces):
     ex = compute_exchange(reps, att)
     if ex.n_underdeveloped:
         assert 0 <= ex.exposure <= 1
+
+
+def test_group_and_column_labels():
+    from kexie_research.plots.coverage import column_label, group_label
+
+    assert [column_label(c, "zh") for c in ("province", "sector", "delegation_type", "is_reelected")] == \
+        ["省份/代表团", "工作领域", "代表团类型", "连任"]
+    assert column_label("province", "en") == "province/delegation"
+    assert [group_label(g, "zh") for g in ("research_institute", "central", "上海", True, "national_society")] == \
+        ["科研院所", "中部", "上海", "是", "全国学会"]
+    assert [group_label(g, "en") for g in ("research_institute", "central", "上海", False)] == \
+        ["research institute", "Central", "Shanghai", "no"]

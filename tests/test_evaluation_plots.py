@@ -66,3 +66,18 @@ def test_rank_interval_plot(results):
     ax = plot_rank_intervals(results["rank"], lang="zh")
     assert len(ax.collections) == 1 and len(ax.get_yticklabels()) == 4
     plt.close(ax.figure)
+
+
+def test_outcome_labels_are_translated(results):
+    from kexie_research.plots.evaluation import outcome_label
+
+    assert [outcome_label(o, "zh") for o in ("proposals", "research_reports", "suggestions_adopted")] == \
+        ["建议案", "调研报告", "建议被采纳"]
+    assert outcome_label("proposals", "en") == "proposals"
+    assert results["es"].outcome == "proposals"
+    ax = plot_event_study(results["es"], lang="zh")
+    assert ax.get_ylabel() == "效应（建议案）"
+    plt.close(ax.figure)
+    ax = plot_effects_forest(results["het"], overall=results["did"], lang="zh")
+    assert "建议案" in ax.get_xlabel() and "proposals" not in ax.get_xlabel()
+    plt.close(ax.figure)

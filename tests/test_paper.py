@@ -106,3 +106,50 @@ def test_report_sections(report):
     md = (out / "report.md").read_text(encoding="utf-8")
     assert "584" in md and "tile grid" in md
     json.loads((out / "summary.json").read_text(encoding="utf-8"))
+
+
+# ---- bilingual labels ----------------------------------------------------------------------
+
+def test_table3_summary_zh_has_no_english_words(rep):
+    import re
+
+    zh = display_tables(rep, "zh")["table3_summary"]
+    figs = list(zh["数字"])
+    assert not any(re.search(r"[A-Za-z]{2,}", f) for f in figs), figs
+    bj = zh.set_index("省份").loc["北京", "数字"]
+    # 北京: 4 classes a year; 10 CAST + 160 Beijing reps trained; 50+ participants
+    assert bj.startswith("每年期数：4期；已培训中国科协八大代表：10人") and "参训人数：50+人" in bj
+    assert zh.set_index("省份").loc["重庆", "数字"] == "3年累计人次：18人次；每期天数：7天"
+    assert list(display_tables(rep, "zh")["table2"]["编号"])[-1] == "合计"
+
+
+def test_tables_en_show_provinces_in_english(rep):
+    import re
+
+    en = display_tables(rep, "en")
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    t3 = en["table3_summary"]
+    assert list(t3["Province"])[:3] == ["Beijing", "Hebei", "Liaoning"]
+    assert not any(cjk.search(str(v)) for col in t3.columns for v in t3[col])
+    assert "Qinghai" in set(t3["Province"]) and "2012, 2014, 2015" in t3.set_index("Province").loc["Qinghai", "Periods"]
+    t1 = en["table1"]
+    assert list(t1["Place"])[4] == "Guangdong Shenzhen"
+    # only the session names (names, kept as printed) are Chinese in the English Table 1
+    assert not any(cjk.search(str(v)) for col in ("Place", "Origin", "Dates") for v in t1[col])
+
+
+def test_report_zh_labels(tmp_path):
+    """zh report: breakdown dimensions, groups, yes/no and rule tests are Chinese, not codes."""
+    import re
+
+    ds = load_dataset(FIX, errors="collect")
+    build_report(out_dir=tmp_path, lang="zh", sections=["paper", "coverage", "compliance"],
+                 quick=True, progress=False, dataset=ds)
+    md = (tmp_path / "report.md").read_text(encoding="utf-8")
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ")]
+    assert not any(re.search(r"\| (province|region|sector|is_frontline|True|False|pass|fail) \|", r)
+                   for r in rows)
+    assert "| 省份/代表团 | 上海 |" in md and "| 地区 | 东部 |" in md and "| 合计 |" in md
+    assert "4年内 ≥450学时或≥75天" in md
+    t3 = md.split("**表3 ")[1].split("\n\n**")[0]
+    assert "classes per year" not in t3 and "每年期数：4期" in t3

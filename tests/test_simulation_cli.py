@@ -142,6 +142,9 @@ def test_figures_draw(lang):
     r = simulate(resolve_plan("minimal"), replications=20, seed=1)
     ax = plot_coverage_fan(r, lang=lang)
     assert len(ax.collections) >= 1 and ax.get_ylabel()
+    assert ax.get_title().endswith(r.plan_name)                      # default: the plan's id
+    ax = plot_coverage_fan(r, lang=lang, name="论文建议的分类培训" if lang == "zh" else "Paper's plan")
+    assert ax.get_title() == ("覆盖率轨迹:论文建议的分类培训" if lang == "zh" else "Coverage: Paper's plan")
     fig = plot_plan_comparison({"a": r, "b": r}, lang=lang)
     assert len(fig.axes[0].patches) == 2 and len(fig.axes[1].patches) == 2
     tor = SensitivityResult("tornado", "coverage_mean", pd.DataFrame(
@@ -199,3 +202,12 @@ def test_simulate_with_population_file(tiny_plan, tmp_path, capsys):
     bad = tmp_path / "bad.csv"
     bad.write_text("rep_id,congress,province\nA1,10,Atlantis\n", encoding="utf-8")
     assert main(["simulate", "--plan", str(tiny_plan), "--population", str(bad)]) == 2
+
+
+def test_code_labels():
+    from kexie_research.plots.simulation import code_label
+
+    assert [code_label(c, "zh") for c in ("cannot_leave_post", "exchange", "cross", "west", "capacity_scale")] == \
+        ["无法脱岗", "交流研讨", "跨区域", "西部", "名额倍数"]
+    assert [code_label(c, "en") for c in ("reelected", "rep_organized", "xyz")] == \
+        ["re-elected", "representative-organised", "xyz"]

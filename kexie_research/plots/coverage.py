@@ -27,7 +27,8 @@ from ..regions import REGION_NAMES, REGIONS, normalize_province, province_name
 from .style import COLORS, HATCHES, MARKERS, figure, label, tag_figure, use_style
 
 __all__ = ["plot_coverage_curve", "plot_coverage_by_group", "plot_province_tiles",
-           "plot_exchange", "TILE_GRID", "ISO_CODES", "COLUMN_LABELS"]
+           "plot_exchange", "TILE_GRID", "ISO_CODES", "COLUMN_LABELS", "CODE_LABELS",
+           "column_label", "group_label"]
 
 # (row, column) of each of the 31 provinces: north at the top, west on the left. Approximate
 # geography, hand-placed so that neighbours stay neighbours where a square grid allows.
@@ -69,11 +70,34 @@ COLUMN_LABELS = {
     "is_reelected": ("连任", "re-elected"),
 }
 _BOOL_LABELS = {"True": ("是", "yes"), "False": ("否", "no")}
+# category codes of the breakdown columns (schema.SECTORS, schema.DELEGATION_TYPES)
+CODE_LABELS = {
+    "university": ("高校", "university"), "research_institute": ("科研院所", "research institute"),
+    "enterprise": ("企业", "enterprise"), "government": ("党政机关", "government"),
+    "school": ("中小学", "school"), "hospital": ("医院", "hospital"),
+    "agriculture": ("农业", "agriculture"), "other": ("其他", "other"),
+    "local_association": ("地方科协", "local association"),
+    "national_society": ("全国学会", "national society"), "military": ("解放军", "military"),
+    "central_enterprise": ("中央企业", "central enterprise"),
+    "central_agency": ("中央和国家机关", "central agency"),
+}
+
+
+def column_label(col: str, lang: str) -> str:
+    """Display name of a breakdown column (``province`` → 省份/代表团); unknown names unchanged."""
+    return COLUMN_LABELS.get(col, (col, col))[0 if lang == "zh" else 1]
+
+
+def group_label(g, lang: str) -> str:
+    """Display name of a group value: yes/no, province (English in ``en``), region, code."""
+    return _group_name(str(g), lang)
 
 
 def _group_name(g: str, lang: str) -> str:
     if g in _BOOL_LABELS:
         return _BOOL_LABELS[g][0 if lang == "zh" else 1]
+    if g in CODE_LABELS:
+        return CODE_LABELS[g][0 if lang == "zh" else 1]
     zh = normalize_province(g) if isinstance(g, str) else None
     if zh is not None:
         return province_name(zh, lang)
@@ -160,7 +184,7 @@ def plot_coverage_by_group(result, *, ax=None, lang: str = "zh", max_groups: int
         ax.set_yticks(y, names)
         ax.set_xlim(0, 1.0)
         ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-        by = " × ".join(COLUMN_LABELS.get(c, (c, c))[0 if lang == "zh" else 1] for c in result.by)
+        by = " × ".join(column_label(c, lang) for c in result.by)
         ax.set_xlabel(label(lang, f"覆盖率（误差线：Wilson {result.confidence:.0%} 区间）",
                             f"Coverage (whiskers: Wilson {result.confidence:.0%} interval)"))
         ax.set_title(label(lang, f"分组覆盖率：{by}", f"Coverage by {by}"))

@@ -8,7 +8,20 @@ import numpy as np
 from ..schema import QUALITY_ITEM_NAMES, QUALITY_ITEMS
 from .style import COLORS, MARKERS, figure, label, use_style
 
-__all__ = ["plot_quality_profile", "plot_effects_forest", "plot_event_study", "plot_rank_intervals"]
+__all__ = ["plot_quality_profile", "plot_effects_forest", "plot_event_study", "plot_rank_intervals",
+           "OUTCOME_LABELS", "outcome_label"]
+
+# outputs (schema.OUTPUT_KINDS-like outcome columns) as shown in figures and the report
+OUTCOME_LABELS = {
+    "proposals": ("建议案", "proposals"),
+    "research_reports": ("调研报告", "research reports"),
+    "suggestions_adopted": ("建议被采纳", "suggestions adopted"),
+}
+
+
+def outcome_label(name: str, lang: str) -> str:
+    """Display name of an outcome column (``proposals`` → 建议案); unknown names unchanged."""
+    return OUTCOME_LABELS.get(name, (name, name))[0 if lang == "zh" else 1]
 
 _LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)))
 
@@ -119,8 +132,9 @@ def plot_effects_forest(result, *, overall=None, ax=None, lang: str = "zh"):
             ax.annotate(label(lang, f"交互 p校正={padj:.3f}", f"interaction p_adj={padj:.3f}"),
                         xy=(1.0, float(np.mean(ys))), xycoords=("axes fraction", "data"),
                         xytext=(3, 0), textcoords="offset points", fontsize="x-small", va="center")
-        ax.set_xlabel(label(lang, f"培训效应（{result.outcome}，每人每年）",
-                            f"Training effect ({result.outcome} per representative-year)"))
+        out = outcome_label(result.outcome, lang)
+        ax.set_xlabel(label(lang, f"培训效应（{out}，每人每年）",
+                            f"Training effect ({out} per representative-year)"))
         corr = {"holm": "Holm", "fdr_bh": "BH", "bonferroni": "Bonferroni"}.get(result.correction, result.correction)
         ax.set_title(label(lang, f"分群体效应（95% 置信区间，{corr} 校正）",
                            f"Effects by segment (95% CI; {corr}-corrected interactions)"))
@@ -169,7 +183,8 @@ def plot_event_study(result, *, group_time=None, ax=None, lang: str = "zh"):
         ax.axvline(result.reference + 0.5, color="0.3", linewidth=0.8, linestyle="--")
         ax.set_xticks(sorted(t["rel_time"].astype(int)))
         ax.set_xlabel(label(lang, "距首次培训年数", "Years relative to first training"))
-        ax.set_ylabel(label(lang, f"效应（{result.outcome}）", f"Effect ({result.outcome})"))
+        out = outcome_label(result.outcome, lang)
+        ax.set_ylabel(label(lang, f"效应（{out}）", f"Effect ({out})"))
         ax.set_title(label(lang, f"事件研究（平行趋势检验 p={result.pretrend_p:.3f}）",
                            f"Event study (pre-trend test p={result.pretrend_p:.3f})"))
         ax.legend(fontsize="x-small", loc="upper left")
@@ -194,5 +209,6 @@ def plot_rank_intervals(result, *, ax=None, lang: str = "zh", max_sessions: int 
         ax.set_xlabel(label(lang, "排名（1 = 最佳）", "Rank (1 = best)"))
         lv = int(round(result.level * 100))
         ax.set_title(label(lang, f"班次排名及 {lv}% 自助区间", f"Session ranks with {lv}% bootstrap intervals"))
-        ax.legend(fontsize="x-small", loc="lower right")
+        # ranks run from top left to bottom right: the upper right corner is free
+        ax.legend(fontsize="x-small", loc="upper right")
     return ax

@@ -14,7 +14,7 @@ import numpy as np
 from .style import COLORS, HATCHES, MARKERS, figure, label, tag_figure, use_style
 
 __all__ = ["plot_coverage_fan", "plot_plan_comparison", "plot_sensitivity", "plot_discovery",
-           "PARAMETER_LABELS"]
+           "PARAMETER_LABELS", "SEGMENT_LABELS", "MODALITY_LABELS", "code_label"]
 
 PARAMETER_LABELS = {
     "accept_prob": ("接受邀请概率", "Acceptance"),
@@ -24,6 +24,32 @@ PARAMETER_LABELS = {
     "cost_scale": ("成本倍数", "Cost multiplier"),
     "capacity_scale": ("名额倍数", "Capacity multiplier"),
 }
+
+
+# simulation segments (engine) and session modalities / targets (plans, optimiser)
+SEGMENT_LABELS = {
+    "new": ("新任", "new"), "reelected": ("连任", "re-elected"), "frontline": ("一线", "front line"),
+    "cannot_leave_post": ("无法脱岗", "cannot leave post"),
+}
+MODALITY_LABELS = {
+    "centralized": ("集中培训", "centralised"), "online": ("网络培训", "online"),
+    "video": ("视频培训", "video"), "reading_class": ("读书班", "reading class"),
+    "exchange": ("交流研讨", "exchange"), "study_tour": ("考察学习", "study tour"),
+    "hybrid": ("线上线下结合", "hybrid"), "rep_organized": ("代表自组织", "representative-organised"),
+    "cross": ("跨区域", "cross-region"),
+}
+
+
+def code_label(code, lang: str) -> str:
+    """Display name of a segment, modality, target or parameter code; unknown codes unchanged
+    (a region code gives its region name)."""
+    for table in (SEGMENT_LABELS, MODALITY_LABELS, PARAMETER_LABELS):
+        if code in table:
+            return table[code][0 if lang == "zh" else 1]
+    from ..regions import REGION_NAMES
+    if code in REGION_NAMES:
+        return REGION_NAMES[code][lang]
+    return str(code)
 
 
 def _plabel(name: str, lang: str) -> str:
@@ -39,7 +65,8 @@ def _new_ax(ax, lang, width="single", height=None):
     return ax
 
 
-def plot_coverage_fan(result, *, ax=None, lang: str = "zh", target: float = 0.8):
+def plot_coverage_fan(result, *, ax=None, lang: str = "zh", target: float = 0.8,
+                      name: str | None = None):
     """Coverage after each session: mean line and 5–95 % band; year ends marked.
 
     Parameters
@@ -47,6 +74,8 @@ def plot_coverage_fan(result, *, ax=None, lang: str = "zh", target: float = 0.8)
     result : SimulationResult
     target : float
         Horizontal reference line (default 80 %).
+    name : str, optional
+        Display name of the plan in ``lang`` for the title (default: ``result.plan_name``).
     """
     ax = _new_ax(ax, lang)
     with use_style(lang):
@@ -68,7 +97,8 @@ def plot_coverage_fan(result, *, ax=None, lang: str = "zh", target: float = 0.8)
         ax.set_ylim(0, 105)
         ax.set_xlabel(label(lang, "任期年份", "Year of term"))
         ax.set_ylabel(label(lang, "覆盖率(%)", "Coverage (%)"))
-        ax.set_title(label(lang, f"覆盖率轨迹:{result.plan_name}", f"Coverage: {result.plan_name}"))
+        title = result.plan_name if name is None else name
+        ax.set_title(label(lang, f"覆盖率轨迹:{title}", f"Coverage: {title}"))
         ax.legend(loc="lower right")
     return ax
 

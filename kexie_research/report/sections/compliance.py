@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ...compliance import evaluate_compliance, load_rules
@@ -19,8 +21,58 @@ _ZH = {"rule_id": "规则", "indicator": "指标", "reason": "原因", "n_miss":
        "pass_rate": "达标率"}
 
 
+_STATUS_ZH = {"pass": "达标", "fail": "未达标", "warning": "警示", "pending": "待定",
+              "not_applicable": "不适用"}
+# zh of the reasons of the shipped rules (datasets/real/plan_indicators.toml); used only when
+# the reason text is exactly the shipped one, so an edited rules file shows its own text
+_REASONS_ZH = {
+    "An obligation of provincial associations, not of cadres: neither cadres nor hours_log "
+    "identifies the organising provincial association. Evaluate on an activity table keyed by "
+    "province (count rows with category = guidance_activity per province and year) if one is "
+    "supplied.":
+        "这是省级科协的义务，不是干部个人的：干部表和学时登记表都无法确定组织活动的省级科协。"
+        "若提供按省份登记的活动表（统计每省每年 category = guidance_activity 的行），可据此评估。",
+    "Needs cadres.unit_type to tell affiliated-unit (直属单位) staff from organ staff; transfers "
+    "(转岗) are not expressible (no transfer date in cadres).":
+        "需要 cadres.unit_type 区分直属单位与机关人员；转岗无法表达（干部表没有转岗日期）。",
+    "An obligation of each party branch per month; cadres has no branch id and hours_log is yearly.":
+        "这是各党支部按月的义务；干部表没有支部编号，学时登记按年汇总。",
+    "Needs the optional column cadres.role (allowed values in kexie_research.schema.CADRE_ROLES); "
+    "the required cadre columns cannot express these roles.":
+        "需要可选列 cadres.role（取值见 kexie_research.schema.CADRE_ROLES）；必备的干部列无法表达这些角色。",
+}
+_UNIT_ZH = {"h": "学时", "d": "天", "record(s)": "次"}
+
+
+def _test_zh(test: str) -> str:
+    """``">= 450 h or >= 75 d in 4 y"`` → ``"4年内 ≥450学时或≥75天"``; unknown forms unchanged."""
+    m = re.fullmatch(r"(.+) in (\d+) y", test)
+    if m:
+        parts = []
+        for p in m.group(1).split(" or "):
+            q = re.fullmatch(r">= ([\d.]+) (h|d|record\(s\))", p.strip())
+            if q is None:
+                return test
+            parts.append(f"≥{q.group(1)}{_UNIT_ZH[q.group(2)]}")
+        return f"{m.group(2)}年内 " + "或".join(parts)
+    m = re.fullmatch(r"rate >= ([\d.]+%)", test)
+    if m:
+        return f"调训率 ≥{m.group(1)}"
+    m = re.fullmatch(r"share >= ([\d.]+%) \((hours|modules)\)", test)
+    if m:
+        return f"占比 ≥{m.group(1)}（{'课时' if m.group(2) == 'hours' else '课程数'}）"
+    return test
+
+
 def _localise(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    return df.rename(columns=_ZH) if lang == "zh" else df
+    if lang != "zh":
+        return df
+    cells = {}
+    if "status" in df.columns:
+        cells["status"] = [_STATUS_ZH.get(v, v) for v in df["status"]]
+    if "reason" in df.columns:
+        cells["reason"] = [_REASONS_ZH.get(v, v) for v in df["reason"]]
+    return df.assign(**cells).rename(columns=_ZH)
 
 
 def _pct(x) -> str:
@@ -41,7 +93,7 @@ def build(ctx: ReportContext) -> Section:
     rules = load_rules()
     res = evaluate_compliance(ds.cadres, ds.hours_log, rules, curriculum=ds.curriculum,
                               trainings=ds.trainings)
-    src = ctx.t("数据：", "Data: ") + ("synthetic" if ds.is_synthetic else str(ds.directory)) + \
+    src = ctx.t("数据：", "Data: ") + (ctx.t("合成数据", "synthetic") if ds.is_synthetic else str(ds.directory)) + \
         ctx.t("；规则：plan_indicators.toml（科协发组字〔2020〕17号）",
               "; rules: plan_indicators.toml (CAST plan 科协发组字〔2020〕17号)")
     n_ev = int(res.rules["evaluated"].sum())
@@ -50,7 +102,7 @@ def build(ctx: ReportContext) -> Section:
         f"评估 {res.n_cadres} 名干部 {min(res.years) if res.years else '–'}—{max(res.years) if res.years else '–'} 年的学时登记"
         f"{'与各班课程' if ds.curriculum is not None else ''}：{n_ev} 条可评估，{len(res.not_evaluable)} 条因数据所限不可评估（原因见下表）。"
         "规则是数据：修改阈值或增加规则只需编辑 TOML 文件（`kexie-research compliance --rules FILE`）。"
-        "“一般”措辞的规则未达标记为 warning；4 年窗口超出数据范围时未达标记为 pending。",
+        "“一般”措辞的规则未达标记为警示；4 年窗口超出数据范围时未达标记为待定。",
         f"The {len(res.rules)} machine-readable rules of the CAST 2020–2023 training plan (seven "
         f"quantitative indicators plus two related norms) are evaluated on {res.n_cadres} cadres' "
         f"hours logs for {min(res.years) if res.years else '–'}–{max(res.years) if res.years else '–'}"
@@ -67,6 +119,9 @@ def build(ctx: ReportContext) -> Section:
         "evaluated": ctx.t("已评估", "evaluated"), "n_evaluated": ctx.t("评估数", "n"),
         "n_pass": ctx.t("达标", "pass"), "n_warning": ctx.t("警示", "warning"),
         "n_pending": ctx.t("待定", "pending"), "pass_rate": ctx.t("达标率", "pass rate")})
+    if ctx.lang == "zh":
+        t["判定"] = [_test_zh(v) for v in t["判定"]]
+        t["已评估"] = ["是" if v else "否" for v in t["已评估"]]
     sec.blocks.append(ctx.table("compliance_rules", t, ctx.t(
         "表 各规则达标率（干部规则按人·年计；调训率规则按年计；课程规则按班计）",
         "Table. Pass rate per rule (cadre rules per cadre-year; rate rules per year; curriculum rules per class)")))
@@ -96,7 +151,7 @@ def build(ctx: ReportContext) -> Section:
             f"Annual off-the-job training rates vs the plan's thresholds (division+ 30%, section "
             f"and below 25%, professional staff 20%). {src}.")))
         sec.blocks.append(ctx.table("compliance_off_job_rates", _localise(res.rates, ctx.lang), ctx.t(
-            "表 年度脱产调训率（shortfall_cadres = 达标尚需增加的调训人数）",
+            "表 年度脱产调训率（尚需人数 = 达标尚需增加的调训人数）",
             "Table. Annual off-the-job rates (shortfall_cadres = more cadres needed to meet the rate)")))
     if len(res.curriculum):
         ax = plot_curriculum_shares(res, lang=ctx.lang)

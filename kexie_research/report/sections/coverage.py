@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from ...coverage import MILESTONES, compute_coverage, compute_exchange
@@ -20,6 +22,32 @@ def _pct(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.1%}"
 
 
+# zh phrasing of the data notes of coverage.compute_coverage (English there: computation
+# modules carry no display language); a note not matched stays as it is
+_NOTES_ZH = (
+    (re.compile(r"^(\d+) of (\d+) group\(s\) below the coverage threshold (\S+)$"),
+     "{1} 个组中有 {0} 个低于覆盖率阈值 {2}"),
+    (re.compile(r"^(\d+) zero-hour attendance row\(s\) not counted as training$"),
+     "{0} 条零学时参训记录不计为培训"),
+    (re.compile(r"^(\d+) incomplete attendance row\(s\) not counted$"),
+     "{0} 条未完成的参训记录不计入"),
+    (re.compile(r"^(\d+) duplicate \(rep_id, training_id\) row\(s\) counted once \(hours summed\)$"),
+     "{0} 条重复的（代表，班次）记录只计一次（学时相加）"),
+    (re.compile(r"^(\d+) attendance row\(s\) at sessions ending after (\S+) ignored \(as_of\)$"),
+     "{0} 条参训记录所在班次结束于 {1} 之后，已忽略（截止日期）"),
+)
+
+
+def _note(msg: str, lang: str) -> str:
+    if lang != "zh":
+        return msg
+    for pat, zh in _NOTES_ZH:
+        m = pat.match(msg)
+        if m:
+            return zh.format(*m.groups())
+    return msg
+
+
 def _pick_congress(reps: pd.DataFrame, att: pd.DataFrame):
     """The congress whose representatives have the most attendance rows (the term studied)."""
     if CONGRESS not in reps.columns or reps[CONGRESS].nunique() <= 1:
@@ -31,6 +59,7 @@ def _pick_congress(reps: pd.DataFrame, att: pd.DataFrame):
 
 
 def build(ctx: ReportContext) -> Section:
+    from ...plots.coverage import column_label, group_label
     from ...plots.coverage import (plot_coverage_by_group, plot_coverage_curve, plot_exchange,
                                    plot_province_tiles)
 
@@ -48,7 +77,7 @@ def build(ctx: ReportContext) -> Section:
     # (rows with rep_ids unknown to every term stay in, so they are reported)
     other_terms = set(reps_all[REP_ID].astype(str)) - set(reps[REP_ID].astype(str))
     att_term = att[~att[REP_ID].astype(str).isin(other_terms)]
-    src = ctx.t("数据：", "Data: ") + ("synthetic" if ds.is_synthetic else str(ds.directory)) + "; "
+    src = ctx.t("数据：", "Data: ") + (ctx.t("合成数据", "synthetic") if ds.is_synthetic else str(ds.directory)) + ctx.t("；", "; ")
 
     res = compute_coverage(reps, att_term, tr, by=PROVINCE if PROVINCE in reps.columns else None,
                            window_years=WINDOW_YEARS if tr is not None else None,
@@ -75,7 +104,7 @@ def build(ctx: ReportContext) -> Section:
         f"{WINDOW_YEARS} years (the plan asks to retrain those not trained in 4 years).")))
     if res.messages:
         sec.blocks.append(ctx.text(ctx.t("数据说明：", "Data notes:") + "\n\n"
-                                   + "\n".join(f"- {m}" for m in res.messages)))
+                                   + "\n".join(f"- {_note(m, ctx.lang)}" for m in res.messages)))
 
     # breakdowns by every available column
     rows, ineq = [], []
@@ -84,13 +113,15 @@ def build(ctx: ReportContext) -> Section:
             continue
         r = res if col == PROVINCE else compute_coverage(reps, att_term, tr, by=col, threshold=THRESHOLD)
         for g in r.groups.to_dict(orient="records"):
-            rows.append({ctx.t("维度", "dimension"): col, ctx.t("组", "group"): g["group"],
+            rows.append({ctx.t("维度", "dimension"): column_label(col, ctx.lang),
+                         ctx.t("组", "group"): group_label(g["group"], ctx.lang),
                          ctx.t("人数", "total"): g["total"], ctx.t("已培训", "trained"): g["trained"],
                          ctx.t("覆盖率", "coverage"): g["coverage"],
                          ctx.t("下限", "ci_low"): g["ci_low"], ctx.t("上限", "ci_high"): g["ci_high"],
                          ctx.t("占代表比", "share_of_reps"): g["share_of_reps"],
-                         ctx.t("低于阈值", "below_threshold"): bool(g["below_threshold"])})
-        ineq.append({ctx.t("维度", "dimension"): col, ctx.t("组数", "groups"): r.inequality["n_groups"],
+                         ctx.t("低于阈值", "below_threshold"):
+                             ctx.t("是", "yes") if g["below_threshold"] else ctx.t("否", "no")})
+        ineq.append({ctx.t("维度", "dimension"): column_label(col, ctx.lang), ctx.t("组数", "groups"): r.inequality["n_groups"],
                      "Gini": r.inequality["gini"], "Theil T": r.inequality["theil"],
                      ctx.t("低于阈值组数", "groups below threshold"): r.inequality["n_below_threshold"]})
     if rows:
@@ -151,7 +182,9 @@ def build(ctx: ReportContext) -> Section:
         zh = {"training_id": "班次", "n_attendees": "人次", "n_provinces": "省份数",
               "region_entropy_bits": "地区熵（比特）", "n_underdeveloped": "欠发达地区人次",
               "n_developed": "发达地区人次", "mixed": "混合"}
-        tab = ex.sessions[cols].rename(columns=zh) if ctx.lang == "zh" else ex.sessions[cols]
+        tab = ex.sessions[cols].assign(
+            mixed=[ctx.t("是", "yes") if bool(v) else ctx.t("否", "no") for v in ex.sessions["mixed"]])
+        tab = tab.rename(columns=zh) if ctx.lang == "zh" else tab
         sec.blocks.append(ctx.table("coverage_exchange_sessions", tab, ctx.t(
             "表 各期地区构成（熵以比特计）", "Table. Regional mix per session (entropy in bits)")))
     sec.summary = {

@@ -3,6 +3,7 @@ results (DiD, event study, mixed model, segments), power for the next survey, an
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ...errors import AnalysisError
@@ -24,9 +25,60 @@ def _f(x, d=2) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.{d}f}"
 
 
-def _tab(df: pd.DataFrame) -> pd.DataFrame:
-    """Numbers stay numbers (the CSV export is for reuse); floats rounded to 4 decimals."""
-    return df.round(4).reset_index(drop=True)
+# zh column headers and label cells of the tables (numbers and ids are left as they are)
+_ZH_COLUMNS = {
+    "training_id": "班次", "estimate": "估计值", "std_error": "标准误", "ci_low": "下限",
+    "ci_high": "上限", "n": "n", "roles": "评价角色", "scale": "量表", "omega": "ω",
+    "n_items": "条目数", "mean_inter_item_r": "条目间平均相关", "p": "p", "hedges_g": "Hedges g",
+    "g_ci_low": "g 下限", "g_ci_high": "g 上限", "normalized_gain": "归一化增益",
+    "method": "方法", "term": "项", "segment": "群体", "contrast": "对比",
+    "p_adjusted": "校正 p", "reject": "拒绝原假设", "effect_size": "效应量 d",
+    "n_srs": "简单随机每组人数", "design_effect": "设计效应", "n_per_arm": "每组人数（整群）",
+    "clusters_per_arm": "每组班次数", "cluster_size": "每班人数", "icc": "ICC",
+    "pairs_pre_post": "前后测配对", "mean_pre": "前测均分", "mean_post": "后测均分",
+}
+_ZH_CELLS = {
+    "learner": "学员", "teacher": "教师", "manager": "管理者", "office": "办班方",
+    "quality": "培训质量", "twfe": "双向固定效应", "group_time": "分组-时期",
+    "treated": "参训", "reelected": "新任/连任", "frontline": "领导/一线", "modality": "集中/线上",
+    "re-elected - new": "连任 − 新任", "frontline - leader": "一线 − 领导",
+    "online - centralised": "线上 − 集中", "True": "是", "False": "否",
+}
+_CELL_COLUMNS = ("roles", "scale", "method", "term", "segment", "contrast", "reject")
+
+
+def _zh_cell(v):
+    if isinstance(v, (bool, np.bool_)):
+        return _ZH_CELLS[str(bool(v))]
+    if not isinstance(v, str):
+        return v
+    if v in _ZH_CELLS:
+        return _ZH_CELLS[v]
+    if v.endswith("]") and "[" in v:  # "quality[learner]"
+        head, _, role = v[:-1].partition("[")
+        return f"{_ZH_CELLS.get(head, head)}（{_ZH_CELLS.get(role, role)}）"
+    if "," in v:  # "learner,manager,office,teacher"
+        return "、".join(_ZH_CELLS.get(x, x) for x in v.split(","))
+    return v
+
+
+_CORRECTIONS = {"holm": "Holm", "fdr_bh": "Benjamini–Hochberg", "bonferroni": "Bonferroni"}
+
+
+def _cluster_zh(col: str) -> str:
+    return {"rep_id": "代表", "training_id": "班次", "province": "省份"}.get(col, col)
+
+
+def _tab(df: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """Numbers stay numbers (the CSV export is for reuse); floats rounded to 4 decimals.
+
+    In ``zh`` the headers and the label cells (roles, methods, contrasts, yes/no) are Chinese.
+    """
+    out = df.round(4).reset_index(drop=True)
+    if lang != "zh":
+        return out
+    out = out.assign(**{c: [_zh_cell(v) for v in out[c]] for c in _CELL_COLUMNS if c in out.columns})
+    return out.rename(columns=_ZH_COLUMNS)
 
 
 def _p(p) -> str:
@@ -34,8 +86,8 @@ def _p(p) -> str:
 
 
 def build(ctx: ReportContext) -> Section:
-    from ...plots.evaluation import (plot_effects_forest, plot_event_study, plot_quality_profile,
-                                     plot_rank_intervals)
+    from ...plots.evaluation import (outcome_label, plot_effects_forest, plot_event_study,
+                                     plot_quality_profile, plot_rank_intervals)
 
     sec = Section("effectiveness", ctx.t("培训效果评估", "Training effectiveness"))
     ds = ctx.dataset
@@ -63,7 +115,8 @@ def build(ctx: ReportContext) -> Section:
     # ---- level 1: quality
     if res.quality is not None:
         ov = res.quality.overall()
-        w = ", ".join(f"{k} {v:g}" for k, v in res.quality.weights.items())
+        w = ", ".join(f"{_zh_cell(k) if ctx.lang == 'zh' else k} {v:g}"
+                      for k, v in res.quality.weights.items())
         blocks.append(ctx.text(t(
             f"**反应层（培训质量）。** {len(ov)} 个班次按计划八个维度评分（1–5）。四类评价者按权重合成"
             f"（{w}；各班次按实际参评角色重新归一），区间为 t 区间（Welch–Satterthwaite 自由度）。",
@@ -71,7 +124,7 @@ def build(ctx: ReportContext) -> Section:
             f"(1–5). The four rater roles are combined with weights ({w}; renormalised over the "
             "roles present); intervals are t intervals with Welch–Satterthwaite df.")))
         blocks.append(ctx.table("effectiveness_quality", _tab(
-            ov[["training_id", "estimate", "std_error", "ci_low", "ci_high", "n", "roles"]]),
+            ov[["training_id", "estimate", "std_error", "ci_low", "ci_high", "n", "roles"]], ctx.lang),
             t("表 班次综合评分（角色加权）", "Table: overall session scores (role-weighted)")))
         with_n = ov.sort_values("n", ascending=False)["training_id"].head(5).tolist()
         ax = plot_quality_profile(res.quality, sessions=sorted(with_n), lang=ctx.lang)
@@ -120,7 +173,7 @@ def build(ctx: ReportContext) -> Section:
             "**Reliability and structure.** Cronbach's alpha (Feldt F interval) and McDonald's omega "
             "(one-factor ML model), overall and per rater role.")))
         blocks.append(ctx.table("effectiveness_reliability", _tab(
-            rel.rename(columns={"alpha": "estimate"})), t("表 量表信度", "Table: scale reliability")))
+            rel.rename(columns={"alpha": "estimate"}), ctx.lang), t("表 量表信度", "Table: scale reliability")))
         q = rel.iloc[0]
         summary["reliability"] = {"alpha": float(q["alpha"]), "ci_low": float(q["ci_low"]),
                                   "ci_high": float(q["ci_high"]), "omega": None if pd.isna(q["omega"]) else float(q["omega"])}
@@ -159,7 +212,7 @@ def build(ctx: ReportContext) -> Section:
             f"{_f(g.hedges_g, 3)} ({_f(g.ci_low, 3)}–{_f(g.ci_high, 3)}, Bonett SE), d_z = {_f(g.d_z, 3)}; "
             f"Hake's normalised gain ⟨g⟩ = {_f(g.normalized_gain, 3)}.")))
         if len(res.learning.sessions):
-            blocks.append(ctx.table("effectiveness_learning", _tab(res.learning.sessions),
+            blocks.append(ctx.table("effectiveness_learning", _tab(res.learning.sessions, ctx.lang),
                                     t("表 各班次前后测提高", "Table: pre/post gain by session")))
         summary["learning"] = {"mean_gain": g.mean_gain, "hedges_g": g.hedges_g, "ci_low": g.ci_low,
                                "ci_high": g.ci_high, "p": g.p, "n": g.n}
@@ -171,8 +224,8 @@ def build(ctx: ReportContext) -> Section:
         d = res.did
         tw = d.table.set_index("method")
         blocks.append(ctx.text(t(
-            f"**行为与结果层（履职产出）。** 以 {d.outcome} 为结果、代表与年份双向固定效应的双重差分"
-            f"（按 {d.cluster} 聚类稳健标准误，{d.n_clusters} 个聚类），{d.n_units} 名代表中 {d.n_treated_units} 名参训。"
+            f"**行为与结果层（履职产出）。** 以{outcome_label(d.outcome, 'zh')}为结果、代表与年份双向固定效应的双重差分"
+            f"（按{_cluster_zh(d.cluster)}聚类稳健标准误，{d.n_clusters} 个聚类），{d.n_units} 名代表中 {d.n_treated_units} 名参训。"
             "培训分批进行（交错处理）：TWFE 系数在效应异质时可能有偏，故同时报告只用从未参训者作对照的分组-时期估计"
             "（Callaway–Sant'Anna 思路）。",
             f"**Behaviour and results (duty outputs).** Difference in differences of {d.outcome} with "
@@ -180,7 +233,7 @@ def build(ctx: ReportContext) -> Section:
             f"clusters); {d.n_treated_units} of {d.n_units} representatives were trained. Training is "
             "staggered: the TWFE coefficient can be biased under heterogeneous effects, so the "
             "group-time estimate with never-trained controls (Callaway–Sant'Anna) is reported too.")))
-        blocks.append(ctx.table("effectiveness_did", _tab(d.table),
+        blocks.append(ctx.table("effectiveness_did", _tab(d.table, ctx.lang),
                                 t("表 双重差分估计", "Table: difference-in-differences estimates")))
         summary["did"] = {m: {"estimate": float(r["estimate"]), "ci_low": float(r["ci_low"]),
                               "ci_high": float(r["ci_high"]), "p": float(r["p"])} for m, r in tw.iterrows()}
@@ -197,7 +250,7 @@ def build(ctx: ReportContext) -> Section:
         blocks.append(ctx.figure("effectiveness_event_study", ax.figure,
                                  t(f"图 事件研究：首次培训前后各年效应及 95% 置信区间，参照期 {es.reference}；"
                                    f"空心三角为只用干净对照的分组-时期估计。{src}；"
-                                   f"结果 {es.outcome}，按 {es.cluster} 聚类。",
+                                   f"结果：{outcome_label(es.outcome, 'zh')}，按{_cluster_zh(es.cluster)}聚类。",
                                    f"Figure: event study, effects by year relative to first training with 95% "
                                    f"CIs; reference period {es.reference}; hollow triangles: group-time "
                                    f"estimates with clean controls only. {src}; outcome {es.outcome}, "
@@ -222,14 +275,15 @@ def build(ctx: ReportContext) -> Section:
                             "converged": m.converged}
     if res.heterogeneity is not None:
         h = res.heterogeneity
-        blocks.append(ctx.table("effectiveness_segments", _tab(h.interactions),
-                                t(f"表 分群体效应差异（{h.correction} 多重比较校正）",
-                                  f"Table: differences of effects between segments ({h.correction}-corrected)")))
+        corr = _CORRECTIONS.get(h.correction, h.correction)
+        blocks.append(ctx.table("effectiveness_segments", _tab(h.interactions, ctx.lang),
+                                t(f"表 分群体效应差异（{corr} 多重比较校正）",
+                                  f"Table: differences of effects between segments ({corr}-corrected)")))
         ax = plot_effects_forest(h, overall=res.did, lang=ctx.lang)
         blocks.append(ctx.figure("effectiveness_segments_forest", ax.figure,
-                                 t(f"图 分群体培训效应及 95% 置信区间；右侧为交互项校正后 p（{h.correction}）。{src}；结果 {h.outcome}。",
+                                 t(f"图 分群体培训效应及 95% 置信区间；右侧为交互项校正后 p（{corr}）。{src}；结果：{outcome_label(h.outcome, 'zh')}。",
                                    f"Figure: training effects by segment with 95% CIs; right: corrected "
-                                   f"interaction p ({h.correction}). {src}; outcome {h.outcome}.")))
+                                   f"interaction p ({corr}). {src}; outcome {h.outcome}.")))
         summary["heterogeneity"] = {r["segment"]: {"estimate": float(r["estimate"]), "p_adjusted": float(r["p_adjusted"])}
                                     for _, r in h.interactions.iterrows()}
 
@@ -250,7 +304,7 @@ def build(ctx: ReportContext) -> Section:
         f"{plan['n_srs']:.0f} per group under simple random sampling; with whole sessions sampled "
         f"(30 per session, between-session ICC = {icc_s:.3f} ({icc_src}), design effect "
         f"1 + (m − 1)·ICC = {plan['design_effect']:.2f}) it takes {plan['clusters_per_arm']} sessions per group.")))
-    blocks.append(ctx.table("effectiveness_power", pt.round(2), t("表 样本量规划", "Table: sample-size planning")))
+    blocks.append(ctx.table("effectiveness_power", _tab(pt.round(2), ctx.lang), t("表 样本量规划", "Table: sample-size planning")))
     summary["power"] = {"d": 0.3, "n_srs": plan["n_srs"], "clusters_per_arm": plan["clusters_per_arm"]}
 
     # ---- ROI

@@ -18,6 +18,16 @@ NAMES = {"ninth_congress_history": ("九大历史(2016–2020)", "9th congress h
 SENS_PARAMS = ("accept_prob", "accept_prob_cannot_leave_post", "no_show_prob", "capacity_scale",
                "reinvite_share")
 RECORDED_DISTINCT = 584   # seed 000 §1: distinct 9th-congress reps trained in 6 sessions
+# zh headers of the optimiser, lever and calibration tables
+_ZH_COLUMNS = {
+    "type": "类型编号", "modality": "方式", "target": "区域对象", "segment": "群体",
+    "sessions": "期数", "capacity": "名额", "seats_assigned": "分配名额", "cost": "成本(元)",
+    "rank": "排名", "lever": "政策杠杆", "d_coverage": "覆盖率变化", "d_coverage_lo": "变化下限",
+    "d_coverage_hi": "变化上限", "d_mixing": "交流指数变化", "d_gain": "能力提升变化",
+    "d_cost": "成本变化(元)", "coverage_per_million": "每百万元覆盖率提高(百分点)", "basis": "依据",
+    "effect_multiplier": "效果乘数",
+}
+_ZH_CELLS = {"model-based": "模型估计"}
 
 
 def _pct(x) -> str:
@@ -25,13 +35,13 @@ def _pct(x) -> str:
 
 
 def build(ctx: ReportContext) -> Section:
-    from ...plots.simulation import (plot_coverage_fan, plot_discovery, plot_plan_comparison,
-                                     plot_sensitivity)
+    from ...plots.simulation import (code_label, plot_coverage_fan, plot_discovery,
+                                     plot_plan_comparison, plot_sensitivity)
     from ...simulation import simulate
     from ...simulation.discovery import failure_cases, prim
     from ...simulation.optimize import optimize_plan, plan_objective
     from ...simulation.plan import resolve_plan
-    from ...simulation.recommend import recommend
+    from ...simulation.recommend import LEVERS, recommend
     from ...simulation.sensitivity import tornado
     from ...simulation.sweep import PARAMETERS, run_sweep
 
@@ -66,7 +76,8 @@ def build(ctx: ReportContext) -> Section:
             ctx.t("计划", "plan"): name[k], ctx.t("代表数", "representatives"): r.n_population,
             ctx.t("期数", "sessions"): s["sessions"], ctx.t("名额", "seats"): s["seats"],
             ctx.t("覆盖率", "coverage"): round(s["coverage"]["mean"], 4),
-            "p05": round(s["coverage"]["p05"], 4), "p95": round(s["coverage"]["p95"], 4),
+            ctx.t("5%分位", "p05"): round(s["coverage"]["p05"], 4),
+            ctx.t("95%分位", "p95"): round(s["coverage"]["p95"], 4),
             ctx.t("达80%年数(中位)", "years to 80% (median)"): t80["p50"],
             ctx.t("达80%概率", "P(reach 80%)"): round(t80["share_reached"], 3),
             ctx.t("全覆盖概率", "P(full coverage)"): round(s["p_full_coverage"], 3),
@@ -87,7 +98,8 @@ def build(ctx: ReportContext) -> Section:
         f"计划比较:任期末覆盖率(误差线为90%模拟区间)与期望成本。模型估计;计划文件 datasets/plans/;{R}次重复,种子{seed}。",
         f"Plan comparison: term-end coverage (error bars: 90% simulation interval) and expected "
         f"cost. Model-based; plan files datasets/plans/; {R} replications, seed {seed}.")))
-    fig = plot_coverage_fan(res["paper_recommended"], lang=ctx.lang).figure
+    fig = plot_coverage_fan(res["paper_recommended"], lang=ctx.lang,
+                            name=name["paper_recommended"]).figure
     sec.blocks.append(ctx.figure("simulation_coverage_fan", fig, ctx.t(
         f"论文建议计划的覆盖率轨迹(均值与90%区间,圆点为年末)。模型估计;{R}次重复,种子{seed}。",
         f"Coverage trajectory of the paper's plan (mean and 90% band; dots: year ends). "
@@ -96,7 +108,7 @@ def build(ctx: ReportContext) -> Section:
     seg = []
     for k, r in res.items():
         for row in r.by_segment.itertuples():
-            seg.append({ctx.t("计划", "plan"): name[k], ctx.t("群体", "segment"): row.segment,
+            seg.append({ctx.t("计划", "plan"): name[k], ctx.t("群体", "segment"): code_label(row.segment, ctx.lang),
                         "n": row.n, ctx.t("覆盖率", "coverage"): round(row.coverage_mean, 4),
                         ctx.t("未覆盖人数(均值)", "untrained (mean)"): round(row.untrained_mean, 1)})
     sec.blocks.append(ctx.table("simulation_coverage_by_segment", pd.DataFrame(seg), ctx.t(
@@ -145,7 +157,8 @@ def build(ctx: ReportContext) -> Section:
             f"Scenario discovery (PRIM): where among {n_pts} parameter points coverage falls "
             f"below {thr:.0%}; left: peeling trajectory, right: the chosen box.")))
         box = disc.restricted()
-        desc = "; ".join(f"{k} ∈ [{lo:.2f}, {hi:.2f}]" for k, (lo, hi) in box.items()) or "–"
+        desc = "; ".join(f"{code_label(k, ctx.lang) if ctx.lang == 'zh' else k} ∈ [{lo:.2f}, {hi:.2f}]"
+                         for k, (lo, hi) in box.items()) or "–"
         r0 = disc.trajectory.iloc[disc.chosen]
         sec.blocks.append(ctx.text(ctx.t(
             f"覆盖率低于 {thr:.0%} 的参数组合占 {y.mean():.0%};所选区域 {desc} 捕获其中 {r0['coverage']:.0%},区域内失败比例 {r0['density']:.0%}。",
@@ -168,6 +181,10 @@ def build(ctx: ReportContext) -> Section:
         f"mixing {opt_sim.summary['mixing']['mean']:.3f}, cost {opt_sim.cost_mean:,.0f} yuan, "
         f"objective {o_obj:.3f} (paper's plan {b_obj:.3f}).")))
     st = opt.sessions.rename(columns={"count": "sessions"})
+    if ctx.lang == "zh":
+        st = st.assign(**{c: [code_label(v, "zh") for v in st[c]]
+                          for c in ("modality", "target", "segment") if c in st.columns})
+        st = st.rename(columns=_ZH_COLUMNS)
     sec.blocks.append(ctx.table("simulation_optimized_sessions", st, ctx.t(
         "优化方案的培训期次(方式、区域对象、群体、期数、名额、分配名额、成本)。",
         "Sessions of the optimised plan (modality, region target, segment, count, seats, "
@@ -178,7 +195,11 @@ def build(ctx: ReportContext) -> Section:
                     lang=ctx.lang)
     cols = ["rank", "lever", "d_coverage", "d_coverage_lo", "d_coverage_hi", "d_mixing", "d_gain",
             "d_cost", "coverage_per_million", "basis"]
-    sec.blocks.append(ctx.table("simulation_levers", rec.table[cols], ctx.t(
+    lev = rec.table[cols]
+    if ctx.lang == "zh":
+        lev = lev.assign(lever=[LEVERS[v].label_zh if v in LEVERS else v for v in lev["lever"]],
+                         basis=[_ZH_CELLS.get(v, v) for v in lev["basis"]]).rename(columns=_ZH_COLUMNS)
+    sec.blocks.append(ctx.table("simulation_levers", lev, ctx.t(
         "对“每年一期”计划的政策杠杆排序:每百万元带来的覆盖率提高(百分点),含90%区间;模型估计。",
         "Levers for the one-class-a-year plan ranked by coverage points per million yuan, with "
         "90% intervals; model-based.")))
@@ -195,8 +216,11 @@ def build(ctx: ReportContext) -> Section:
             model, mult = calibrate_effect(gains)
             calib = {"gain_per_hour": model.gain_per_hour, "saturation_hours": model.saturation_hours,
                      "multipliers": mult, "sessions": int(len(gains))}
-            tab = pd.DataFrame([{"modality": m, "effect_multiplier": round(v, 3),
+            tab = pd.DataFrame([{"modality": code_label(m, ctx.lang) if ctx.lang == "zh" else m,
+                                 "effect_multiplier": round(v, 3),
                                  "sessions": int((gains["modality"] == m).sum())} for m, v in mult.items()])
+            if ctx.lang == "zh":
+                tab = tab.rename(columns=_ZH_COLUMNS)
             sec.blocks.append(ctx.text(ctx.t(
                 f"**效果模型校准。** 用数据中 {len(gains)} 期培训的前后测平均提高(学员)与学时拟合:首小时提高 "
                 f"{model.gain_per_hour:.2f} 分/学时(饱和学时 {model.saturation_hours:g} 固定),计划文件默认值为 0.6;"
