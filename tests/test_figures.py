@@ -85,3 +85,17 @@ def test_png_is_300_dpi(two_runs):
         with Image.open(files["png"]) as im:
             dpi = im.info.get("dpi", (0, 0))
         assert round(dpi[0]) == 300, f"{name}: {dpi}"
+
+
+def test_bundled_cjk_font_wins_over_system_fonts():
+    # Debian's fonts-noto-cjk (installed for the browser test) also calls itself
+    # "Noto Sans CJK SC"; figures must not depend on whether it is installed
+    from importlib import resources
+
+    from matplotlib import font_manager
+
+    from kexie_research.plots.style import cjk_font_name
+
+    name = cjk_font_name()
+    found = Path(font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False))
+    assert found == Path(str(resources.files("mplfonts") / "fonts" / "NotoSansCJKsc-Regular.otf"))

@@ -53,7 +53,14 @@ def cjk_font_name() -> str:
         path = Path(str(resources.files("mplfonts") / "fonts" / _CJK_FILE))
         if not path.is_file():  # pragma: no cover - mplfonts is a core dependency
             raise RuntimeError(f"CJK font not found at {path}; reinstall mplfonts")
-        font_manager.fontManager.addfont(str(path))
+        fm = font_manager.fontManager
+        fm.addfont(str(path))
+        # The bundled file must win over a system font of the same family (Debian's
+        # fonts-noto-cjk also names itself "Noto Sans CJK SC"): ties in findfont go to the
+        # first entry, so put ours first. Otherwise the files depend on installed fonts.
+        ours = [f for f in fm.ttflist if Path(f.fname) == path]
+        fm.ttflist = ours + [f for f in fm.ttflist if Path(f.fname) != path]
+        fm._findfont_cached.cache_clear()
         _registered = True
     return _CJK_NAME
 
