@@ -111,6 +111,10 @@ def wilson_interval(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, 
     n = np.asarray(nobs, dtype=float)
     safe_n = np.where(n > 0, n, 1.0)
     lo, hi = proportion_confint(c, safe_n, alpha=1 - confidence, method="wilson")
+    # The Wilson interval always contains the estimate; rounding can put a bound a few ulps
+    # on the wrong side of it (e.g. 0.9999999999999999 for 30/30), which breaks error bars.
+    p_hat = c / safe_n
+    lo, hi = np.minimum(lo, p_hat), np.maximum(hi, p_hat)
     lo = np.where(n > 0, lo, np.nan)
     hi = np.where(n > 0, hi, np.nan)
     return lo, hi

@@ -498,9 +498,6 @@ def test_large_tables_validate_like_small_ones(kind, data):
     assert sorted(res.rejects["rule"]) == sorted(list(one.rejects["rule"]) * len(parts))
 
 
-@pytest.mark.xfail(strict=True, reason="bug reported to the coverage engineer: the Wilson upper "
-                   "bound of a fully covered group is 0.9999999999999999 < 1.0, so ci_high < "
-                   "coverage and the coverage_by_group plot (errorbar) raises on valid data")
 def test_wilson_interval_contains_the_estimate_exactly():
     reps = pd.DataFrame({"rep_id": [f"R{i}" for i in range(30)], "province": ["山东"] * 30})
     att = pd.DataFrame({"rep_id": reps["rep_id"], "training_id": ["T1"] * 30})
