@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib import colormaps
 
 from ..schema import CADRE_RANKS, RANK
-from .style import COLORS, MARKERS, figure, label, tag_figure, use_style
+from .style import COLORS, MARKERS, figure, label, new_axes, tag_figure, use_style
 
 __all__ = ["plot_compliance_heatmap", "plot_off_job_rates", "plot_curriculum_shares", "RANK_NAMES"]
 
@@ -23,15 +23,6 @@ RANK_NAMES = {
     "professional": {"zh": "专业技术", "en": "Professional"},
     "new_hire": {"zh": "新入职", "en": "New hire"},
 }
-
-
-def _new_ax(ax, lang, width="single", height=None):
-    if ax is not None:
-        return ax
-    with use_style(lang):
-        fig, ax = figure(width, height)
-    tag_figure(fig, lang)
-    return ax
 
 
 def plot_compliance_heatmap(result, *, ax=None, lang: str = "zh", cmap: str = "cividis"):
@@ -53,7 +44,7 @@ def plot_compliance_heatmap(result, *, ax=None, lang: str = "zh", cmap: str = "c
     for rk, rid, v in zip(br[RANK], br["rule_id"], br["value"]):
         if rk in ranks and rid in rules:
             mat[ranks.index(rk), rules.index(rid)] = v
-    ax = _new_ax(ax, lang, "double" if len(rules) > 8 else "single", 0.35 * len(ranks) + 1.2)
+    ax = new_axes(ax, lang, "double" if len(rules) > 8 else "single", 0.35 * len(ranks) + 1.2)
     with use_style(lang):
         if mat.size == 0:
             ax.text(0.5, 0.5, label(lang, "无可评估的干部规则", "No evaluable cadre rules"),
@@ -92,7 +83,7 @@ def plot_off_job_rates(result, *, ax=None, lang: str = "zh"):
     -------
     Axes
     """
-    ax = _new_ax(ax, lang)
+    ax = new_axes(ax, lang)
     with use_style(lang):
         rates = result.rates
         for i, (rid, g) in enumerate(rates.groupby("rule_id", sort=True)):
@@ -122,7 +113,7 @@ def plot_curriculum_shares(result, *, ax=None, lang: str = "zh"):
     """
     cur = result.curriculum
     rules = sorted(cur["rule_id"].unique()) if len(cur) else []
-    ax = _new_ax(ax, lang)
+    ax = new_axes(ax, lang)
     with use_style(lang):
         for j, rid in enumerate(rules):
             g = cur[cur["rule_id"] == rid]

@@ -24,7 +24,7 @@ from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
 from ..regions import REGION_NAMES, REGIONS, normalize_province, province_name
-from .style import COLORS, HATCHES, MARKERS, figure, label, tag_figure, use_style
+from .style import COLORS, HATCHES, MARKERS, figure, label, new_axes, tag_figure, use_style
 
 __all__ = ["plot_coverage_curve", "plot_coverage_by_group", "plot_province_tiles",
            "plot_exchange", "TILE_GRID", "ISO_CODES", "COLUMN_LABELS", "CODE_LABELS",
@@ -52,15 +52,6 @@ ISO_CODES: dict[str, str] = {
     "重庆": "CQ", "四川": "SC", "贵州": "GZ", "云南": "YN", "西藏": "XZ", "陕西": "SN", "甘肃": "GS",
     "青海": "QH", "宁夏": "NX", "新疆": "XJ",
 }
-
-
-def _new_ax(ax, lang, width="single", height=None):
-    if ax is not None:
-        return ax
-    with use_style(lang):
-        fig, ax = figure(width, height)
-    tag_figure(fig, lang)
-    return ax
 
 
 COLUMN_LABELS = {
@@ -120,7 +111,7 @@ def plot_coverage_curve(result, *, ax=None, lang: str = "zh"):
     -------
     Axes
     """
-    ax = _new_ax(ax, lang)
+    ax = new_axes(ax, lang)
     with use_style(lang):
         c = result.curve
         if len(c):
@@ -162,7 +153,7 @@ def plot_coverage_by_group(result, *, ax=None, lang: str = "zh", max_groups: int
     """
     g = result.groups.sort_values(["coverage", "group"], ascending=[True, True]).tail(max_groups)
     n = len(g)
-    ax = _new_ax(ax, lang, "single", max(2.0, 0.16 * n + 0.8))
+    ax = new_axes(ax, lang, "single", max(2.0, 0.16 * n + 0.8))
     with use_style(lang):
         names = [_group_name(x, lang) for x in g["group"]]
         y = np.arange(n)
@@ -205,7 +196,7 @@ def plot_province_tiles(result, *, ax=None, lang: str = "zh", cmap: str = "civid
     """
     if tuple(result.by) != ("province",):
         raise ValueError(f"the tile map needs coverage grouped by province alone, not by {result.by}")
-    ax = _new_ax(ax, lang, "single", 3.6)
+    ax = new_axes(ax, lang, "single", 3.6)
     with use_style(lang):
         vals = {}
         for grp, c, n in zip(result.groups["group"], result.groups["coverage"], result.groups["total"]):
@@ -253,7 +244,7 @@ def plot_exchange(exchange, *, ax=None, lang: str = "zh", max_sessions: int = 40
     """
     s = exchange.sessions.sort_values("training_id").head(max_sessions)
     n = len(s)
-    ax = _new_ax(ax, lang, "single", max(2.0, 0.14 * n + 1.0))
+    ax = new_axes(ax, lang, "single", max(2.0, 0.14 * n + 1.0))
     with use_style(lang):
         y = np.arange(n)
         left = np.zeros(n)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..schema import QUALITY_ITEM_NAMES, QUALITY_ITEMS
-from .style import COLORS, MARKERS, figure, label, use_style
+from .style import COLORS, MARKERS, figure, label, new_axes, use_style
 
 __all__ = ["plot_quality_profile", "plot_effects_forest", "plot_event_study", "plot_rank_intervals",
            "OUTCOME_LABELS", "outcome_label"]
@@ -24,14 +24,6 @@ def outcome_label(name: str, lang: str) -> str:
     return OUTCOME_LABELS.get(name, (name, name))[0 if lang == "zh" else 1]
 
 _LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)))
-
-
-def _ax(ax, lang, width="double", height=None):
-    if ax is not None:
-        return ax
-    with use_style(lang):
-        _, ax = figure(width, height)
-    return ax
 
 
 def plot_quality_profile(result, *, sessions=None, max_sessions: int = 6, ax=None, lang: str = "zh"):
@@ -58,7 +50,7 @@ def plot_quality_profile(result, *, sessions=None, max_sessions: int = 6, ax=Non
         n = sc.groupby("training_id")["n"].max().sort_values(ascending=False, kind="stable")
         sessions = sorted(n.index[:max_sessions])
     with use_style(lang):
-        ax = _ax(ax, lang, "double", 3.4)
+        ax = new_axes(ax, lang, "double", 3.4)
         k = len(sessions)
         width = 0.6
         x = np.arange(len(QUALITY_ITEMS))
@@ -114,7 +106,7 @@ def plot_effects_forest(result, *, overall=None, ax=None, lang: str = "zh"):
             lev = r["level_zh"] if lang == "zh" else r["level"]
             rows.append((f"{seg_names.get(seg, seg)}: {lev}", r["estimate"], r["ci_low"], r["ci_high"], seg))
     with use_style(lang):
-        ax = _ax(ax, lang, "single", 0.35 * len(rows) + 1.2)
+        ax = new_axes(ax, lang, "single", 0.35 * len(rows) + 1.2)
         y = np.arange(len(rows))[::-1]
         segs = [r[4] for r in rows]
         uniq = list(dict.fromkeys(s for s in segs if s is not None))
@@ -161,7 +153,7 @@ def plot_event_study(result, *, group_time=None, ax=None, lang: str = "zh"):
     est = t[~t["reference"].astype(bool)]
     ref = t[t["reference"].astype(bool)]
     with use_style(lang):
-        ax = _ax(ax, lang, "single")
+        ax = new_axes(ax, lang, "single")
         pre = est["rel_time"] < 0
         for mask, m, c, name in ((pre, "s", COLORS[0], label(lang, "培训前", "before training")),
                                  (~pre, "o", COLORS[3], label(lang, "培训后", "after training"))):
@@ -200,7 +192,7 @@ def plot_rank_intervals(result, *, ax=None, lang: str = "zh", max_sessions: int 
     """
     t = result.table.head(max_sessions)
     with use_style(lang):
-        ax = _ax(ax, lang, "single", 0.18 * len(t) + 1.2)
+        ax = new_axes(ax, lang, "single", 0.18 * len(t) + 1.2)
         y = np.arange(len(t))[::-1]
         ax.hlines(y, t["rank_low"], t["rank_high"], color=COLORS[0], linewidth=1.5)
         ax.plot(t["rank"], y, "o", color=COLORS[3], markersize=4, label=label(lang, "点排名", "point rank"))

@@ -11,7 +11,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .style import COLORS, HATCHES, MARKERS, figure, label, tag_figure, use_style
+from .style import COLORS, HATCHES, MARKERS, figure, label, new_axes, tag_figure, use_style
 
 __all__ = ["plot_coverage_fan", "plot_plan_comparison", "plot_sensitivity", "plot_discovery",
            "PARAMETER_LABELS", "SEGMENT_LABELS", "MODALITY_LABELS", "code_label"]
@@ -57,14 +57,6 @@ def _plabel(name: str, lang: str) -> str:
     return label(lang, zh, en)
 
 
-def _new_ax(ax, lang, width="single", height=None):
-    if ax is not None:
-        return ax
-    with use_style(lang):
-        fig, ax = figure(width, height)
-    return ax
-
-
 def plot_coverage_fan(result, *, ax=None, lang: str = "zh", target: float = 0.8,
                       name: str | None = None):
     """Coverage after each session: mean line and 5–95 % band; year ends marked.
@@ -77,7 +69,7 @@ def plot_coverage_fan(result, *, ax=None, lang: str = "zh", target: float = 0.8,
     name : str, optional
         Display name of the plan in ``lang`` for the title (default: ``result.plan_name``).
     """
-    ax = _new_ax(ax, lang)
+    ax = new_axes(ax, lang)
     with use_style(lang):
         tr = result.trajectory
         t = np.r_[0.0, tr["time"].to_numpy(float)]
@@ -145,7 +137,7 @@ def plot_plan_comparison(results: Mapping[str, object], *, lang: str = "zh", nam
 
 def plot_sensitivity(result, *, ax=None, lang: str = "zh"):
     """Tornado (one-at-a-time swings), Sobol (S1 and ST with intervals) or Morris (μ*) bars."""
-    ax = _new_ax(ax, lang)
+    ax = new_axes(ax, lang)
     with use_style(lang):
         ind = result.indices
         names = [_plabel(p, lang) for p in ind["parameter"]]
