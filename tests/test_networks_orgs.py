@@ -179,6 +179,13 @@ def test_cli_network_json(tmp_path, capsys):
     assert main(cmd[:-1] + [str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv" in capsys.readouterr().err
     assert main(cmd + ["--top", "0"]) == 2
+    # a link to an unknown organisation: the error names the links file, its row and the id
+    bad = tmp_path / "bad_links.csv"
+    bad.write_text("source_id,target_id,kind,year,weight,project_id\n"
+                   "G0,G1,project,2022,1,P0\nG1,G99,project,2022,1,P0\n", encoding="utf-8")
+    assert main(["network", "--orgs", str(orgs), "--links", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "bad_links.csv" in err and "row 2" in err and "'G99'" in err and "foreign_key" in err
 
 
 def test_cli_script_entry_point(tmp_path):

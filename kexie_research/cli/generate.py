@@ -57,9 +57,10 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..synthetic import generate_dataset
+    from ..synthetic.dataset import MIN_REPRESENTATIVES
 
-    if args.representatives < 1000:
-        raise _BadOption(f"--representatives must be >= 1000 (the 9th-congress history has 584 "
+    if args.representatives < MIN_REPRESENTATIVES:
+        raise _BadOption(f"--representatives must be >= {MIN_REPRESENTATIVES} (the 9th-congress history has 584 "
                          f"distinct trainees), got {args.representatives}")
     m = generate_dataset(args.out, seed=args.seed, n_representatives=args.representatives,
                          scale=args.scale)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import AnalysisError, KexieError
+from ..errors import AnalysisError, DataValidationError, KexieError
 from ._common import add_json_flag, emit_json, load_arg
 
 
@@ -60,7 +60,16 @@ def run(args) -> int:
         raise KexieError(f"--n-boot must be >= 0, not {args.n_boot}")
     orgs = load_arg(args.orgs, "organizations").accepted
     links = load_arg(args.links, "links").accepted
-    graph = build_graph(orgs, links, kinds=args.kinds)
+    try:
+        graph = build_graph(orgs, links, kinds=args.kinds)
+    except DataValidationError as exc:
+        if exc.rule != "foreign_key" or exc.file is not None:
+            raise
+        # the loader's index is the 1-based data row of the file
+        hit = np.flatnonzero(links[exc.column].astype(str).to_numpy() == str(exc.value))
+        row = int(links.index[hit[0]]) if len(hit) else None
+        raise DataValidationError(exc.message, file=args.links, row=row, column=exc.column,
+                                  value=exc.value, rule=exc.rule) from None
     if graph.n_nodes == 0:
         raise AnalysisError("the organizations table is empty")
     seeds = np.random.SeedSequence(args.seed).spawn(3)

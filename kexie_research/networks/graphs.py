@@ -183,6 +183,8 @@ def build_graph(organizations: pd.DataFrame, links: pd.DataFrame, *, kinds=None,
         elif c != "name":
             nodes[c] = None
     nodes["region"] = [(_region(p) or "national") for p in nodes[PROVINCE]]
+    default_index = (isinstance(links.index, pd.RangeIndex) and links.index.start == 0
+                     and links.index.step == 1)
     lk = links.copy()
     lk[SOURCE_ID] = as_str_id(lk[SOURCE_ID])
     lk[TARGET_ID] = as_str_id(lk[TARGET_ID])
@@ -206,11 +208,13 @@ def build_graph(organizations: pd.DataFrame, links: pd.DataFrame, *, kinds=None,
     for arr, col in ((u, SOURCE_ID), (v, TARGET_ID)):
         bad = np.flatnonzero(arr < 0)
         if len(bad):
-            row = lk.index[bad[0]]
+            label = lk.index[bad[0]]
+            # a default index numbers data rows from 0; errors count them from 1
+            row = (int(label) + 1 if default_index and isinstance(label, (int, np.integer))
+                   else None)
             raise DataValidationError(
                 f"link names organisation {lk[col].iloc[bad[0]]!r}, which is not in the "
-                f"organizations table ({len(bad)} such links)", row=int(row) if
-                isinstance(row, (int, np.integer)) else None, column=col,
+                f"organizations table ({len(bad)} such links)", row=row, column=col,
                 value=lk[col].iloc[bad[0]], rule="foreign_key")
     lk = lk.assign(u=np.minimum(u, v), v=np.maximum(u, v))
     lk = lk[(lk["u"] != lk["v"]).to_numpy()]
