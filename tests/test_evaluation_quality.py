@@ -164,3 +164,116 @@ def test_interval_invariants(rows, role):
     assert ((sc["ci_low"] <= sc["estimate"] + 1e-12) & (sc["estimate"] <= sc["ci_high"] + 1e-12)).all()
     assert ((sc["estimate"] >= 1) & (sc["estimate"] <= 5)).all()
     assert (sc["n"] == len(rows)).all()
+
+
+# --------------------------------------------------------------------------- Krippendorff's alpha
+
+_NA = np.nan
+# Krippendorff (2011), "Computing Krippendorff's alpha-reliability", worked example:
+# 4 observers (rows), 12 units (columns), missing values
+_K2011 = np.array([
+    [1, 2, 3, 3, 2, 1, 4, 1, 2, _NA, _NA, _NA],
+    [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, _NA, 3],
+    [_NA, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, _NA],
+    [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, _NA],
+]).T
+
+
+@pytest.mark.parametrize("lom, published", [("nominal", 0.743), ("ordinal", 0.815),
+                                            ("interval", 0.849), ("ratio", 0.797)])
+def test_krippendorff_published_example(lom, published):
+    from kexie_research.evaluation import krippendorff_alpha
+
+    r = krippendorff_alpha(_K2011, level_of_measurement=lom)
+    assert round(r.alpha, 3) == published
+    # unit 12 has a single value and is not pairable: 11 units, 40 values
+    assert (r.n_units, r.n_values) == (11, 40)
+
+
+def _alpha_by_coincidence_matrix(x, lom):
+    """Textbook route: coincidence matrix o_ck, marginals n_c, metric table δ²_ck."""
+    vals = np.unique(x[np.isfinite(x)])
+    idx = {v: i for i, v in enumerate(vals)}
+    o = np.zeros((len(vals), len(vals)))
+    for row in x:
+        r = row[np.isfinite(row)]
+        if len(r) < 2:
+            continue
+        for i in range(len(r)):
+            for j in range(len(r)):
+                if i != j:
+                    o[idx[r[i]], idx[r[j]]] += 1 / (len(r) - 1)
+    nc = o.sum(axis=1)
+    n = nc.sum()
+    d2 = np.zeros_like(o)
+    for c in range(len(vals)):
+        for k in range(len(vals)):
+            a, b = vals[c], vals[k]
+            if lom == "nominal":
+                d2[c, k] = float(a != b)
+            elif lom == "interval":
+                d2[c, k] = (a - b) ** 2
+            elif lom == "ratio":
+                d2[c, k] = ((a - b) / (a + b)) ** 2 if a + b else 0.0
+            else:
+                lo, hi = min(c, k), max(c, k)
+                d2[c, k] = (nc[lo:hi + 1].sum() - (nc[c] + nc[k]) / 2) ** 2
+    return 1 - (n - 1) * (o * d2).sum() / (np.outer(nc, nc) * d2).sum()
+
+
+@pytest.mark.parametrize("lom", ["nominal", "ordinal", "interval", "ratio"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_krippendorff_matches_coincidence_matrix(lom, seed):
+    from kexie_research.evaluation import krippendorff_alpha
+
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(1, 6, size=30)
+    x = np.clip(truth[:, None] + rng.integers(-1, 2, size=(30, 4)), 1, 5).astype(float)
+    x[rng.random(x.shape) < 0.25] = np.nan
+    assert krippendorff_alpha(x, level_of_measurement=lom).alpha == pytest.approx(
+        _alpha_by_coincidence_matrix(x, lom), abs=1e-12)
+    # invariant to the order of units and of raters
+    perm = x[rng.permutation(30)][:, rng.permutation(4)]
+    assert krippendorff_alpha(perm, level_of_measurement=lom).alpha == pytest.approx(
+        krippendorff_alpha(x, level_of_measurement=lom).alpha, abs=1e-12)
+
+
+def test_krippendorff_edge_cases_and_bootstrap():
+    from kexie_research.evaluation import krippendorff_alpha
+
+    assert krippendorff_alpha([[1, 1, _NA], [3, 3, 3], [2, _NA, 2]]).alpha == 1.0
+    # two raters always swapping 1 and 2: every within-unit pair differs (D_o = 1) while the
+    # pooled values 1, 1, 2, 2 give D_e = 2·2·2 / (4·3) = 2/3, so alpha = 1 − 3/2 = −0.5
+    assert krippendorff_alpha([[1, 2], [2, 1]], level_of_measurement="nominal").alpha == pytest.approx(-0.5)
+    with pytest.raises(AnalysisError, match="two raters"):
+        krippendorff_alpha([[1, _NA], [_NA, 2]])
+    with pytest.raises(AnalysisError, match="undefined"):
+        krippendorff_alpha([[2, 2], [2, 2]])
+    with pytest.raises(AnalysisError, match="non-negative"):
+        krippendorff_alpha([[1, -1], [2, 2]], level_of_measurement="ratio")
+    with pytest.raises(ValueError, match="rng"):
+        krippendorff_alpha(_K2011, n_boot=10)
+    a = krippendorff_alpha(_K2011, n_boot=300, rng=np.random.default_rng(5))
+    b = krippendorff_alpha(_K2011, n_boot=300, rng=np.random.default_rng(5))
+    assert a == b and a.ci_low < a.alpha <= a.ci_high <= 1.0
+    assert np.isnan(krippendorff_alpha(_K2011).ci_low)
+
+
+def test_agreement_alpha_keeps_sessions_a_role_skipped():
+    rng = np.random.default_rng(3)
+    rows = []
+    for s in range(12):
+        q = 2.5 + 0.2 * s
+        roles = ("learner", "teacher", "manager") if s < 8 else ("learner", "teacher")
+        for role in roles:
+            rows += _rows(f"S{s}", role, np.clip(np.round(q + rng.normal(0, 0.4, 4)), 1, 5))
+    res = compute_rater_agreement(pd.DataFrame(rows), n_boot=200, rng=np.random.default_rng(0))
+    assert res.n_targets == 8            # the ICC needs every role
+    assert res.alpha.n_units == 12       # alpha keeps the 4 sessions managers skipped
+    assert res.alpha.n_values == 8 * 3 + 4 * 2
+    from kexie_research.evaluation import krippendorff_alpha
+    m = (pd.DataFrame(rows).assign(v=lambda d: d[list(QUALITY_ITEMS)].mean(axis=1))
+         .pivot_table(index="training_id", columns="rater_role", values="v")
+         [["learner", "teacher", "manager"]])
+    assert res.alpha.alpha == pytest.approx(krippendorff_alpha(m.to_numpy()).alpha)
+    assert res.alpha.alpha > 0.8

@@ -202,6 +202,55 @@ def test_networkit_louvain_recovers_planted_partition():
         detect_communities(g, engine="igraph")
 
 
+def test_leiden_recovers_planted_partition_and_is_seeded():
+    from kexie_research.networks.communities import disconnected_communities
+
+    G = nx.planted_partition_graph(6, 40, 0.5, 0.005, seed=4)
+    g = graph_from_networkx(G)
+    r = detect_communities(g, method="leiden", seed=3)
+    assert (r.method, r.engine, r.n_communities) == ("leiden", "networkit", 6)
+    truth = np.repeat(np.arange(6), 40)
+    for c in range(6):
+        assert len(set(truth[r.labels == c])) == 1
+    assert r.modularity == pytest.approx(nx.community.modularity(
+        G, [set(np.flatnonzero(r.labels == c)) for c in range(6)]), abs=1e-12)
+    assert np.array_equal(detect_communities(g, method="leiden", seed=3).labels, r.labels)
+    assert r.to_dict()["method"] == "leiden"
+    with pytest.raises(ValueError, match="networkit only"):
+        detect_communities(g, method="leiden", engine="networkx")
+    with pytest.raises(ValueError, match="method must be one of"):
+        detect_communities(g, method="infomap")
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_leiden_communities_are_connected(seed):
+    from kexie_research.networks.communities import disconnected_communities
+
+    # sparse clustered graphs, where Louvain's moves can strand a community's members
+    G = nx.powerlaw_cluster_graph(600, 2, 0.3, seed=seed)
+    g = graph_from_networkx(G)
+    r = detect_communities(g, method="leiden", seed=seed)
+    assert disconnected_communities(g, r.labels) == []
+    assert r.modularity > 0.5
+    # the checker itself, against networkx on every community
+    for lab in (r.labels, detect_communities(g, seed=seed).labels):
+        expect = [c for c in range(lab.max() + 1)
+                  if not nx.is_connected(G.subgraph(np.flatnonzero(lab == c).tolist()))]
+        assert disconnected_communities(g, lab) == expect
+
+
+def test_disconnected_communities_hand_case():
+    from kexie_research.networks.communities import disconnected_communities
+
+    # two triangles joined by one edge; community 1 = one corner of each triangle
+    G = nx.Graph([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)])
+    g = graph_from_networkx(G)
+    assert disconnected_communities(g, [0, 0, 0, 1, 1, 1]) == []
+    assert disconnected_communities(g, [1, 0, 0, 0, 0, 1]) == [1]
+    with pytest.raises(ValueError, match="6 nodes"):
+        disconnected_communities(g, [0, 1])
+
+
 def test_build_graph_collapses_links_and_checks_ids():
     orgs = pd.DataFrame({"org_id": ["a", "b", "c", "d"],
                          "type": ["enterprise", "university", "lab", "cast"],

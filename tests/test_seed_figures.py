@@ -1,12 +1,14 @@
 """Every transcribed figure in datasets/real/ checked against the seed texts.
 
-The seeds live outside the repository (``../shared/seeds`` next to the clone); the tests
-that need them skip with a clear reason when they are absent. No project imports.
+The seeds live outside the repository (``../shared/seeds`` next to the clone, or the folder
+named by the ``KEXIE_SHARED`` environment variable); the tests that need them skip with a
+clear reason when they are absent. No project imports.
 """
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 import re
 import tomllib
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 REAL = REPO / "datasets" / "real"
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = Path(os.environ.get("KEXIE_SHARED") or Path(__file__).resolve().parents[2] / "shared")
 SEEDS = SHARED / "seeds"
 DOMAIN = SHARED / "DOMAIN.md"
 

@@ -388,6 +388,29 @@ def test_simulator_base_plan_switch(sim):
     assert sim.result.coverage_mean < 500 / 1600  # 500 seats at most over the term
 
 
+def test_simulator_keeps_a_non_uniform_base_plan_as_written(sim):
+    from kexie_research.data import plans_dir
+    from kexie_research.simulation import Plan, simulate
+
+    sim.replications = 10
+    sim.base_plan.value = "paper_recommended"
+    base = Plan.from_toml(plans_dir() / "paper_recommended.toml")
+    assert len({s.modality for s in base.sessions}) > 1  # a mix the sliders cannot express
+    assert sim.plan.sessions != base.sessions
+    sim.schedule.value = "base"
+    assert sim.plan.sessions == base.sessions and sim.plan.term == base.term
+    assert all(getattr(sim, a).disabled for a in ("years", "sessions_per_year", "capacity",
+                                                  "modality", "online_share"))
+    n = sim.n_updates
+    sim.no_show.value = 0.2  # policy controls still apply
+    assert sim.n_updates == n + 1 and sim.plan.policy.no_show_prob == 0.2
+    expect = simulate(sim.plan, replications=10, seed=7)
+    assert sim.result.coverage_mean == expect.coverage_mean
+    assert "as written" in sim.caption() and f"{len(base.session_schedule())} sessions" in sim.caption()
+    sim.schedule.value = "uniform"
+    assert not sim.years.disabled and sim.plan.sessions != base.sessions
+
+
 def test_simulator_error_is_shown_not_raised(sim):
     sim.sessions_per_year.value = 0  # no session at all: a valid plan with zero coverage
     assert sim.result.coverage_mean == 0.0

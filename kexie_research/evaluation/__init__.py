@@ -1,7 +1,7 @@
 """Training effectiveness evaluation (Kirkpatrick levels 1–4 and Phillips ROI).
 
 * :mod:`.quality` — per-session × per-dimension quality scores, rater-role weighting,
-  inter-rater agreement (ICC), uncertainty-aware session ranking;
+  inter-rater agreement (ICC, Krippendorff's alpha), uncertainty-aware session ranking;
 * :mod:`.reliability` / :mod:`.structure` — Cronbach's alpha, McDonald's omega, item-total
   correlations, EFA and a one-factor CFA with fit indices;
 * :mod:`.learning` — pre/post gains, paired tests, Cohen's d, Hedges' g, normalised gain;
@@ -19,8 +19,8 @@ from .heterogeneity import SEGMENTS, HeterogeneityResult, estimate_heterogeneity
 from .learning import GainResult, LearningResult, compute_learning, hedges_g_paired, paired_effect
 from .power import (PowerSimulation, design_effect, mde_clustered, mde_did, mde_ttest, power_table,
                     sample_size_clustered, sample_size_paired, sample_size_ttest, simulate_power_mixed)
-from .quality import (DEFAULT_ROLE_WEIGHTS, AgreementResult, QualityResult, RankingResult, icc_table,
-                      compute_rater_agreement, compute_session_quality, parse_weights, rank_sessions,
+from .quality import (DEFAULT_ROLE_WEIGHTS, AgreementResult, KrippendorffResult, QualityResult, RankingResult,
+                      icc_table, krippendorff_alpha, compute_rater_agreement, compute_session_quality, parse_weights, rank_sessions,
                       session_icc)
 from .reliability import (AlphaResult, ReliabilityResult, compute_reliability, cronbach_alpha,
                           item_statistics, mcdonald_omega)
@@ -31,10 +31,10 @@ from .tables import format_estimates, to_latex, to_markdown
 
 __all__ = [
     "OUTCOMES", "SEGMENTS", "DEFAULT_ROLE_WEIGHTS",
-    "QualityResult", "AgreementResult", "RankingResult", "AlphaResult", "ReliabilityResult",
+    "QualityResult", "AgreementResult", "KrippendorffResult", "RankingResult", "AlphaResult", "ReliabilityResult",
     "EFAResult", "OneFactorFit", "GainResult", "LearningResult", "DiDResult", "EventStudyResult",
     "MixedModelResult", "GroupTimeResult", "HeterogeneityResult", "PowerSimulation", "ROIResult", "EvaluationResult",
-    "compute_session_quality", "compute_rater_agreement", "icc_table", "rank_sessions", "parse_weights", "session_icc",
+    "compute_session_quality", "compute_rater_agreement", "icc_table", "krippendorff_alpha", "rank_sessions", "parse_weights", "session_icc",
     "cronbach_alpha", "mcdonald_omega", "item_statistics", "compute_reliability",
     "fit_one_factor", "compute_cfa", "compute_efa",
     "compute_learning", "paired_effect", "hedges_g_paired",

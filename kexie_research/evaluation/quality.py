@@ -34,6 +34,8 @@ __all__ = [
     "compute_session_quality",
     "compute_rater_agreement",
     "icc_table",
+    "KrippendorffResult",
+    "krippendorff_alpha",
     "rank_sessions",
     "session_icc",
 ]
@@ -263,6 +265,10 @@ class AgreementResult:
     n_targets : int
     matrix : DataFrame
         Targets × roles matrix of mean ratings used.
+    alpha : KrippendorffResult or None
+        Interval-level Krippendorff's alpha of the role means over every target rated by at
+        least two of the roles (so targets a role skipped still count), with a 1,000-replicate
+        unit bootstrap interval; ``None`` when undefined.
     """
 
     icc: pd.DataFrame
@@ -270,6 +276,7 @@ class AgreementResult:
     roles: tuple[str, ...]
     n_targets: int
     matrix: pd.DataFrame
+    alpha: KrippendorffResult | None = None
 
     def get(self, kind: str = "ICC2k") -> float:
         """One ICC estimate by type (e.g. ``"ICC2"``)."""
@@ -373,11 +380,189 @@ def icc_table(matrix: np.ndarray | pd.DataFrame, *, level: float = 0.95) -> pd.D
     return out
 
 
+_ALPHA_LEVELS = ("nominal", "ordinal", "interval", "ratio")
+
+
+@dataclass(frozen=True)
+class KrippendorffResult:
+    """Krippendorff's alpha with a unit-bootstrap interval.
+
+    Attributes
+    ----------
+    alpha : float
+        1 − D_o / D_e (1 = perfect agreement, 0 = chance, < 0 = systematic disagreement).
+    level_of_measurement : str
+        ``"nominal"``, ``"ordinal"``, ``"interval"`` or ``"ratio"``.
+    observed, expected : float
+        Observed and expected disagreement D_o, D_e.
+    n_units : int
+        Units with at least two values (the pairable units).
+    n_values : int
+        Pairable values n (values in those units).
+    ci_low, ci_high : float
+        Percentile interval from resampling units (NaN when ``n_boot == 0``).
+    n_boot : int
+    level : float
+    """
+
+    alpha: float
+    level_of_measurement: str
+    observed: float
+    expected: float
+    n_units: int
+    n_values: int
+    ci_low: float
+    ci_high: float
+    n_boot: int
+    level: float
+
+    def to_dict(self) -> dict:
+        return result_to_dict(self)
+
+
+def _alpha_parts(x: np.ndarray, metric: str) -> tuple[float, float, int, int]:
+    """(D_o, D_e, pairable units, pairable values) of a units × raters array with NaN gaps."""
+    m = np.isfinite(x).sum(axis=1)
+    x = x[m >= 2]
+    m = m[m >= 2]
+    vals = x[np.isfinite(x)]
+    n = len(vals)
+    if n < 2:
+        return float("nan"), float("nan"), int(len(m)), n
+    uniq, counts = np.unique(vals, return_counts=True)
+    if metric == "ordinal":
+        # δ(c, k) = Σ_{g=c..k} n_g − (n_c + n_k)/2 is the distance between mid-ranks
+        # r_v = cum_v − n_v/2, so ordinal alpha is interval alpha on the mid-ranks
+        mid = np.cumsum(counts) - counts / 2.0
+        x = np.where(np.isfinite(x), mid[np.searchsorted(uniq, np.nan_to_num(x, nan=uniq[0]))], np.nan)
+        uniq = mid
+    if metric in ("interval", "ordinal"):
+        # Σ_{i≠j} (a_i − a_j)² = 2 (m Σa² − (Σa)²) within a unit and over the pooled values
+        s1 = np.nansum(x, axis=1)
+        s2 = np.nansum(x * x, axis=1)
+        within = 2 * (m * s2 - s1 * s1)
+        pooled = 2 * (n * float((counts * uniq * uniq).sum()) - float((counts * uniq).sum()) ** 2)
+    else:
+        d = x[:, :, None] - x[:, None, :]
+        if metric == "nominal":
+            delta = (d != 0) & np.isfinite(d)
+        else:  # ratio
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ssum = x[:, :, None] + x[:, None, :]
+                delta = np.where(ssum != 0, (d / ssum) ** 2, 0.0)
+        within = np.nansum(np.where(np.isfinite(d), delta, 0.0), axis=(1, 2))
+        if metric == "nominal":
+            pooled = float(n * n - (counts * counts).sum())
+        else:
+            pooled = 0.0
+            for lo in range(0, len(uniq), 2048):  # V × V in blocks
+                a = uniq[lo:lo + 2048, None]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ab = np.where(a + uniq != 0, ((a - uniq) / (a + uniq)) ** 2, 0.0)
+                pooled += float((counts[lo:lo + 2048, None] * counts * ab).sum())
+    d_o = float((within / (m - 1)).sum()) / n
+    d_e = pooled / (n * (n - 1))
+    return d_o, d_e, int(len(m)), n
+
+
+def krippendorff_alpha(data: np.ndarray | pd.DataFrame, *,
+                       level_of_measurement: Literal["nominal", "ordinal", "interval", "ratio"] = "interval",
+                       n_boot: int = 0, rng: np.random.Generator | None = None,
+                       level: float = 0.95) -> KrippendorffResult:
+    """Krippendorff's alpha for any number of raters, with missing ratings allowed.
+
+    Unlike the ICCs of :func:`icc_table`, alpha uses every unit that at least two raters
+    rated, so sessions that one rater role skipped still count. With the coincidence
+    counts of pairable values, α = 1 − D_o/D_e, where D_o averages the squared difference
+    δ² over pairs of values within a unit (each unit weighted 1/(m_u − 1)) and D_e over all
+    pairs of pairable values. δ² is 1 for unequal values (nominal), (c − k)² (interval),
+    the squared distance between mid-ranks (ordinal) or ((c − k)/(c + k))² (ratio).
+
+    Parameters
+    ----------
+    data : array-like, shape (units, raters)
+        One row per unit (e.g. a session), one column per rater (e.g. a rater role); NaN
+        where the rater gave no value.
+    level_of_measurement : {"nominal", "ordinal", "interval", "ratio"}
+    n_boot : int
+        Bootstrap replicates (resampling units with replacement) for a percentile interval;
+        0 (default) skips it.
+    rng : numpy.random.Generator, optional
+        Needed when ``n_boot > 0``.
+    level : float
+        Confidence level of the interval.
+
+    Returns
+    -------
+    KrippendorffResult
+
+    Raises
+    ------
+    AnalysisError
+        No unit has two values, or the pairable values are all equal (D_e = 0).
+
+    References
+    ----------
+    Krippendorff, K. (2011). Computing Krippendorff's alpha-reliability. Annenberg School
+    for Communication, University of Pennsylvania. (Its worked example — 4 observers,
+    12 units, missing values — gives α = 0.743 nominal, 0.815 ordinal, 0.849 interval,
+    0.797 ratio; the tests reproduce all four.)
+    Hayes, A. F., & Krippendorff, K. (2007). Answering the call for a standard reliability
+    measure for coding data. *Communication Methods and Measures*, 1(1), 77–89.
+
+    Examples
+    --------
+    >>> x = [[1, 1], [2, 2], [3, 3], [4, 4]]
+    >>> krippendorff_alpha(x).alpha
+    1.0
+
+    Hand-computed, nominal: units (1, 2), (2, 1), (3, 3) give 4 disagreeing ordered pairs of
+    n = 6 values; the pooled values (two each of 1, 2, 3) give 6² − 3·2² = 24 disagreeing
+    ordered pairs, so α = 1 − (n − 1)·4/24 = 1/6.
+
+    >>> round(krippendorff_alpha([[1, 2], [2, 1], [3, 3]], level_of_measurement="nominal").alpha, 4)
+    0.1667
+    """
+    dispatch("level_of_measurement", level_of_measurement, dict.fromkeys(_ALPHA_LEVELS))
+    level = check_level(level)
+    x = np.asarray(data.to_numpy(dtype=float) if isinstance(data, pd.DataFrame) else data, dtype=float)
+    if x.ndim != 2:
+        raise AnalysisError("Krippendorff's alpha needs a units × raters matrix")
+    if np.isinf(x).any():
+        raise AnalysisError("Krippendorff's alpha: infinite ratings found")
+    if level_of_measurement == "ratio" and (x[np.isfinite(x)] < 0).any():
+        raise AnalysisError("ratio-level alpha needs non-negative values")
+    if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
+        raise ValueError(f"n_boot must be a non-negative integer, not {n_boot!r}")
+    if n_boot and rng is None:
+        raise ValueError("n_boot > 0 needs rng (a numpy.random.Generator)")
+    d_o, d_e, n_units, n_values = _alpha_parts(x, level_of_measurement)
+    if n_units == 0:
+        raise AnalysisError("Krippendorff's alpha needs at least one unit rated by two raters")
+    if not d_e > 0:
+        raise AnalysisError("Krippendorff's alpha is undefined: every pairable value is the same "
+                            "(no variation to agree on)")
+    alpha = 1 - d_o / d_e
+    lo = hi = float("nan")
+    if n_boot:
+        keep = x[np.isfinite(x).sum(axis=1) >= 2]
+        boots = []
+        for _ in range(int(n_boot)):
+            o, e, _, _ = _alpha_parts(keep[rng.integers(0, len(keep), len(keep))], level_of_measurement)
+            if e > 0:
+                boots.append(1 - o / e)
+        if boots:
+            lo, hi = (float(q) for q in np.quantile(boots, [(1 - level) / 2, (1 + level) / 2]))
+    return KrippendorffResult(float(alpha), level_of_measurement, float(d_o), float(d_e), n_units,
+                              n_values, lo, hi, int(n_boot), level)
+
+
 _TARGETS = ("session", "session_dimension")
 
 
 def compute_rater_agreement(survey: pd.DataFrame, *, targets: Literal["session", "session_dimension"] = "session",
-                            roles=None, level: float = 0.95) -> AgreementResult:
+                            roles=None, level: float = 0.95, n_boot: int = 1000,
+                            rng: np.random.Generator | None = None) -> AgreementResult:
     """Agreement between rater roles on the sessions they all rated, as ICCs.
 
     Each role's mean rating of each target (a session's composite score, or each session ×
@@ -395,6 +580,11 @@ def compute_rater_agreement(survey: pd.DataFrame, *, targets: Literal["session",
     roles : sequence of str, optional
         Roles to compare (default: every role present).
     level : float
+    n_boot : int
+        Bootstrap replicates of the interval for Krippendorff's alpha, which is computed
+        beside the ICCs on every target rated by at least two roles (:func:`krippendorff_alpha`).
+    rng : numpy.random.Generator, optional
+        Source of the bootstrap draws (default ``numpy.random.default_rng(0)``).
 
     Returns
     -------
@@ -420,12 +610,19 @@ def compute_rater_agreement(survey: pd.DataFrame, *, targets: Literal["session",
                             f"only {', '.join(roles) or 'none'}")
     m = (long[long[RATER_ROLE].isin(roles)]
          .pivot_table(index=index, columns=RATER_ROLE, values="value", aggfunc="mean"))
-    m = m.reindex(columns=list(roles)).dropna()
+    full = m.reindex(columns=list(roles))
+    m = full.dropna()
     if len(m) < 2:
         raise AnalysisError(f"inter-rater agreement needs at least two {targets.replace('_', ' × ')}s "
                             f"rated by every role ({', '.join(roles)}); found {len(m)}")
+    try:
+        alpha = krippendorff_alpha(full.to_numpy(dtype=float), level_of_measurement="interval",
+                                   n_boot=n_boot, level=level,
+                                   rng=np.random.default_rng(0) if rng is None else rng)
+    except AnalysisError:
+        alpha = None
     return AgreementResult(icc=icc_table(m.to_numpy(), level=level), targets=targets,
-                           roles=roles, n_targets=len(m), matrix=m.reset_index())
+                           roles=roles, n_targets=len(m), matrix=m.reset_index(), alpha=alpha)
 
 
 # --------------------------------------------------------------------------- ranking

@@ -64,7 +64,9 @@ class EvaluationResult:
             out["quality_by_role"] = to_jsonable(self.quality.by_role)
         if self.agreement is not None:
             out["agreement"] = {"icc": to_jsonable(self.agreement.icc), "roles": list(self.agreement.roles),
-                                "targets": self.agreement.targets, "n_targets": self.agreement.n_targets}
+                                "targets": self.agreement.targets, "n_targets": self.agreement.n_targets,
+                                "krippendorff_alpha": (None if self.agreement.alpha is None
+                                                       else self.agreement.alpha.to_dict())}
         if self.ranking is not None:
             out["ranking"] = to_jsonable(self.ranking.table)
         if self.efa is not None:
@@ -126,7 +128,8 @@ def evaluate(*, survey: pd.DataFrame | None = None, outputs: pd.DataFrame | None
     EvaluationResult
     """
     ss = np.random.SeedSequence(seed)
-    rng_rank, rng_did, rng_efa = (np.random.default_rng(s) for s in ss.spawn(3))
+    # spawn(4)'s first three children equal spawn(3)'s: adding a stream keeps old results
+    rng_rank, rng_did, rng_efa, rng_agree = (np.random.default_rng(s) for s in ss.spawn(4))
     parts: dict[str, Any] = {}
     skipped: dict[str, str] = {}
 
@@ -146,7 +149,8 @@ def evaluate(*, survey: pd.DataFrame | None = None, outputs: pd.DataFrame | None
     has_survey = survey is not None and len(survey) > 0
     run("quality", lambda: compute_session_quality(survey, weights=weights, level=level, small="drop"),
         ("survey", has_survey))
-    run("agreement", lambda: compute_rater_agreement(survey, level=level), ("survey", has_survey))
+    run("agreement", lambda: compute_rater_agreement(survey, level=level, n_boot=n_boot, rng=rng_agree),
+        ("survey", has_survey))
     run("ranking", lambda: rank_sessions(survey, weights=weights, n_boot=max(n_boot, 10), level=level,
                                          small="drop", rng=rng_rank), ("survey", has_survey))
     run("reliability", lambda: compute_reliability(survey, by="rater_role", level=level, errors="skip"),

@@ -1,4 +1,4 @@
-"""Communities by modularity maximisation (Louvain), and modularity itself.
+"""Communities by modularity maximisation (Louvain or Leiden), and modularity itself.
 
 Small graphs (at most ``NX_MAX_EDGES`` edges) use
 :func:`networkx.community.louvain_communities` with the given seed; larger ones
@@ -11,11 +11,18 @@ sequentially with the seed so that results repeat. Both maximise the same modula
 (L_c the weight inside community c, d_c its total strength, m the total weight), computed
 here with sparse sums and checked against :func:`networkx.community.modularity`.
 
+``method="leiden"`` runs networkit's ParallelLeiden (on one thread, seeded): the Leiden
+algorithm refines each Louvain partition so that every community is connected, which
+Louvain does not guarantee [3]_. networkx only dispatches Leiden to other backends, so
+Leiden always uses networkit.
+
 References
 ----------
 .. [1] V. D. Blondel, J.-L. Guillaume, R. Lambiotte & E. Lefebvre, "Fast unfolding of
    communities in large networks", J. Stat. Mech. (2008) P10008.
 .. [2] M. E. J. Newman, "Modularity and community structure in networks", PNAS 103 (2006).
+.. [3] V. A. Traag, L. Waltman & N. J. van Eck, "From Louvain to Leiden: guaranteeing
+   well-connected communities", Sci. Rep. 9, 5233 (2019).
 """
 
 from __future__ import annotations
@@ -26,13 +33,17 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from ..schema import ORG_ID
 from . import backend as be
 from ._common import check_choice
 from .graphs import OrgGraph
 
-__all__ = ["NX_MAX_EDGES", "CommunityResult", "detect_communities", "modularity"]
+__all__ = ["NX_MAX_EDGES", "METHODS", "CommunityResult", "detect_communities", "modularity",
+           "disconnected_communities"]
+
+METHODS = ("louvain", "leiden")
 
 NX_MAX_EDGES = 60_000
 
@@ -52,6 +63,8 @@ class CommunityResult:
         ``"networkx"`` or ``"networkit"``.
     resolution : float
     seed : int
+    method : str
+        ``"louvain"`` or ``"leiden"``.
     """
 
     labels: np.ndarray
@@ -60,6 +73,7 @@ class CommunityResult:
     engine: str
     resolution: float
     seed: int
+    method: str = "louvain"
 
     @property
     def n_communities(self) -> int:
@@ -67,7 +81,7 @@ class CommunityResult:
 
     def to_dict(self, top: int = 10) -> dict:
         return {"n_communities": self.n_communities, "modularity": self.modularity,
-                "engine": self.engine, "resolution": self.resolution, "seed": self.seed,
+                "method": self.method, "engine": self.engine, "resolution": self.resolution, "seed": self.seed,
                 "largest": self.sizes.head(top).to_dict("records")}
 
 
@@ -98,18 +112,20 @@ def modularity(A: sp.csr_array, labels, *, resolution: float = 1.0) -> float:
 
 def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: float = 1.0,
                        seed: int = 0, engine: str = "auto") -> CommunityResult:
-    """Louvain communities with their modularity.
+    """Louvain or Leiden communities with their modularity.
 
     Parameters
     ----------
     graph : OrgGraph
-    method : {"louvain"}
+    method : {"louvain", "leiden"}
+        Leiden guarantees connected communities and always runs on networkit.
     resolution : float
         γ of the modularity (1 = standard).
     seed : int
         Seed of the node-order randomisation.
     engine : {"auto", "networkx", "networkit"}
-        ``auto``: networkx up to :data:`NX_MAX_EDGES` edges, networkit above.
+        ``auto``: for Louvain, networkx up to :data:`NX_MAX_EDGES` edges and networkit above;
+        for Leiden, networkit.
 
     Returns
     -------
@@ -122,12 +138,20 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
     >>> r = detect_communities(graph_from_networkx(nx.karate_club_graph()), seed=1)
     >>> r.engine, r.modularity > 0.38
     ('networkx', True)
+    >>> r = detect_communities(graph_from_networkx(nx.karate_club_graph()), method="leiden", seed=1)
+    >>> r.engine, r.modularity > 0.38, disconnected_communities(graph_from_networkx(nx.karate_club_graph()), r.labels)
+    ('networkit', True, [])
     """
-    check_choice(method, ("louvain",), "method")
+    check_choice(method, METHODS, "method")
     check_choice(engine, ("auto", "networkx", "networkit"), "engine")
     A = graph.adjacency
     n = graph.n_nodes
-    if engine == "auto":
+    if method == "leiden":
+        if engine == "networkx":
+            raise ValueError("Leiden runs on networkit only (networkx's leiden_communities needs "
+                             "another backend); use engine='auto' or 'networkit'")
+        engine = "networkit"
+    elif engine == "auto":
         engine = "networkx" if graph.n_edges <= NX_MAX_EDGES or not be.has_networkit() else "networkit"
     if n == 0:
         lab = np.zeros(0, dtype=np.int64)
@@ -141,6 +165,8 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
         lab = np.empty(n, dtype=np.int64)
         for i, part in enumerate(parts):
             lab[list(part)] = i
+    elif method == "leiden":
+        lab = be.leiden_networkit(A, resolution=resolution, seed=seed)
     else:
         lab = be.louvain_networkit(A, resolution=resolution, seed=seed)
     # relabel: largest community first, ties by smallest member index
@@ -173,4 +199,31 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
     sizes = pd.DataFrame({"community": np.arange(k), "size": size, "top_type": _mode("type"),
                           "top_province": _mode("province"),
                           "example": graph.nodes[ORG_ID].to_numpy(dtype=object)[first] if k else []})
-    return CommunityResult(lab, sizes, q, engine, float(resolution), int(seed))
+    return CommunityResult(lab, sizes, q, engine, float(resolution), int(seed), method)
+
+
+def disconnected_communities(graph: OrgGraph, labels) -> list[int]:
+    """Communities whose members are not connected through edges inside the community.
+
+    A partition from Leiden never has any; Louvain may (Traag et al. 2019).
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from kexie_research.networks.graphs import graph_from_networkx
+    >>> g = graph_from_networkx(nx.path_graph(4))
+    >>> disconnected_communities(g, [0, 1, 1, 0])   # {0, 3} has no edge inside
+    [0]
+    """
+    lab = np.asarray(labels, dtype=np.int64)
+    if len(lab) != graph.n_nodes:
+        raise ValueError(f"labels has {len(lab)} entries for a graph of {graph.n_nodes} nodes")
+    coo = sp.triu(graph.adjacency, 1).tocoo()
+    inside = lab[coo.row] == lab[coo.col]
+    n = graph.n_nodes
+    sub = sp.coo_array((np.ones(int(inside.sum())), (coo.row[inside], coo.col[inside])), shape=(n, n))
+    _, comp = connected_components(sub, directed=False)
+    # a community is connected iff all its members share one component of the inside-edge graph
+    pairs = np.unique(np.stack([lab, comp]), axis=1)
+    counts = np.bincount(pairs[0], minlength=int(lab.max()) + 1 if n else 0)
+    return [int(c) for c in np.flatnonzero(counts > 1)]

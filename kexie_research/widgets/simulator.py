@@ -19,6 +19,12 @@ Acceptance is ``accept`` for representatives who can leave their posts and
 (everyone accepts them with ``accept``), as the paper argues for video/online self-study
 (seed 000 § 3.2). Choosing another base plan resets the controls to that plan's values
 (sessions per year and seats averaged over its sessions).
+
+Plans that are not uniform (the 9th-congress history, the paper's recommended mix of
+modalities) are simulated exactly with the *Sessions* switch set to "as in the base plan":
+the base plan's term and sessions are kept as written, the term/sessions/seats/modality
+controls are disabled, and only the selection, acceptance, no-show and population controls
+apply.
 """
 
 from __future__ import annotations
@@ -101,8 +107,13 @@ def plan_from_controls(base: Plan, *, years: int, sessions_per_year: int, capaci
                        modality: str = "centralized", online_share: float = 0.0,
                        selection: str = "never_trained_first", accept: float = 1.0,
                        accept_cannot_leave: float | None = None, no_show: float = 0.0,
-                       population: int | None = None, name: str = "simulator_plan") -> Plan:
+                       population: int | None = None, name: str = "simulator_plan",
+                       keep_sessions: bool = False) -> Plan:
     """The plan the simulator's controls describe, built on ``base``.
+
+    With ``keep_sessions=True`` the base plan's term and sessions are kept as written
+    (``years``, ``sessions_per_year``, ``capacity``, ``modality`` and ``online_share`` are
+    then ignored) and only the policy and population change.
 
     Examples
     --------
@@ -112,6 +123,9 @@ def plan_from_controls(base: Plan, *, years: int, sessions_per_year: int, capaci
     [('centralized', 2, 50), ('online', 2, 50)]
     >>> p.term.years, p.policy.selection
     (3, 'never_trained_first')
+    >>> q = plan_from_controls(p, years=9, sessions_per_year=1, capacity=5, no_show=0.1, keep_sessions=True)
+    >>> q.term.years, q.sessions == p.sessions, q.policy.no_show_prob
+    (3, True, 0.1)
     """
     if modality not in IN_PERSON_MODALITIES:
         raise ValueError(f"modality must be one of {', '.join(IN_PERSON_MODALITIES)}, not {modality!r}")
@@ -137,10 +151,18 @@ def plan_from_controls(base: Plan, *, years: int, sessions_per_year: int, capaci
     pop = base.population
     if population is not None and pop.file is None:
         pop = dataclasses.replace(pop, synthetic_size=int(population))
+    if keep_sessions:
+        return dataclasses.replace(base, policy=policy, population=pop, name=name,
+                                   description=f"Built in the plan simulator from {base.name or 'a plan'} "
+                                               "(its sessions as written).")
     return dataclasses.replace(base, term=Term(int(years), base.term.start_year), sessions=tuple(sessions),
                                policy=policy, population=pop, name=name,
                                description=f"Built in the plan simulator from {base.name or 'a plan'}.")
 
+
+_SCHEDULES = {"uniform": ("按滑块均匀安排", "Uniform, from the sliders"),
+              "base": ("按基础计划原样", "As in the base plan")}
+_SCHEDULE_CONTROLS = ("years", "sessions_per_year", "capacity", "modality", "online_share")
 
 _GROUPINGS = {"segment": ("代表类别", "Segment"), "region": ("地区", "Region"),
               "province": ("省份/代表团", "Province / delegation")}
@@ -149,7 +171,8 @@ _GROUPINGS = {"segment": ("代表类别", "Segment"), "region": ("地区", "Regi
 class PlanSimulator(Explorer):
     """Interactive Monte Carlo of a training plan (the flagship explorer).
 
-    Controls (attributes): ``base_plan``, ``population``, ``years``, ``sessions_per_year``,
+    Controls (attributes): ``base_plan``, ``schedule`` (``"uniform"`` or ``"base"``: the
+    sessions from the sliders, or the base plan's sessions as written), ``population``, ``years``, ``sessions_per_year``,
     ``capacity``, ``modality``, ``online_share``, ``selection``, ``accept``,
     ``accept_cannot_leave``, ``no_show``, ``budget`` (万元), ``seed``, ``group_by``;
     buttons ``save_plan_button``, ``export_figure_button``, ``export_table_button``.
@@ -185,6 +208,7 @@ class PlanSimulator(Explorer):
         self.base_plan = widgets.Dropdown(options=names, value=plan.name or "plan",
                                           layout=widgets.Layout(width="460px"))
         c = controls_from_plan(plan)
+        self.schedule = widgets.ToggleButtons(options=list(_SCHEDULES), value="uniform")
         slider = dict(continuous_update=False, layout=widgets.Layout(width="460px"))
         self.population = widgets.IntSlider(value=c["population"] or 1600, min=100, max=5000,
                                             step=100, disabled=c["population"] is None, **slider)
@@ -218,6 +242,7 @@ class PlanSimulator(Explorer):
         self.groups_html = widgets.HTML()
         self.timing_html = widgets.HTML()
         self.base_plan.observe(self._on_base_plan, names="value")
+        self.schedule.observe(self._on_schedule, names="value")
         self._finish([self.population, self.years, self.sessions_per_year, self.capacity,
                       self.modality, self.online_share, self.selection, self.accept,
                       self.accept_cannot_leave, self.no_show, self.seed])
@@ -230,6 +255,12 @@ class PlanSimulator(Explorer):
         if name not in self._plans:
             self._plans[name] = Plan.from_toml(self._plan_files[name])
         return self._plans[name]
+
+    def _on_schedule(self, _change=None) -> None:
+        keep = self.schedule.value == "base"
+        for attr in _SCHEDULE_CONTROLS:
+            getattr(self, attr).disabled = keep
+        self._on_change()
 
     def _on_base_plan(self, _change=None) -> None:
         c = controls_from_plan(self._base())
@@ -255,12 +286,14 @@ class PlanSimulator(Explorer):
             online_share=self.online_share.value, selection=self.selection.value,
             accept=self.accept.value, accept_cannot_leave=self.accept_cannot_leave.value,
             no_show=self.no_show.value,
-            population=None if self.population.disabled else self.population.value)
+            population=None if self.population.disabled else self.population.value,
+            keep_sessions=self.schedule.value == "base")
 
     # ---- explorer protocol ---------------------------------------------------------------
     def labels(self):
         return {
-            "base_plan": ("基础计划", "Base plan"), "population": ("代表人数", "Representatives"),
+            "base_plan": ("基础计划", "Base plan"), "schedule": ("班次安排", "Sessions"),
+            "population": ("代表人数", "Representatives"),
             "years": ("届期（年）", "Term (years)"), "sessions_per_year": ("每年班次", "Sessions per year"),
             "capacity": ("每班名额", "Seats per session"), "modality": ("面授方式", "In-person mode"),
             "online_share": ("网络班占比", "Online share"), "selection": ("遴选方式", "Selection"),
@@ -272,7 +305,8 @@ class PlanSimulator(Explorer):
         }
 
     def option_labels(self):
-        return {"modality": [(m, _code_pair(m)) for m in IN_PERSON_MODALITIES],
+        return {"schedule": [(k, _SCHEDULES[k]) for k in _SCHEDULES],
+                "modality": [(m, _code_pair(m)) for m in IN_PERSON_MODALITIES],
                 "selection": [(s, _code_pair(s)) for s in SELECTIONS],
                 "group_by": [(g, _GROUPINGS[g]) for g in _GROUPINGS]}
 
@@ -365,19 +399,27 @@ class PlanSimulator(Explorer):
     def caption(self) -> str:
         p = self.plan
         r = self.result
+        if self.schedule.value == "base":
+            n = len(p.session_schedule())
+            sched_zh = f"基础计划 {self.base_plan.value} 的班次原样（{p.term.years} 年共 {n} 班）"
+            sched_en = (f"the sessions of base plan {self.base_plan.value} as written ({n} sessions "
+                        f"over {p.term.years} years)")
+        else:
+            sched_zh = (f"{p.term.years} 年，每年 {self.sessions_per_year.value} 班 × {self.capacity.value} 名额，"
+                        f"网络班占 {self.online_share.value:.0%}；基础计划 {self.base_plan.value}")
+            sched_en = (f"{p.term.years} years, {self.sessions_per_year.value} sessions a year × "
+                        f"{self.capacity.value} seats, {self.online_share.value:.0%} online; base plan "
+                        f"{self.base_plan.value}")
         return self.t(
             f"培训计划模拟：各年末覆盖率（均值与 5–95% 区间），{r.replications} 次蒙特卡罗模拟，种子 {r.seed}。"
-            f"计划：{p.term.years} 年，每年 {self.sessions_per_year.value} 班 × {self.capacity.value} 名额，"
-            f"网络班占 {self.online_share.value:.0%}，{code_name(self.selection.value, 'zh')}，"
+            f"计划：{sched_zh}；{code_name(self.selection.value, 'zh')}，"
             f"接受概率 {self.accept.value:.0%}（难以离岗者 {self.accept_cannot_leave.value:.0%}），缺席率 {self.no_show.value:.0%}；"
-            f"基础计划 {self.base_plan.value}；{r.n_population} 名代表（合成人群）。",
+            f"{r.n_population} 名代表（合成人群）。",
             f"Training-plan simulation: coverage at each year end (mean and 5–95% band), "
-            f"{r.replications} Monte Carlo replications, seed {r.seed}. Plan: {p.term.years} years, "
-            f"{self.sessions_per_year.value} sessions a year × {self.capacity.value} seats, "
-            f"{self.online_share.value:.0%} online, selection {self.selection.value}, acceptance "
-            f"{self.accept.value:.0%} (cannot leave post {self.accept_cannot_leave.value:.0%}), no-show "
-            f"{self.no_show.value:.0%}; base plan {self.base_plan.value}; {r.n_population} representatives "
-            f"(synthetic population).")
+            f"{r.replications} Monte Carlo replications, seed {r.seed}. Plan: {sched_en}; selection "
+            f"{self.selection.value}, acceptance {self.accept.value:.0%} (cannot leave post "
+            f"{self.accept_cannot_leave.value:.0%}), no-show {self.no_show.value:.0%}; {r.n_population} "
+            f"representatives (synthetic population).")
 
     def save_plan(self, name: str | None = None) -> Path:
         """Write the current plan as ``<export_dir>/<name>.toml`` (loadable with ``--plan``)."""
@@ -389,7 +431,7 @@ class PlanSimulator(Explorer):
         return path
 
     def layout(self):
-        left = widgets.VBox([self.base_plan, self.population, self.years, self.sessions_per_year,
+        left = widgets.VBox([self.base_plan, self.schedule, self.population, self.years, self.sessions_per_year,
                              self.capacity, self.modality, self.online_share, self.selection,
                              self.accept, self.accept_cannot_leave, self.no_show, self.budget,
                              self.seed], layout=widgets.Layout(width="480px", flex="0 0 auto"))

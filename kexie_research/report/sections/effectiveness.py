@@ -150,6 +150,20 @@ def build(ctx: ReportContext) -> Section:
             f"({_f(icc.loc['ICC2k', 'ci_low'])}–{_f(icc.loc['ICC2k', 'ci_high'])}) (Shrout–Fleiss two-way "
             "random, absolute agreement; McGraw–Wong intervals).")))
         summary["agreement"] = {"icc2": float(icc.loc["ICC2", "estimate"]), "icc2k": float(icc.loc["ICC2k", "estimate"])}
+        ka = res.agreement.alpha
+        if ka is not None:
+            ci = (t(f"（自助法 {ka.n_boot} 次区间 {_f(ka.ci_low)}–{_f(ka.ci_high)}）",
+                    f" (unit bootstrap, {ka.n_boot} replicates: {_f(ka.ci_low)}–{_f(ka.ci_high)})")
+                  if ka.n_boot else "")
+            blocks.append(ctx.text(t(
+                f"Krippendorff α（等距，角色均分；纳入至少两类角色评过的 {ka.n_units} 个班次，"
+                f"缺评不删整行）= {_f(ka.alpha)}{ci}。α ≥ 0.80 通常视为可靠，0.667–0.80 仅宜作初步结论"
+                "（Krippendorff 2004）。",
+                f"Krippendorff's alpha (interval, role means; all {ka.n_units} sessions rated by at least "
+                f"two roles, so a missing role does not drop a session) = {_f(ka.alpha)}{ci}. "
+                "Alpha ≥ 0.80 is customarily taken as reliable, 0.667–0.80 as tentative "
+                "(Krippendorff 2004).")))
+            summary["agreement"]["krippendorff_alpha"] = float(ka.alpha)
     if res.ranking is not None:
         rk = res.ranking.table
         n_top = int((rk["tied_rank"] == 1).sum())
