@@ -119,3 +119,26 @@ def test_full_evaluation_with_outputs(tmp_path, capsys):
     assert {r["segment"] for r in d["heterogeneity"]["interactions"]} == {"reelected", "frontline", "modality"}
     assert d["roi"]["summary"]["total_cost"] == 150000 and d["roi"]["summary"]["roi_percent"] is not None
     assert "survey" in d["skipped"]["quality"]
+
+
+def test_agreement_icc_and_krippendorff_in_json_and_text(tmp_path, capsys):
+    # role means (every item of a response = the value; two responses per role and session):
+    #   S1: L2 T2 M3   S2: L3 T4 M3   S3: L5 T4 M5   S4: L1 T2 (managers skipped S4)
+    # interval alpha by hand: within-session ordered-pair sums /(m−1): 2 + 2 + 2 + 2 = 8 over
+    # n = 11 pairable values -> D_o = 8/11; pooled Σa = 34, Σa² = 122 -> Σ_{i≠j}(a_i − a_j)² =
+    # 2(11·122 − 34²) = 372 -> D_e = 372/110; alpha = 1 − 880/4092 = 0.784946...
+    means = {"S1": {"learner": 2, "teacher": 2, "manager": 3}, "S2": {"learner": 3, "teacher": 4, "manager": 3},
+             "S3": {"learner": 5, "teacher": 4, "manager": 5}, "S4": {"learner": 1, "teacher": 2}}
+    rows = [[f"r{s}{role}{k}", s, role] + [v] * 8
+            for s, by_role in means.items() for role, v in by_role.items() for k in range(2)]
+    path = _write(tmp_path / "survey.csv", ["response_id", "training_id", "rater_role", *QUALITY_ITEMS], rows)
+    code, out, _ = _run(capsys, ["evaluate", "--survey", path, "--json", "--n-boot", "50"])
+    assert code == 0
+    ag = json.loads(out)["agreement"]
+    assert ag["n_targets"] == 3 and ag["roles"] == ["learner", "teacher", "manager"]
+    ka = ag["krippendorff_alpha"]
+    assert ka["alpha"] == pytest.approx(1 - 880 / 4092, abs=1e-12)
+    assert (ka["n_units"], ka["n_values"], ka["level_of_measurement"]) == (4, 11, "interval")
+    assert ka["observed"] == pytest.approx(8 / 11) and ka["expected"] == pytest.approx(372 / 110)
+    code, out, _ = _run(capsys, ["evaluate", "--survey", path, "--n-boot", "50"])
+    assert "## Agreement between rater roles" in out and "Krippendorff's alpha" in out and "= 0.785" in out

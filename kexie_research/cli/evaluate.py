@@ -74,6 +74,16 @@ def _text(res) -> str:
         ov = res.quality.overall()
         out += ["## Session quality (overall, role-weighted)", "", to_markdown(ov[["training_id", "estimate",
                 "std_error", "ci_low", "ci_high", "n"]]), ""]
+    if res.agreement is not None:
+        icc = res.agreement.icc.set_index("type")
+        line = (f"{len(res.agreement.roles)} roles, {res.agreement.n_targets} sessions rated by all: "
+                f"ICC(2,1) = {icc.loc['ICC2', 'estimate']:.3f} [{icc.loc['ICC2', 'ci_low']:.3f}, "
+                f"{icc.loc['ICC2', 'ci_high']:.3f}], ICC(2,k) = {icc.loc['ICC2k', 'estimate']:.3f}")
+        ka = res.agreement.alpha
+        if ka is not None:
+            line += (f"; Krippendorff's alpha (interval, {ka.n_units} sessions rated by two or more "
+                     f"roles) = {ka.alpha:.3f}" + (f" [{ka.ci_low:.3f}, {ka.ci_high:.3f}]" if ka.n_boot else ""))
+        out += ["## Agreement between rater roles", "", line, ""]
     if res.reliability is not None:
         out += ["## Reliability", "", to_markdown(res.reliability.scales.rename(columns={"alpha": "estimate"})), ""]
     if res.learning is not None:
