@@ -202,41 +202,71 @@ def test_networkit_louvain_recovers_planted_partition():
         detect_communities(g, engine="igraph")
 
 
-def test_leiden_recovers_planted_partition_and_is_seeded():
+def _planted_disconnected_graph():
+    """Two 6-cliques joined only through a hub node, plus two far leaves that share no edge."""
+    G = nx.disjoint_union(nx.complete_graph(6), nx.complete_graph(6))
+    G.add_edges_from([(12, 0), (12, 6), (13, 0), (14, 6)])
+    return G
+
+
+def test_connected_splits_disconnected_communities_and_raises_modularity():
     from kexie_research.networks.communities import disconnected_communities
 
-    G = nx.planted_partition_graph(6, 40, 0.5, 0.005, seed=4)
+    G = _planted_disconnected_graph()
     g = graph_from_networkx(G)
-    r = detect_communities(g, method="leiden", seed=3)
-    assert (r.method, r.engine, r.n_communities) == ("leiden", "networkit", 6)
-    truth = np.repeat(np.arange(6), 40)
-    for c in range(6):
-        assert len(set(truth[r.labels == c])) == 1
-    assert r.modularity == pytest.approx(nx.community.modularity(
-        G, [set(np.flatnonzero(r.labels == c)) for c in range(6)]), abs=1e-12)
-    assert np.array_equal(detect_communities(g, method="leiden", seed=3).labels, r.labels)
-    assert r.to_dict()["method"] == "leiden"
-    with pytest.raises(ValueError, match="networkit only"):
-        detect_communities(g, method="leiden", engine="networkx")
-    with pytest.raises(ValueError, match="method must be one of"):
-        detect_communities(g, method="infomap")
+    lab = np.array([0] * 6 + [1] * 6 + [2, 0, 1])
+    # put the two leaves 13 and 14 in one community: it has no edge inside
+    lab_bad = lab.copy()
+    lab_bad[[13, 14]] = 3
+    assert disconnected_communities(g, lab_bad) == [3]
+    A = g.adjacency
+    split = lab_bad.copy()
+    split[14] = 4
+    assert modularity(A, split) > modularity(A, lab_bad)
+    # hand value of the gain: parts with strengths d_a, d_b and no edge between them gain
+    # 2·d_a·d_b/(2m)² = 2·1·1/(2·34)²
+    assert modularity(A, split) - modularity(A, lab_bad) == pytest.approx(2 / (2 * 34) ** 2)
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_leiden_communities_are_connected(seed):
+def test_connected_communities_on_random_graphs(seed):
     from kexie_research.networks.communities import disconnected_communities
 
-    # sparse clustered graphs, where Louvain's moves can strand a community's members
-    G = nx.powerlaw_cluster_graph(600, 2, 0.3, seed=seed)
+    G = nx.powerlaw_cluster_graph(800, 2, 0.3, seed=seed)
     g = graph_from_networkx(G)
-    r = detect_communities(g, method="leiden", seed=seed)
-    assert disconnected_communities(g, r.labels) == []
-    assert r.modularity > 0.5
-    # the checker itself, against networkx on every community
-    for lab in (r.labels, detect_communities(g, seed=seed).labels):
-        expect = [c for c in range(lab.max() + 1)
-                  if not nx.is_connected(G.subgraph(np.flatnonzero(lab == c).tolist()))]
-        assert disconnected_communities(g, lab) == expect
+    for engine in ("networkx", "networkit"):
+        plain = detect_communities(g, seed=seed, engine=engine)
+        fixed = detect_communities(g, seed=seed, engine=engine, connected=True)
+        assert plain.n_split == len(disconnected_communities(g, plain.labels)) == fixed.n_split
+        assert disconnected_communities(g, fixed.labels) == []
+        assert fixed.n_communities >= plain.n_communities
+        assert fixed.modularity >= plain.modularity - 1e-12
+        # the checker agrees with networkx, community by community
+        for lab in (plain.labels, fixed.labels):
+            expect = [c for c in range(lab.max() + 1)
+                      if not nx.is_connected(G.subgraph(np.flatnonzero(lab == c).tolist()))]
+            assert disconnected_communities(g, lab) == expect
+        assert np.array_equal(detect_communities(g, seed=seed, engine=engine, connected=True).labels,
+                              fixed.labels)
+    assert fixed.to_dict()["connected"] is True
+
+
+def test_connected_repairs_a_real_louvain_split():
+    from kexie_research.networks.communities import disconnected_communities
+
+    # found by search: networkit's PLM leaves one community of this sparse random graph
+    # disconnected (seed 11; the pinned networkit is sequential and deterministic)
+    g = graph_from_networkx(nx.gnm_random_graph(1500, 1800, seed=11))
+    plain = detect_communities(g, seed=11, engine="networkit")
+    fixed = detect_communities(g, seed=11, engine="networkit", connected=True)
+    bad = disconnected_communities(g, plain.labels)
+    assert plain.n_split == len(bad) == 1 and fixed.n_split == 1
+    assert disconnected_communities(g, fixed.labels) == []
+    # the broken community becomes as many communities as it has connected parts
+    members = np.flatnonzero(plain.labels == bad[0])
+    n_parts = len(set(fixed.labels[members]))
+    assert n_parts >= 2 and fixed.n_communities == plain.n_communities + n_parts - 1
+    assert fixed.modularity > plain.modularity
 
 
 def test_disconnected_communities_hand_case():

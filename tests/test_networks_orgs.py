@@ -176,6 +176,9 @@ def test_cli_network_json(tmp_path, capsys):
                                           "industry-government"}
     assert isinstance(d["triple_helix_bits"], float)
     assert main(cmd) == 0 and "triple helix T" in capsys.readouterr().out
+    assert main(cmd + ["--json", "--n-boot", "0", "--connected-communities"]) == 0
+    c = json.loads(capsys.readouterr().out)["communities"]
+    assert c["connected"] is True and c["disconnected_louvain_communities"] == 0
     assert main(cmd[:-1] + [str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv" in capsys.readouterr().err
     assert main(cmd + ["--top", "0"]) == 2

@@ -17,8 +17,8 @@ def add_parser(sub) -> None:
         description="Builds the undirected organisation graph from the links (parallel links "
                     "collapse into one weighted edge) and reports size, density, components, "
                     "the top organisations per centrality (betweenness/closeness exact on small "
-                    "graphs, sampled with a standard error on large ones), Louvain or Leiden "
-                    "communities with modularity, assortativity and cross-province/type shares, and "
+                    "graphs, sampled with a standard error on large ones), Louvain communities "
+                    "with modularity, assortativity and cross-province/type shares, and "
                     "Leydesdorff's triple-helix synergy T in bits (negative = synergy) with "
                     "the pairwise mutual informations and a bootstrap interval.",
         epilog="Example: kexie-research network --orgs organizations.csv --links links.csv "
@@ -39,9 +39,9 @@ def add_parser(sub) -> None:
     p.add_argument("--helices", type=int, choices=(3, 4), default=3,
                    help="3 (university, industry, government/society) or 4 (societies/public apart)")
     p.add_argument("--n-boot", type=int, default=200, metavar="B", help="bootstrap replicates for T")
-    p.add_argument("--communities", choices=("louvain", "leiden"), default="louvain",
-                   help="community method: louvain (default) or leiden (connected communities "
-                        "guaranteed; networkit)")
+    p.add_argument("--connected-communities", action="store_true",
+                   help="split Louvain communities that are not internally connected into their "
+                        "connected parts (deterministic; modularity can only rise)")
     p.add_argument("--seed", type=int, default=20240, help="seed for sampling, communities and bootstrap")
     add_json_flag(p)
     p.set_defaults(func=run)
@@ -78,7 +78,7 @@ def run(args) -> int:
     seeds = np.random.SeedSequence(args.seed).spawn(3)
     meas = compute_measures(graph, measures=args.measures, k=args.k,
                             rng=np.random.default_rng(seeds[0]))
-    comm = detect_communities(graph, method=args.communities, seed=int(seeds[1].generate_state(1)[0]))
+    comm = detect_communities(graph, connected=args.connected_communities, seed=int(seeds[1].generate_state(1)[0]))
     unit = args.unit
     if unit == "auto":
         has_pid = "project_id" in graph.links.columns and graph.links["project_id"].notna().any()
@@ -108,7 +108,9 @@ def run(args) -> int:
         note = f" [sampled k={meth['k']}, median rel. SE of top 20 {meth['median_relative_se_top20']:.2f}]" \
             if meth.get("method") == "sampled" else ""
         w(f"top {m}{note}: " + ", ".join(f"{i} ({v:.4g})" for i, v in rows) + "\n")
-    w(f"communities ({comm.method}): {comm.n_communities}, modularity {comm.modularity:.3f} ({comm.engine})\n")
+    w(f"communities: {comm.n_communities}, modularity {comm.modularity:.3f} ({comm.engine}; "
+      f"{comm.n_split} Louvain communities not internally connected"
+      f"{', split' if comm.connected and comm.n_split else ''})\n")
     if th:
         ci = f" [{th.ci[0]:.4f}, {th.ci[1]:.4f}]" if th.ci else ""
         w(f"triple helix T = {th.T:.4f} bits{ci} ({unit}, {args.counting} counting, "

@@ -379,26 +379,3 @@ def louvain_networkit(A: sp.csr_array, *, resolution: float = 1.0, seed: int = 0
     plm.run()
     return np.asarray(plm.getPartition().getVector(), dtype=np.int64)
 
-
-def leiden_networkit(A: sp.csr_array, *, resolution: float = 1.0, seed: int = 0,
-                     iterations: int = 3) -> np.ndarray:
-    """Community labels from networkit's ParallelLeiden, run on one thread so that the
-    randomised node order repeats exactly for a given ``seed``.
-
-    Leiden (Traag, Waltman & van Eck 2019) adds a refinement step to Louvain that
-    guarantees every community is connected; Louvain can return badly connected or even
-    disconnected communities. The thread count is restored afterwards.
-    """
-    import networkit as nk
-
-    threads = nk.getMaxNumberOfThreads()
-    try:
-        nk.setNumberOfThreads(1)
-        nk.engineering.setSeed(int(seed) % (2**31), False)
-        g = _nk_graph(A, weighted=True)
-        algo = nk.community.ParallelLeiden(g, randomize=True, iterations=int(iterations),
-                                           gamma=float(resolution))
-        algo.run()
-        return np.asarray(algo.getPartition().getVector(), dtype=np.int64)
-    finally:
-        nk.setNumberOfThreads(threads)

@@ -1,4 +1,4 @@
-"""Communities by modularity maximisation (Louvain or Leiden), and modularity itself.
+"""Communities by modularity maximisation (Louvain), and modularity itself.
 
 Small graphs (at most ``NX_MAX_EDGES`` edges) use
 :func:`networkx.community.louvain_communities` with the given seed; larger ones
@@ -11,10 +11,13 @@ sequentially with the seed so that results repeat. Both maximise the same modula
 (L_c the weight inside community c, d_c its total strength, m the total weight), computed
 here with sparse sums and checked against :func:`networkx.community.modularity`.
 
-``method="leiden"`` runs networkit's ParallelLeiden (on one thread, seeded): the Leiden
-algorithm refines each Louvain partition so that every community is connected, which
-Louvain does not guarantee [3]_. networkx only dispatches Leiden to other backends, so
-Leiden always uses networkit.
+Louvain can return communities whose members are not connected inside the community [3]_.
+``connected=True`` splits every such community into its connected parts, which always
+raises modularity (the parts share no edge, and the expected-edge penalty of one community
+exceeds that of its parts) and is deterministic. The Leiden algorithm [3]_ would guarantee
+more (well-connected communities) but is not offered: networkx only dispatches it to other
+backends, and networkit's ParallelLeiden draws from a generator that cannot be seeded (its
+partition changes from run to run, even on one thread), which would break reproducibility.
 
 References
 ----------
@@ -40,10 +43,8 @@ from . import backend as be
 from ._common import check_choice
 from .graphs import OrgGraph
 
-__all__ = ["NX_MAX_EDGES", "METHODS", "CommunityResult", "detect_communities", "modularity",
+__all__ = ["NX_MAX_EDGES", "CommunityResult", "detect_communities", "modularity",
            "disconnected_communities"]
-
-METHODS = ("louvain", "leiden")
 
 NX_MAX_EDGES = 60_000
 
@@ -63,8 +64,11 @@ class CommunityResult:
         ``"networkx"`` or ``"networkit"``.
     resolution : float
     seed : int
-    method : str
-        ``"louvain"`` or ``"leiden"``.
+    connected : bool
+        Whether disconnected communities were split into their connected parts.
+    n_split : int
+        How many of Louvain's communities were not internally connected (and, with
+        ``connected``, were split).
     """
 
     labels: np.ndarray
@@ -73,7 +77,8 @@ class CommunityResult:
     engine: str
     resolution: float
     seed: int
-    method: str = "louvain"
+    connected: bool = False
+    n_split: int = 0
 
     @property
     def n_communities(self) -> int:
@@ -81,7 +86,8 @@ class CommunityResult:
 
     def to_dict(self, top: int = 10) -> dict:
         return {"n_communities": self.n_communities, "modularity": self.modularity,
-                "method": self.method, "engine": self.engine, "resolution": self.resolution, "seed": self.seed,
+                "connected": self.connected, "disconnected_louvain_communities": self.n_split,
+                "engine": self.engine, "resolution": self.resolution, "seed": self.seed,
                 "largest": self.sizes.head(top).to_dict("records")}
 
 
@@ -111,21 +117,23 @@ def modularity(A: sp.csr_array, labels, *, resolution: float = 1.0) -> float:
 
 
 def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: float = 1.0,
-                       seed: int = 0, engine: str = "auto") -> CommunityResult:
-    """Louvain or Leiden communities with their modularity.
+                       seed: int = 0, engine: str = "auto", connected: bool = False) -> CommunityResult:
+    """Louvain communities with their modularity.
 
     Parameters
     ----------
     graph : OrgGraph
-    method : {"louvain", "leiden"}
-        Leiden guarantees connected communities and always runs on networkit.
+    method : {"louvain"}
     resolution : float
         γ of the modularity (1 = standard).
     seed : int
         Seed of the node-order randomisation.
     engine : {"auto", "networkx", "networkit"}
-        ``auto``: for Louvain, networkx up to :data:`NX_MAX_EDGES` edges and networkit above;
-        for Leiden, networkit.
+        ``auto``: networkx up to :data:`NX_MAX_EDGES` edges, networkit above.
+    connected : bool
+        Split each community that is not connected through its own edges into its connected
+        parts (deterministic; modularity can only rise). The number of such communities is
+        reported as ``n_split`` either way.
 
     Returns
     -------
@@ -138,20 +146,19 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
     >>> r = detect_communities(graph_from_networkx(nx.karate_club_graph()), seed=1)
     >>> r.engine, r.modularity > 0.38
     ('networkx', True)
-    >>> r = detect_communities(graph_from_networkx(nx.karate_club_graph()), method="leiden", seed=1)
-    >>> r.engine, r.modularity > 0.38, disconnected_communities(graph_from_networkx(nx.karate_club_graph()), r.labels)
-    ('networkit', True, [])
+
+    A community that Louvain leaves disconnected is split with ``connected=True``:
+
+    >>> g = graph_from_networkx(nx.path_graph(4))
+    >>> lab = np.array([0, 1, 1, 0])                      # as if Louvain had returned this
+    >>> disconnected_communities(g, lab)
+    [0]
     """
-    check_choice(method, METHODS, "method")
+    check_choice(method, ("louvain",), "method")
     check_choice(engine, ("auto", "networkx", "networkit"), "engine")
     A = graph.adjacency
     n = graph.n_nodes
-    if method == "leiden":
-        if engine == "networkx":
-            raise ValueError("Leiden runs on networkit only (networkx's leiden_communities needs "
-                             "another backend); use engine='auto' or 'networkit'")
-        engine = "networkit"
-    elif engine == "auto":
+    if engine == "auto":
         engine = "networkx" if graph.n_edges <= NX_MAX_EDGES or not be.has_networkit() else "networkit"
     if n == 0:
         lab = np.zeros(0, dtype=np.int64)
@@ -165,10 +172,16 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
         lab = np.empty(n, dtype=np.int64)
         for i, part in enumerate(parts):
             lab[list(part)] = i
-    elif method == "leiden":
-        lab = be.leiden_networkit(A, resolution=resolution, seed=seed)
     else:
         lab = be.louvain_networkit(A, resolution=resolution, seed=seed)
+    n_split = 0
+    if n:
+        _, lab = np.unique(lab, return_inverse=True)
+        parts = _inside_components(A, lab)
+        n_split = int((np.bincount(np.unique(np.stack([lab, parts]), axis=1)[0]) > 1).sum())
+        if connected and n_split:
+            _, lab = np.unique(np.stack([lab, parts]), axis=1, return_inverse=True)
+            lab = lab.ravel()
     # relabel: largest community first, ties by smallest member index
     if n:
         _, lab = np.unique(lab, return_inverse=True)
@@ -199,13 +212,23 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
     sizes = pd.DataFrame({"community": np.arange(k), "size": size, "top_type": _mode("type"),
                           "top_province": _mode("province"),
                           "example": graph.nodes[ORG_ID].to_numpy(dtype=object)[first] if k else []})
-    return CommunityResult(lab, sizes, q, engine, float(resolution), int(seed), method)
+    return CommunityResult(lab, sizes, q, engine, float(resolution), int(seed), bool(connected), n_split)
+
+
+def _inside_components(A, lab: np.ndarray) -> np.ndarray:
+    """Connected-component label of each node in the graph of edges inside communities."""
+    n = len(lab)
+    coo = sp.triu(A, 1).tocoo()
+    inside = lab[coo.row] == lab[coo.col]
+    sub = sp.coo_array((np.ones(int(inside.sum())), (coo.row[inside], coo.col[inside])), shape=(n, n))
+    return connected_components(sub, directed=False)[1]
 
 
 def disconnected_communities(graph: OrgGraph, labels) -> list[int]:
     """Communities whose members are not connected through edges inside the community.
 
-    A partition from Leiden never has any; Louvain may (Traag et al. 2019).
+    Louvain may return such communities (Traag et al. 2019); ``detect_communities(...,
+    connected=True)`` splits them.
 
     Examples
     --------
@@ -218,11 +241,8 @@ def disconnected_communities(graph: OrgGraph, labels) -> list[int]:
     lab = np.asarray(labels, dtype=np.int64)
     if len(lab) != graph.n_nodes:
         raise ValueError(f"labels has {len(lab)} entries for a graph of {graph.n_nodes} nodes")
-    coo = sp.triu(graph.adjacency, 1).tocoo()
-    inside = lab[coo.row] == lab[coo.col]
     n = graph.n_nodes
-    sub = sp.coo_array((np.ones(int(inside.sum())), (coo.row[inside], coo.col[inside])), shape=(n, n))
-    _, comp = connected_components(sub, directed=False)
+    comp = _inside_components(graph.adjacency, lab)
     # a community is connected iff all its members share one component of the inside-edge graph
     pairs = np.unique(np.stack([lab, comp]), axis=1)
     counts = np.bincount(pairs[0], minlength=int(lab.max()) + 1 if n else 0)

@@ -18,7 +18,7 @@ def build(ctx: ReportContext) -> Section:
     from ...data import load_real
     from ...networks import build_affiliation, build_graph
     from ...networks.brokerage import compute_brokerage
-    from ...networks.communities import detect_communities, disconnected_communities
+    from ...networks.communities import detect_communities
     from ...networks.flows import flow_matrix
     from ...networks.graphs import consortium_graph
     from ...networks.growth import fit_growth, seed_growth, yearly_counts
@@ -157,8 +157,7 @@ def build(ctx: ReportContext) -> Section:
     k = 32 if ctx.quick else 64
     meas = compute_measures(g, k=k, rng=np.random.default_rng(seeds[1]))
     comm = detect_communities(g, seed=int(seeds[2].generate_state(1)[0]))
-    leiden = detect_communities(g, method="leiden", seed=int(seeds[2].generate_state(1)[0]))
-    louvain_split = disconnected_communities(g, comm.labels)
+    split = detect_communities(g, seed=int(seeds[2].generate_state(1)[0]), connected=True)
     brok = compute_brokerage(g, by="type")
     summary["graph"] = {**{kk: meas.summary[kk] for kk in ("nodes", "edges", "density", "components",
                                                           "giant_share", "isolates")},
@@ -167,8 +166,9 @@ def build(ctx: ReportContext) -> Section:
                         "cross_type_share": meas.summary["cross_type_share"],
                         "betweenness_method": meas.methods.get("betweenness"),
                         "communities": comm.n_communities, "modularity": comm.modularity,
-                        "louvain_disconnected_communities": len(louvain_split),
-                        "leiden_communities": leiden.n_communities, "leiden_modularity": leiden.modularity}
+                        "louvain_disconnected_communities": comm.n_split,
+                        "connected_communities": split.n_communities,
+                        "connected_modularity": split.modularity}
     bm = meas.methods.get("betweenness", {})
     err = (ctx.t(f"抽样{bm['k']}个源点估计，前20名相对标准误中位数{_fmt(bm['median_relative_se_top20'], 2)}",
                  f"estimated from {bm['k']} sampled sources; median relative SE of the top 20: "
@@ -179,8 +179,8 @@ def build(ctx: ReportContext) -> Section:
         f"{meas.summary['components']:,}个连通分量（最大分量占{100 * meas.summary['giant_share']:.1f}%）。"
         f"跨省联系占{100 * meas.summary['cross_province_share']:.1f}%，跨类型联系占{100 * meas.summary['cross_type_share']:.1f}%；"
         f"按省同配系数{_fmt(meas.summary['assortativity']['province'])}，按类型{_fmt(meas.summary['assortativity']['type'])}。"
-        f"Louvain社区{comm.n_communities:,}个，模块度Q={comm.modularity:.3f}，其中{len(louvain_split)}个社区内部不连通；"
-        f"Leiden算法（保证社区连通）得{leiden.n_communities:,}个社区，Q={leiden.modularity:.3f}。介数中心性{err}。",
+        f"Louvain社区{comm.n_communities:,}个，模块度Q={comm.modularity:.3f}，其中{comm.n_split}个社区内部不连通；"
+        f"将其拆为连通部分后为{split.n_communities:,}个社区，Q={split.modularity:.3f}。介数中心性{err}。",
         f"**Collaboration network**: {g.n_nodes:,} organisations, {g.n_edges:,} ties (parallel links "
         f"merged into weighted edges), density {meas.summary['density']:.2e}, "
         f"{meas.summary['components']:,} components (largest {100 * meas.summary['giant_share']:.1f}%). "
@@ -188,9 +188,9 @@ def build(ctx: ReportContext) -> Section:
         f"{100 * meas.summary['cross_type_share']:.1f}%; assortativity by province "
         f"{_fmt(meas.summary['assortativity']['province'])}, by type "
         f"{_fmt(meas.summary['assortativity']['type'])}. Louvain: {comm.n_communities:,} communities, "
-        f"Q = {comm.modularity:.3f}, {len(louvain_split)} of them not internally connected; Leiden "
-        f"(connected communities guaranteed): {leiden.n_communities:,} communities, "
-        f"Q = {leiden.modularity:.3f}. Betweenness {err}.")))
+        f"Q = {comm.modularity:.3f}, {comm.n_split} of them not internally connected; split into their "
+        f"connected parts: {split.n_communities:,} communities, Q = {split.modularity:.3f}. "
+        f"Betweenness {err}.")))
     top = meas.table.sort_values("betweenness", ascending=False).head(10)
     cols = ["org_id", "type", "province", "degree", "betweenness"] + \
         (["betweenness_se"] if "betweenness_se" in top.columns else []) + ["pagerank", "constraint"]
