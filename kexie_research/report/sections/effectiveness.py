@@ -157,12 +157,13 @@ def build(ctx: ReportContext) -> Section:
                   if ka.n_boot else "")
             blocks.append(ctx.text(t(
                 f"Krippendorff α（等距，角色均分；纳入至少两类角色评过的 {ka.n_units} 个班次，"
-                f"缺评不删整行）= {_f(ka.alpha)}{ci}。α ≥ 0.80 通常视为可靠，0.667–0.80 仅宜作初步结论"
-                "（Krippendorff 2004）。",
+                f"缺评不删整行）= {_f(ka.alpha)}{ci}。α 衡量单个角色评分的一致性，应与 ICC(2,1) 而非角色平均分的 ICC(2,k) 比较；"
+                "α ≥ 0.80 通常视为可靠，0.667–0.80 仅宜作初步结论（Krippendorff 2004）。",
                 f"Krippendorff's alpha (interval, role means; all {ka.n_units} sessions rated by at least "
-                f"two roles, so a missing role does not drop a session) = {_f(ka.alpha)}{ci}. "
-                "Alpha ≥ 0.80 is customarily taken as reliable, 0.667–0.80 as tentative "
-                "(Krippendorff 2004).")))
+                f"two roles, so a missing role does not drop a session) = {_f(ka.alpha)}{ci}. Alpha measures "
+                "the agreement of single roles' ratings: compare it with ICC(2,1), not with the role "
+                "average's ICC(2,k). Alpha ≥ 0.80 is customarily taken as reliable, 0.667–0.80 as "
+                "tentative (Krippendorff 2004).")))
             summary["agreement"]["krippendorff_alpha"] = float(ka.alpha)
     if res.ranking is not None:
         rk = res.ranking.table
