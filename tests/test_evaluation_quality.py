@@ -277,3 +277,19 @@ def test_agreement_alpha_keeps_sessions_a_role_skipped():
          [["learner", "teacher", "manager"]])
     assert res.alpha.alpha == pytest.approx(krippendorff_alpha(m.to_numpy()).alpha)
     assert res.alpha.alpha > 0.8
+
+
+@pytest.mark.parametrize("lom", ["nominal", "ordinal", "interval", "ratio"])
+def test_krippendorff_ignores_who_rated(lom):
+    # alpha pairs values within a unit, whoever gave them: spreading each unit's values over
+    # 300 mostly-empty rater columns (as when every learner is a rater) changes nothing
+    from kexie_research.evaluation import krippendorff_alpha
+
+    rng = np.random.default_rng(11)
+    compact = rng.integers(1, 6, size=(40, 3)).astype(float)
+    compact[rng.random(compact.shape) < 0.2] = np.nan
+    wide = np.full((40, 300), np.nan)
+    for i, row in enumerate(compact):
+        wide[i, rng.choice(300, size=3, replace=False)] = row
+    assert krippendorff_alpha(wide, level_of_measurement=lom).alpha == pytest.approx(
+        krippendorff_alpha(compact, level_of_measurement=lom).alpha, abs=1e-12)

@@ -443,14 +443,29 @@ def _alpha_parts(x: np.ndarray, metric: str) -> tuple[float, float, int, int]:
         within = 2 * (m * s2 - s1 * s1)
         pooled = 2 * (n * float((counts * uniq * uniq).sum()) - float((counts * uniq).sum()) ** 2)
     else:
-        d = x[:, :, None] - x[:, None, :]
         if metric == "nominal":
-            delta = (d != 0) & np.isfinite(d)
-        else:  # ratio
-            with np.errstate(invalid="ignore", divide="ignore"):
-                ssum = x[:, :, None] + x[:, None, :]
-                delta = np.where(ssum != 0, (d / ssum) ** 2, 0.0)
-        within = np.nansum(np.where(np.isfinite(d), delta, 0.0), axis=(1, 2))
+            # ordered pairs of unequal values in a unit: m² − Σ_c m_c² (m_c the count of value c)
+            rows, cols = np.nonzero(np.isfinite(x))
+            code = np.searchsorted(uniq, x[rows, cols])
+            cnt = np.zeros((len(x), len(uniq)))
+            np.add.at(cnt, (rows, code), 1.0)
+            within = m.astype(float) ** 2 - (cnt * cnt).sum(axis=1)
+        else:  # ratio: explicit pairs of each unit's values, packed left, in blocks of units
+            rows, cols = np.nonzero(np.isfinite(x))
+            start = np.concatenate([[0], np.cumsum(m)[:-1]])
+            packed = np.full((len(x), int(m.max())), np.nan)
+            packed[rows, np.arange(len(rows)) - start[rows]] = x[rows, cols]
+            x = packed
+            r = x.shape[1]
+            step = max(1, int(4e6 // max(r * r, 1)))
+            within = np.empty(len(x))
+            for lo in range(0, len(x), step):
+                xb = x[lo:lo + step]
+                d = xb[:, :, None] - xb[:, None, :]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    ssum = xb[:, :, None] + xb[:, None, :]
+                    delta = np.where(ssum != 0, (d / ssum) ** 2, 0.0)
+                within[lo:lo + step] = np.where(np.isfinite(d), delta, 0.0).sum(axis=(1, 2))
         if metric == "nominal":
             pooled = float(n * n - (counts * counts).sum())
         else:
