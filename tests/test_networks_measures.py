@@ -370,3 +370,34 @@ def test_type_affiliation_incidence_and_projection():
     assert ta.projection.loc["enterprise", "national_society"] == 3
     b = type_affiliation(build_graph(orgs, links), binary=True)
     assert b.projection.loc["enterprise", "enterprise"] == 2  # s and u have enterprise partners
+
+
+def test_sampling_to_a_target_precision():
+    from kexie_research.networks import backend as be
+    from kexie_research.networks.measures import compute_measures
+
+    G = nx.powerlaw_cluster_graph(1500, 2, 0.3, seed=5)
+    g = graph_from_networkx(G)
+    seen = []
+    r = compute_measures(g, measures=("betweenness",), k=64, exact_work=0, rng=3, target_rse=0.12,
+                         progress=lambda k, med: seen.append((k, med)))
+    m = r.methods["betweenness"]
+    assert m["target_reached"] is True and m["median_relative_se_top20"] <= 0.12
+    ks = [k for k, _ in seen]
+    assert ks == list(range(64, 64 * len(ks) + 1, 64)) and m["k"] == ks[-1]
+    assert len(ks) > 1 and seen[-2][1] > 0.12        # stopped at the first round that met it
+    # the merged rounds equal one pass over all the sources used
+    sources = np.sort(np.random.default_rng(3).permutation(1500)[:m["k"]])
+    val, se = be.rescale_betweenness(be.brandes_pass(g.adjacency, sources), 1500, sampled=True)
+    assert np.allclose(r.table["betweenness"], val, rtol=1e-12, atol=1e-15)
+    assert np.allclose(r.table["betweenness_se"], se, rtol=1e-9, atol=1e-15)
+    # and it estimates the exact value (networkx) within a few SEs for the top nodes
+    exact = nx.betweenness_centrality(G)
+    top = r.table.sort_values("betweenness", ascending=False).head(10)
+    z = [(row.betweenness - exact[int(row.org_id)]) / row.betweenness_se for row in top.itertuples()]
+    assert np.max(np.abs(z)) < 4.5
+    # an unreachable target stops at k_max and says so
+    r2 = compute_measures(g, measures=("betweenness",), k=64, exact_work=0, rng=3, target_rse=1e-9, k_max=200)
+    assert r2.methods["betweenness"]["k"] == 200 and r2.methods["betweenness"]["target_reached"] is False
+    with pytest.raises(ValueError, match="target_rse"):
+        compute_measures(g, target_rse=0)

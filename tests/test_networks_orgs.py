@@ -182,6 +182,7 @@ def test_cli_network_json(tmp_path, capsys):
     assert main(cmd[:-1] + [str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv" in capsys.readouterr().err
     assert main(cmd + ["--top", "0"]) == 2
+    assert main(cmd + ["--target-rse", "0"]) == 2 and "--target-rse" in capsys.readouterr().err
     # a link to an unknown organisation: the error names the links file, its row and the id
     bad = tmp_path / "bad_links.csv"
     bad.write_text("source_id,target_id,kind,year,weight,project_id\n"

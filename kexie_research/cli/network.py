@@ -30,6 +30,9 @@ def add_parser(sub) -> None:
     p.add_argument("--top", type=int, default=10, metavar="N", help="organisations listed per measure")
     p.add_argument("--k", type=int, metavar="K",
                    help="sampled sources for betweenness/closeness (default: exact if small, else 128)")
+    p.add_argument("--target-rse", type=float, metavar="R",
+                   help="on large graphs, sample sources in rounds of K until the median relative "
+                        "SE of the top 20 is at most R (e.g. 0.15; at most 4,096 sources)")
     p.add_argument("--kinds", nargs="+", metavar="KIND", help="use only links of these kinds")
     p.add_argument("--unit", choices=("auto", "project", "ego"), default="auto",
                    help="triple-helix unit: project groups (links sharing project_id) or each "
@@ -76,7 +79,9 @@ def run(args) -> int:
     if graph.n_nodes == 0:
         raise AnalysisError("the organizations table is empty")
     seeds = np.random.SeedSequence(args.seed).spawn(3)
-    meas = compute_measures(graph, measures=args.measures, k=args.k,
+    if args.target_rse is not None and not args.target_rse > 0:
+        raise KexieError(f"--target-rse must be positive, not {args.target_rse}")
+    meas = compute_measures(graph, measures=args.measures, k=args.k, target_rse=args.target_rse,
                             rng=np.random.default_rng(seeds[0]))
     comm = detect_communities(graph, connected=args.connected_communities, seed=int(seeds[1].generate_state(1)[0]))
     unit = args.unit

@@ -200,7 +200,8 @@ def sampled_closeness(A: sp.csr_array, p: be.SourcePass, comp: np.ndarray) -> tu
 
 
 def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None,
-                     exact_work: float = be.EXACT_WORK, rng=None) -> MeasuresResult:
+                     exact_work: float = be.EXACT_WORK, rng=None, target_rse: float | None = None,
+                     k_max: int = 4096, progress=None) -> MeasuresResult:
     """Compute the measure suite.
 
     Parameters
@@ -215,6 +216,17 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
         Threshold on n·m for exact paths.
     rng : numpy Generator or seed, keyword-only
         Draws the sampled sources.
+    target_rse : float, optional
+        Sample to a precision instead of a fixed ``k``: draw sources in rounds of ``k`` (or
+        :data:`DEFAULT_K`), without replacement, until the median relative standard error of
+        the top 20 (betweenness, or closeness when betweenness is not asked for) is at most
+        ``target_rse`` or ``k_max`` sources have been used. ``methods[...]`` records the
+        sources used and whether the target was reached. Stopping on the estimated SE makes
+        the final SE slightly optimistic; treat the target as a budget rule, not a guarantee.
+    k_max : int
+        Most sources drawn with ``target_rse`` (default 4,096; ``n`` at most).
+    progress : callable, optional
+        Called as ``progress(k_used, median_rse)`` after each round (e.g. to update a bar).
 
     Returns
     -------
@@ -233,6 +245,8 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
         raise ValueError(f"unknown measure(s) {', '.join(unknown)}; allowed: {', '.join(MEASURES)}")
     if graph.n_nodes == 0:
         raise AnalysisError("the graph has no nodes")
+    if target_rse is not None and not (isinstance(target_rse, (int, float)) and target_rse > 0):
+        raise ValueError(f"target_rse must be a positive number, not {target_rse!r}")
     rng = np.random.default_rng(rng)
     A = graph.adjacency
     n, m = graph.n_nodes, graph.n_edges
@@ -267,8 +281,13 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
         else:
             kk = int(k or DEFAULT_K)
             t0 = time.perf_counter()
-            sources = np.sort(rng.choice(n, size=min(kk, n), replace=False))
-            p = be.brandes_pass(A, sources)
+            if target_rse is None:
+                sources = np.sort(rng.choice(n, size=min(kk, n), replace=False))
+                p = be.brandes_pass(A, sources)
+            else:
+                p, reached = _sample_to_precision(A, n, kk, float(target_rse), int(k_max), rng,
+                                                  "betweenness" in measures, comp, progress)
+                kk = len(p.sources)
             dt = time.perf_counter() - t0
             if "betweenness" in measures:
                 val, se = be.rescale_betweenness(p, n, sampled=True)
@@ -276,6 +295,8 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
                 tab["betweenness_se"] = se
                 timings["betweenness"] = dt
                 methods["betweenness"] = _sampled_statement("betweenness", val, se, kk)
+                if target_rse is not None:
+                    methods["betweenness"].update(target_rse=float(target_rse), target_reached=reached)
             if "closeness" in measures:
                 t1 = time.perf_counter()
                 val, se = sampled_closeness(A, p, comp)
@@ -283,6 +304,8 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
                 tab["closeness_se"] = se
                 timings["closeness"] = time.perf_counter() - t1 + (0 if "betweenness" in measures else dt)
                 methods["closeness"] = _sampled_statement("closeness", val, se, kk)
+                if target_rse is not None:
+                    methods["closeness"].update(target_rse=float(target_rse), target_reached=reached)
     if "eigenvector" in measures:
         t0 = time.perf_counter()
         tab["eigenvector"] = be.eigenvector(A)
@@ -325,17 +348,57 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
     return MeasuresResult(tab, summary, methods, {k_: round(v, 4) for k_, v in timings.items()})
 
 
-def _sampled_statement(name: str, val: np.ndarray, se: np.ndarray, k: int) -> dict:
+def _median_rse_top20(val: np.ndarray, se: np.ndarray) -> tuple[float, float]:
+    """(median, max) relative SE of the 20 largest values (NaN when none is defined)."""
     order = np.argsort(-val, kind="stable")[:20]
     with np.errstate(divide="ignore", invalid="ignore"):
         rel = se[order] / val[order]
     rel = rel[np.isfinite(rel)]
+    if not len(rel):
+        return float("nan"), float("nan")
+    return float(np.median(rel)), float(np.max(rel))
+
+
+def _sample_to_precision(A, n: int, step: int, target: float, k_max: int, rng, use_betweenness: bool,
+                         comp: np.ndarray, progress) -> tuple[be.SourcePass, bool]:
+    """Sources in rounds of ``step`` (a random permutation's prefix) until the target is met."""
+    if not target > 0:
+        raise ValueError(f"target_rse must be positive, not {target!r}")
+    if k_max < 2:
+        raise ValueError(f"k_max must be at least 2, not {k_max!r}")
+    order = rng.permutation(n)
+    k_max = min(int(k_max), n)
+    acc = None
+    used = 0
+    while True:
+        take = order[used:min(used + step, k_max)]
+        q = be.brandes_pass(A, np.sort(take))
+        used += len(take)
+        if acc is None:
+            acc = q
+        else:
+            acc = be.SourcePass(np.concatenate([acc.sources, q.sources]), acc.dep_sum + q.dep_sum,
+                                acc.dep_sumsq + q.dep_sumsq, acc.dist_sum + q.dist_sum,
+                                acc.dist_sumsq + q.dist_sumsq, acc.n_reach + q.n_reach)
+        if use_betweenness:
+            val, se = be.rescale_betweenness(acc, n, sampled=True)
+        else:
+            val, se = sampled_closeness(A, acc, comp)
+        med, _ = _median_rse_top20(val, se)
+        if progress is not None:
+            progress(used, med)
+        reached = bool(np.isfinite(med) and med <= target)
+        if reached or used >= k_max:
+            return acc, reached
+
+
+def _sampled_statement(name: str, val: np.ndarray, se: np.ndarray, k: int) -> dict:
+    med, mx = _median_rse_top20(val, se)
     est = ("Brandes–Pich k-source estimator (networkx's), SE from the per-source dependencies"
            if name == "betweenness" else
            "Eppstein–Wang sampled distance sums per component, SE by the delta method")
     return {"method": "sampled", "k": int(k), "estimator": est, "se_column": f"{name}_se",
-            "median_relative_se_top20": float(np.median(rel)) if len(rel) else float("nan"),
-            "max_relative_se_top20": float(np.max(rel)) if len(rel) else float("nan")}
+            "median_relative_se_top20": med, "max_relative_se_top20": mx}
 
 
 def bipartite_centralities(graph: OrgGraph, top) -> pd.DataFrame:
