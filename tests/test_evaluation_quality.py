@@ -293,3 +293,21 @@ def test_krippendorff_ignores_who_rated(lom):
         wide[i, rng.choice(300, size=3, replace=False)] = row
     assert krippendorff_alpha(wide, level_of_measurement=lom).alpha == pytest.approx(
         krippendorff_alpha(compact, level_of_measurement=lom).alpha, abs=1e-12)
+
+
+def test_krippendorff_accepts_labels():
+    from kexie_research.evaluation import krippendorff_alpha
+
+    # the published example with the numbers written as words: nominal alpha is unchanged
+    words = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
+    labels = [[None if np.isnan(v) else words[int(v)] for v in row] for row in _K2011]
+    assert round(krippendorff_alpha(labels, level_of_measurement="nominal").alpha, 3) == 0.743
+    df = pd.DataFrame(labels).replace({None: ""})          # empty strings are missing too
+    assert round(krippendorff_alpha(df, level_of_measurement="nominal").alpha, 3) == 0.743
+    # ordered categoricals carry the order the ordinal metric needs
+    order = ["one", "two", "three", "four", "five"]
+    cat = pd.DataFrame({c: pd.Categorical(pd.DataFrame(labels)[c], categories=order, ordered=True)
+                        for c in range(4)})
+    assert round(krippendorff_alpha(cat, level_of_measurement="ordinal").alpha, 3) == 0.815
+    with pytest.raises(AnalysisError, match="nominal level only"):
+        krippendorff_alpha(labels, level_of_measurement="interval")

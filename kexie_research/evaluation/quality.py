@@ -480,6 +480,43 @@ def _alpha_parts(x: np.ndarray, metric: str) -> tuple[float, float, int, int]:
     return d_o, d_e, int(len(m)), n
 
 
+def _alpha_matrix(data, level_of_measurement: str) -> np.ndarray:
+    """The units × raters float matrix (NaN = missing) of :func:`krippendorff_alpha`.
+
+    Numbers pass through. Labels (text) are accepted at the nominal level (coded in sorted
+    order; which code a label gets does not matter there) and, as an ordered categorical
+    DataFrame, at the ordinal level (coded by the category order).
+    """
+    if isinstance(data, pd.DataFrame):
+        cols = [data[c] for c in data.columns]
+        if cols and all(isinstance(c.dtype, pd.CategoricalDtype) and c.dtype.ordered for c in cols):
+            cats = cols[0].cat.categories
+            if any(not c.cat.categories.equals(cats) for c in cols):
+                raise AnalysisError("ordered categorical columns must share the same categories")
+            codes = np.column_stack([c.cat.codes.to_numpy() for c in cols]).astype(float)
+            codes[codes < 0] = np.nan
+            return codes
+        arr = data.to_numpy(dtype=object)
+    else:
+        arr = np.asarray(data, dtype=object) if not isinstance(data, np.ndarray) else data
+    try:
+        return np.asarray(arr, dtype=float)
+    except (TypeError, ValueError):
+        pass
+    arr = np.asarray(arr, dtype=object)
+    if arr.ndim != 2:
+        raise AnalysisError("Krippendorff's alpha needs a units × raters matrix")
+    if level_of_measurement != "nominal":
+        raise AnalysisError(f"{level_of_measurement} alpha needs numbers (or, for ordinal, a DataFrame of "
+                            "ordered categoricals); text labels are allowed at the nominal level only")
+    flat = pd.Series(arr.ravel())
+    flat = flat.where(flat.notna() & (flat.astype(str).str.strip() != ""))
+    codes, _ = pd.factorize(flat.astype(object).map(lambda v: v if pd.isna(v) else str(v)), sort=True)
+    out = codes.astype(float)
+    out[codes < 0] = np.nan
+    return out.reshape(arr.shape)
+
+
 def krippendorff_alpha(data: np.ndarray | pd.DataFrame, *,
                        level_of_measurement: Literal["nominal", "ordinal", "interval", "ratio"] = "interval",
                        n_boot: int = 0, rng: np.random.Generator | None = None,
@@ -495,9 +532,10 @@ def krippendorff_alpha(data: np.ndarray | pd.DataFrame, *,
 
     Parameters
     ----------
-    data : array-like, shape (units, raters)
+    data : array-like or DataFrame, shape (units, raters)
         One row per unit (e.g. a session), one column per rater (e.g. a rater role); NaN
-        where the rater gave no value.
+        (or None, or an empty string) where the rater gave no value. Text labels are
+        accepted at the nominal level; a DataFrame of ordered categoricals at the ordinal level.
     level_of_measurement : {"nominal", "ordinal", "interval", "ratio"}
     n_boot : int
         Bootstrap replicates (resampling units with replacement) for a percentile interval;
@@ -540,7 +578,7 @@ def krippendorff_alpha(data: np.ndarray | pd.DataFrame, *,
     """
     dispatch("level_of_measurement", level_of_measurement, dict.fromkeys(_ALPHA_LEVELS))
     level = check_level(level)
-    x = np.asarray(data.to_numpy(dtype=float) if isinstance(data, pd.DataFrame) else data, dtype=float)
+    x = _alpha_matrix(data, level_of_measurement)
     if x.ndim != 2:
         raise AnalysisError("Krippendorff's alpha needs a units × raters matrix")
     if np.isinf(x).any():
