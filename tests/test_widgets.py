@@ -575,6 +575,12 @@ def test_quality_explorer_weights_feed_the_ranking(survey_dataset, tmp_path):
                                                         "office": 0.2}, n_boot=40, small="drop", rng=3)
     pd.testing.assert_frame_equal(w.result.table, ref.table)
     assert w.result.table["training_id"].iloc[0] == "A"
+    import numpy as np
+
+    from kexie_research.evaluation import compute_rater_agreement
+    ag = compute_rater_agreement(survey_dataset.survey, n_boot=40, rng=np.random.default_rng(3))
+    assert w.agreement.alpha == ag.alpha and w.agreement.get("ICC2") == ag.get("ICC2")
+    assert f"Krippendorff's alpha = {ag.alpha.alpha:.2f} (3 sessions" in w.agreement_html.value
     w.weights["learner"].value = 0.0  # teachers only: A drops below C
     ref = rank_sessions(survey_dataset.survey, weights={"learner": 0.0, "teacher": 0.2, "manager": 0.2,
                                                         "office": 0.2}, n_boot=40, small="drop", rng=3)
@@ -596,7 +602,7 @@ def test_quality_explorer_language_and_exports(survey_dataset, tmp_path):
     assert ("师资选配", "lecturers") in w.dimension.options
     w.lang_toggle.value = "en"
     assert w.weights["office"].description == "Weight: Teaching office"
-    assert "sessions" in w.summary.value
+    assert "sessions" in w.summary.value and "Agreement between rater roles" in w.agreement_html.value
     assert pd.read_csv(w.export_table(), encoding="utf-8-sig")["training_id"].tolist()[0] == "A"
     assert "20 bootstrap" in w.export_figure()["caption"].read_text(encoding="utf-8")
 

@@ -9,10 +9,12 @@ teaching office 20 % each); the sliders show how much a ranking depends on it.
 from __future__ import annotations
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 
 from ..data import Dataset, load_dataset
-from ..evaluation import DEFAULT_ROLE_WEIGHTS, RankingResult, rank_sessions
+from ..errors import AnalysisError
+from ..evaluation import DEFAULT_ROLE_WEIGHTS, RankingResult, compute_rater_agreement, rank_sessions
 from ..schema import QUALITY_ITEM_NAMES, QUALITY_ITEMS, RATER_ROLES
 from .common import Explorer, display_frame, frame_html, quick_mode
 
@@ -27,7 +29,10 @@ class QualityExplorer(Explorer):
 
     Controls: ``dimension`` (``"overall"`` or one of the eight items), one weight slider per
     rater role in ``weights`` (``weights["learner"]`` ...), ``seed``. ``result`` is the
-    :class:`~kexie_research.evaluation.RankingResult`.
+    :class:`~kexie_research.evaluation.RankingResult`. ``agreement`` is the
+    :class:`~kexie_research.evaluation.AgreementResult` of the composite scores (ICCs and
+    Krippendorff's alpha between the rater roles; ``None`` with fewer than two roles),
+    computed once: it does not depend on the weights, and tells how much they can matter.
 
     Parameters
     ----------
@@ -56,6 +61,12 @@ class QualityExplorer(Explorer):
         self.seed = widgets.IntText(value=seed, layout=widgets.Layout(width="240px"))
         self.summary = widgets.HTML()
         self.summary.add_class("kexie-quality")
+        self.agreement_html = widgets.HTML()
+        try:
+            self.agreement = compute_rater_agreement(ds.survey, n_boot=self.n_boot,
+                                                     rng=np.random.default_rng(seed))
+        except AnalysisError as exc:
+            self.agreement, self._agreement_reason = None, str(exc)
         self.table_html = widgets.HTML()
         self._finish([self.dimension, self.seed, *self.weights.values()])
 
@@ -99,11 +110,30 @@ class QualityExplorer(Explorer):
             f"({best['estimate']:.2f}, {self.result.level:.0%} rank interval {best['rank_low']:.0f}–"
             f"{best['rank_high']:.0f}). {n_top} sessions cannot be told apart from the first once "
             f"intervals overlap: ranks are less certain than scores.")
+        self._render_agreement()
         # "rank" here is the session's place, not a cadre's rank
         shown = self.table().rename(columns={"rank": "place"})
         self.table_html.value = frame_html(display_frame(shown, self.lang), max_rows=20,
                                            float_format="{:.2f}")
         self.show_figure()
+
+    def _render_agreement(self) -> None:
+        a = self.agreement
+        if a is None:
+            self.agreement_html.value = self.t("评价角色间一致性：无法计算（", "Agreement between rater roles: "
+                                               "not computable (") + self._agreement_reason + self.t("）", ")")
+            return
+        icc2 = a.get("ICC2")
+        ka = a.alpha
+        alpha = ("" if ka is None else self.t(
+            f"；Krippendorff α = {ka.alpha:.2f}（{ka.n_units} 个班次，区间 {ka.ci_low:.2f}–{ka.ci_high:.2f}）",
+            f"; Krippendorff's alpha = {ka.alpha:.2f} ({ka.n_units} sessions, interval {ka.ci_low:.2f}–"
+            f"{ka.ci_high:.2f})"))
+        self.agreement_html.value = "<span style='color:#555'>" + self.t(
+            f"评价角色间一致性（综合分，{len(a.roles)} 类角色）：ICC(2,1) = {icc2:.2f}{alpha}。"
+            "一致性越低，权重的选择对排名影响越大。",
+            f"Agreement between rater roles (composite, {len(a.roles)} roles): ICC(2,1) = {icc2:.2f}{alpha}. "
+            "The lower the agreement, the more the weights can change the ranking.") + "</span>"
 
     def make_figure(self):
         from ..plots.evaluation import plot_rank_intervals
@@ -121,7 +151,7 @@ class QualityExplorer(Explorer):
         box = widgets.VBox([
             widgets.HBox([self.heading, self.lang_toggle]),
             widgets.HBox([widgets.VBox([self.dimension, *self.weights.values(), self.seed]),
-                          widgets.VBox([self.summary, self.status, self.image])]),
+                          widgets.VBox([self.summary, self.agreement_html, self.status, self.image])]),
             widgets.HBox([self.export_figure_button, self.export_table_button]),
             self.table_html,
         ])
