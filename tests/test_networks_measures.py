@@ -267,6 +267,10 @@ def test_connected_repairs_a_real_louvain_split():
     n_parts = len(set(fixed.labels[members]))
     assert n_parts >= 2 and fixed.n_communities == plain.n_communities + n_parts - 1
     assert fixed.modularity > plain.modularity
+    from kexie_research.networks.communities import connect_communities
+    again = connect_communities(g, plain)        # the same split without re-running Louvain
+    assert np.array_equal(again.labels, fixed.labels) and again.modularity == fixed.modularity
+    pd.testing.assert_frame_equal(again.sizes, fixed.sizes)
 
 
 def test_disconnected_communities_hand_case():

@@ -20,7 +20,8 @@ from .hierarchy import Hierarchy, build_hierarchy, check_hierarchy
 from .orgcoverage import OrgCoverageResult, compute_org_coverage, rank_provinces
 from .growth import GrowthResult, fit_growth, fit_growth_by_province, seed_growth, yearly_counts
 from .measures import MEASURES, MeasuresResult, bipartite_centralities, compute_measures
-from .communities import CommunityResult, detect_communities, modularity
+from .communities import (CommunityResult, connect_communities, detect_communities, disconnected_communities,
+                          modularity)
 from .brokerage import BrokerageResult, burt_constraint, compute_brokerage
 from .flows import FlowMatrix, flow_matrix
 from .triple_helix import (TripleHelixResult, co_information, compute_triple_helix,
@@ -33,7 +34,7 @@ __all__ = [
     "OrgCoverageResult", "compute_org_coverage", "rank_provinces",
     "GrowthResult", "fit_growth", "fit_growth_by_province", "seed_growth", "yearly_counts",
     "MEASURES", "MeasuresResult", "bipartite_centralities", "compute_measures",
-    "CommunityResult", "detect_communities", "modularity",
+    "CommunityResult", "detect_communities", "connect_communities", "disconnected_communities", "modularity",
     "BrokerageResult", "burt_constraint", "compute_brokerage",
     "FlowMatrix", "flow_matrix",
     "TripleHelixResult", "co_information", "compute_triple_helix", "presence_table",

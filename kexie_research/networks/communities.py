@@ -30,6 +30,7 @@ References
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import networkx as nx
@@ -43,8 +44,8 @@ from . import backend as be
 from ._common import check_choice
 from .graphs import OrgGraph
 
-__all__ = ["NX_MAX_EDGES", "CommunityResult", "detect_communities", "modularity",
-           "disconnected_communities"]
+__all__ = ["NX_MAX_EDGES", "CommunityResult", "detect_communities", "connect_communities",
+           "modularity", "disconnected_communities"]
 
 NX_MAX_EDGES = 60_000
 
@@ -147,12 +148,14 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
     >>> r.engine, r.modularity > 0.38
     ('networkx', True)
 
-    A community that Louvain leaves disconnected is split with ``connected=True``:
+    A community that Louvain leaves disconnected is split with ``connected=True`` (or
+    :func:`connect_communities` on a result):
 
     >>> g = graph_from_networkx(nx.path_graph(4))
-    >>> lab = np.array([0, 1, 1, 0])                      # as if Louvain had returned this
-    >>> disconnected_communities(g, lab)
-    [0]
+    >>> r = detect_communities(g, seed=1)
+    >>> bad = dataclasses.replace(r, labels=np.array([0, 1, 1, 0]))   # as if Louvain had said so
+    >>> disconnected_communities(g, bad.labels), connect_communities(g, bad).labels.tolist()
+    ([0], [1, 0, 0, 2])
     """
     check_choice(method, ("louvain",), "method")
     check_choice(engine, ("auto", "networkx", "networkit"), "engine")
@@ -174,15 +177,37 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
             lab[list(part)] = i
     else:
         lab = be.louvain_networkit(A, resolution=resolution, seed=seed)
-    n_split = 0
-    if n:
-        _, lab = np.unique(lab, return_inverse=True)
-        parts = _inside_components(A, lab)
-        n_split = int((np.bincount(np.unique(np.stack([lab, parts]), axis=1)[0]) > 1).sum())
-        if connected and n_split:
-            _, lab = np.unique(np.stack([lab, parts]), axis=1, return_inverse=True)
+    bad = _disconnected(lab, _inside_components(A, lab)) if n else []
+    result = _result(graph, lab, engine, resolution, seed, connected=False, n_split=len(bad))
+    return connect_communities(graph, result) if connected else result
+
+
+def connect_communities(graph: OrgGraph, result: CommunityResult) -> CommunityResult:
+    """``result`` with each community that is not internally connected split into its
+    connected parts (the same as ``detect_communities(..., connected=True)``, without
+    running Louvain again).
+
+    Splitting always raises modularity: the parts share no edge, and the expected-edge
+    penalty of one community, γ(d_a + d_b)²/(2m)², exceeds that of its parts by
+    2γ·d_a·d_b/(2m)².
+    """
+    lab = result.labels
+    if len(lab) != graph.n_nodes:
+        raise ValueError(f"the result has {len(lab)} labels for a graph of {graph.n_nodes} nodes")
+    if len(lab):
+        comp = _inside_components(graph.adjacency, lab)
+        if _disconnected(lab, comp):
+            _, lab = np.unique(np.stack([lab, comp]), axis=1, return_inverse=True)
             lab = lab.ravel()
-    # relabel: largest community first, ties by smallest member index
+    return _result(graph, lab, result.engine, result.resolution, result.seed, connected=True,
+                   n_split=result.n_split)
+
+
+def _result(graph: OrgGraph, lab: np.ndarray, engine: str, resolution: float, seed: int, *,
+            connected: bool, n_split: int) -> CommunityResult:
+    """Relabel (largest community first, ties by smallest member index) and summarise."""
+    A = graph.adjacency
+    n = graph.n_nodes
     if n:
         _, lab = np.unique(lab, return_inverse=True)
         size = np.bincount(lab)
@@ -212,7 +237,14 @@ def detect_communities(graph: OrgGraph, *, method: str = "louvain", resolution: 
     sizes = pd.DataFrame({"community": np.arange(k), "size": size, "top_type": _mode("type"),
                           "top_province": _mode("province"),
                           "example": graph.nodes[ORG_ID].to_numpy(dtype=object)[first] if k else []})
-    return CommunityResult(lab, sizes, q, engine, float(resolution), int(seed), bool(connected), n_split)
+    return CommunityResult(lab, sizes, q, engine, float(resolution), int(seed), bool(connected), int(n_split))
+
+
+def _disconnected(lab: np.ndarray, comp: np.ndarray) -> list[int]:
+    """Communities whose members lie in more than one component of the inside-edge graph."""
+    pairs = np.unique(np.stack([lab, comp]), axis=1)
+    counts = np.bincount(pairs[0], minlength=int(lab.max()) + 1 if len(lab) else 0)
+    return [int(c) for c in np.flatnonzero(counts > 1)]
 
 
 def _inside_components(A, lab: np.ndarray) -> np.ndarray:
@@ -241,9 +273,7 @@ def disconnected_communities(graph: OrgGraph, labels) -> list[int]:
     lab = np.asarray(labels, dtype=np.int64)
     if len(lab) != graph.n_nodes:
         raise ValueError(f"labels has {len(lab)} entries for a graph of {graph.n_nodes} nodes")
-    n = graph.n_nodes
-    comp = _inside_components(graph.adjacency, lab)
+    if not len(lab):
+        return []
     # a community is connected iff all its members share one component of the inside-edge graph
-    pairs = np.unique(np.stack([lab, comp]), axis=1)
-    counts = np.bincount(pairs[0], minlength=int(lab.max()) + 1 if n else 0)
-    return [int(c) for c in np.flatnonzero(counts > 1)]
+    return _disconnected(lab, _inside_components(graph.adjacency, lab))

@@ -18,7 +18,7 @@ def build(ctx: ReportContext) -> Section:
     from ...data import load_real
     from ...networks import build_affiliation, build_graph
     from ...networks.brokerage import compute_brokerage
-    from ...networks.communities import detect_communities
+    from ...networks.communities import connect_communities, detect_communities
     from ...networks.flows import flow_matrix
     from ...networks.graphs import consortium_graph
     from ...networks.growth import fit_growth, seed_growth, yearly_counts
@@ -157,7 +157,7 @@ def build(ctx: ReportContext) -> Section:
     k = 32 if ctx.quick else 64
     meas = compute_measures(g, k=k, rng=np.random.default_rng(seeds[1]))
     comm = detect_communities(g, seed=int(seeds[2].generate_state(1)[0]))
-    split = detect_communities(g, seed=int(seeds[2].generate_state(1)[0]), connected=True)
+    split = connect_communities(g, comm)
     brok = compute_brokerage(g, by="type")
     summary["graph"] = {**{kk: meas.summary[kk] for kk in ("nodes", "edges", "density", "components",
                                                           "giant_share", "isolates")},
