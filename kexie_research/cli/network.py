@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import AnalysisError, DataValidationError, KexieError
+from ..errors import AnalysisError, KexieError
 from ._common import add_json_flag, emit_json, load_arg
 
 
@@ -56,7 +56,7 @@ def run(args) -> int:
     from ..networks import build_graph
     from ..networks.communities import detect_communities
     from ..networks.measures import compute_measures
-    from ..networks.triple_helix import DIMS3, DIMS4, compute_triple_helix
+    from ..networks.triple_helix import DIMS3, DIMS4, compute_triple_helix, default_unit
 
     if args.top < 1:
         raise KexieError(f"--top must be at least 1, not {args.top}")
@@ -64,30 +64,20 @@ def run(args) -> int:
         raise KexieError(f"--k must be at least 2, not {args.k}")
     if args.n_boot < 0:
         raise KexieError(f"--n-boot must be >= 0, not {args.n_boot}")
+    if args.target_rse is not None and not args.target_rse > 0:
+        raise KexieError(f"--target-rse must be positive, not {args.target_rse}")
     orgs = load_arg(args.orgs, "organizations").accepted
     links = load_arg(args.links, "links").accepted
-    try:
-        graph = build_graph(orgs, links, kinds=args.kinds)
-    except DataValidationError as exc:
-        if exc.rule != "foreign_key" or exc.file is not None:
-            raise
-        # the loader's index is the 1-based data row of the file
-        hit = np.flatnonzero(links[exc.column].astype(str).to_numpy() == str(exc.value))
-        row = int(links.index[hit[0]]) if len(hit) else None
-        raise DataValidationError(exc.message, file=args.links, row=row, column=exc.column,
-                                  value=exc.value, rule=exc.rule) from None
+    graph = build_graph(orgs, links, kinds=args.kinds, file=args.links)
     if graph.n_nodes == 0:
         raise AnalysisError("the organizations table is empty")
     seeds = np.random.SeedSequence(args.seed).spawn(3)
-    if args.target_rse is not None and not args.target_rse > 0:
-        raise KexieError(f"--target-rse must be positive, not {args.target_rse}")
     meas = compute_measures(graph, measures=args.measures, k=args.k, target_rse=args.target_rse,
                             rng=np.random.default_rng(seeds[0]))
     comm = detect_communities(graph, connected=args.connected_communities, seed=int(seeds[1].generate_state(1)[0]))
     unit = args.unit
     if unit == "auto":
-        has_pid = "project_id" in graph.links.columns and graph.links["project_id"].notna().any()
-        unit = "project" if has_pid else "ego"
+        unit = default_unit(graph)
     th = None
     th_error = None
     try:

@@ -128,7 +128,7 @@ def _adjacency(n: int, edges: pd.DataFrame) -> sp.csr_array:
 
 def build_graph(organizations: pd.DataFrame, links: pd.DataFrame, *, kinds=None,
                 years: tuple[int | None, int | None] | None = None,
-                include_isolates: bool = True) -> OrgGraph:
+                include_isolates: bool = True, file: str | None = None) -> OrgGraph:
     """Build the undirected organisation graph.
 
     Parameters
@@ -144,6 +144,10 @@ def build_graph(organizations: pd.DataFrame, links: pd.DataFrame, *, kinds=None,
         Keep links with ``first <= year <= last`` (either end may be ``None``).
     include_isolates : bool
         Keep organisations without any (kept) link as isolated nodes.
+    file : str, optional
+        The links file, named in errors. As in :func:`~.hierarchy.build_hierarchy`, an
+        error's ``row`` is the link's index label when it is an integer (the 1-based data
+        row for tables from :func:`kexie_research.validate.load_table`).
 
     Returns
     -------
@@ -183,8 +187,6 @@ def build_graph(organizations: pd.DataFrame, links: pd.DataFrame, *, kinds=None,
         elif c != "name":
             nodes[c] = None
     nodes["region"] = [(_region(p) or "national") for p in nodes[PROVINCE]]
-    default_index = (isinstance(links.index, pd.RangeIndex) and links.index.start == 0
-                     and links.index.step == 1)
     lk = links.copy()
     lk[SOURCE_ID] = as_str_id(lk[SOURCE_ID])
     lk[TARGET_ID] = as_str_id(lk[TARGET_ID])
@@ -209,12 +211,10 @@ def build_graph(organizations: pd.DataFrame, links: pd.DataFrame, *, kinds=None,
         bad = np.flatnonzero(arr < 0)
         if len(bad):
             label = lk.index[bad[0]]
-            # a default index numbers data rows from 0; errors count them from 1
-            row = (int(label) + 1 if default_index and isinstance(label, (int, np.integer))
-                   else None)
             raise DataValidationError(
                 f"link names organisation {lk[col].iloc[bad[0]]!r}, which is not in the "
-                f"organizations table ({len(bad)} such links)", row=row, column=col,
+                f"organizations table ({len(bad)} such links)", file=file,
+                row=int(label) if isinstance(label, (int, np.integer)) else None, column=col,
                 value=lk[col].iloc[bad[0]], rule="foreign_key")
     lk = lk.assign(u=np.minimum(u, v), v=np.maximum(u, v))
     lk = lk[(lk["u"] != lk["v"]).to_numpy()]

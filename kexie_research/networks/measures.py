@@ -69,12 +69,16 @@ class MeasuresResult:
         Per measure: ``method`` (exact/sampled/...), ``k``, the error statement.
     timings : dict
         Seconds per measure.
+    triangles : ndarray or None
+        The triangle list when constraint or clustering was computed (for
+        :func:`~.brokerage.compute_brokerage`'s ``tri=``, so it is not listed twice).
     """
 
     table: pd.DataFrame
     summary: dict
     methods: dict
     timings: dict = field(default_factory=dict)
+    triangles: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def top(self, measure: str, n: int = 10) -> list[list]:
         """``[[org_id, value], ...]`` best first (smallest first for ``constraint``)."""
@@ -247,6 +251,8 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
         raise AnalysisError("the graph has no nodes")
     if target_rse is not None and not (isinstance(target_rse, (int, float)) and target_rse > 0):
         raise ValueError(f"target_rse must be a positive number, not {target_rse!r}")
+    if target_rse is not None and k_max < 2:
+        raise ValueError(f"k_max must be at least 2, not {k_max!r}")
     rng = np.random.default_rng(rng)
     A = graph.adjacency
     n, m = graph.n_nodes, graph.n_edges
@@ -345,7 +351,7 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
                                  "degree": degree_assortativity(graph)},
                **cross_shares(graph)}
     timings["summary"] = time.perf_counter() - t0
-    return MeasuresResult(tab, summary, methods, {k_: round(v, 4) for k_, v in timings.items()})
+    return MeasuresResult(tab, summary, methods, {k_: round(v, 4) for k_, v in timings.items()}, tri)
 
 
 def _median_rse_top20(val: np.ndarray, se: np.ndarray) -> tuple[float, float]:
@@ -362,10 +368,6 @@ def _median_rse_top20(val: np.ndarray, se: np.ndarray) -> tuple[float, float]:
 def _sample_to_precision(A, n: int, step: int, target: float, k_max: int, rng, use_betweenness: bool,
                          comp: np.ndarray, progress) -> tuple[be.SourcePass, bool]:
     """Sources in rounds of ``step`` (a random permutation's prefix) until the target is met."""
-    if not target > 0:
-        raise ValueError(f"target_rse must be positive, not {target!r}")
-    if k_max < 2:
-        raise ValueError(f"k_max must be at least 2, not {k_max!r}")
     order = rng.permutation(n)
     k_max = min(int(k_max), n)
     acc = None

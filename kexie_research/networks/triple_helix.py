@@ -74,7 +74,7 @@ from ._common import check_choice
 from .graphs import OrgGraph
 
 __all__ = ["HELIX_OF_TYPE", "HELIX4_OF_TYPE", "DIMS3", "DIMS4", "entropy_bits",
-           "co_information", "mutual_information", "TripleHelixResult", "presence_table",
+           "co_information", "mutual_information", "TripleHelixResult", "presence_table", "default_unit",
            "triple_helix", "compute_triple_helix", "triple_helix_by"]
 
 DIMS3 = ("university", "industry", "government")
@@ -327,6 +327,12 @@ def triple_helix(presence: pd.DataFrame, *, dims=DIMS3, weight: str | None = Non
         entropies={k: float(v[0]) for k, v in ent.items()}, table=table,
         n_units=int(len(presence)), total_weight=float(cells.sum()), counting=counting,
         unit=unit, ci=lo_hi, ci_level=ci, n_boot=int(n_boot), pairwise_ci=pair_ci)
+
+
+def default_unit(graph: OrgGraph) -> str:
+    """``"project"`` when some link carries a ``project_id``, else ``"ego"``."""
+    links = graph.links
+    return "project" if "project_id" in links.columns and links["project_id"].notna().any() else "ego"
 
 
 def presence_table(graph: OrgGraph, *, unit: str = "project", helix_map=None,

@@ -16,7 +16,7 @@ import networkx as nx
 import numpy as np
 
 from ..regions import province_name
-from .style import COLORS, HATCHES, MARKERS, figure, label, use_style
+from .style import COLORS, HATCHES, MARKERS, label, new_axes, use_style
 
 __all__ = ["TYPE_NAMES", "type_name", "plot_small_graph", "plot_flow_matrix",
            "plot_province_ranking", "plot_coverage", "plot_growth", "plot_triple_helix_slices"]
@@ -43,10 +43,7 @@ def type_name(t: str, lang: str) -> str:
 def _prov(p: str, lang: str) -> str:
     if p in ("(national)", "(other)", None):
         return label(lang, {"(national)": "全国性", "(other)": "其他"}.get(p, "?"), p or "?")
-    try:
-        return province_name(p, lang)
-    except (KeyError, ValueError):
-        return str(p)
+    return province_name(p, lang)
 
 
 def plot_small_graph(graph, *, size_by=None, measures=None, ax=None, lang: str = "zh",
@@ -71,8 +68,7 @@ def plot_small_graph(graph, *, size_by=None, measures=None, ax=None, lang: str =
         raise ValueError(f"{graph.n_nodes} nodes: too many for a node-link drawing "
                          f"(max {max_nodes}); aggregate with plot_flow_matrix")
     with use_style(lang):
-        if ax is None:
-            _, ax = figure("double", 4.2)
+        ax = new_axes(ax, lang, "double", 4.2)
         G = nx.Graph()
         G.add_nodes_from(range(graph.n_nodes))
         G.add_edges_from(zip(graph.edges["u"], graph.edges["v"]))
@@ -132,9 +128,8 @@ def plot_flow_matrix(flow, *, ratio: bool = False, ax=None, lang: str = "zh",
              (_prov(g, lang) if flow.by == "province" else str(g)) for g in groups]
     k = len(groups)
     with use_style(lang):
-        if ax is None:
-            side = min(7.2, 1.6 + 0.22 * k)
-            _, ax = figure(side, side * 0.9)
+        side = min(7.2, 1.6 + 0.22 * k)
+        ax = new_axes(ax, lang, side, side * 0.9)
         if ratio:
             with np.errstate(divide="ignore", invalid="ignore"):
                 L = np.log2(np.where(M > 0, M, np.nan))
@@ -170,8 +165,7 @@ def plot_province_ranking(ranking, *, top: int = 15, ax=None, lang: str = "zh",
     """
     r = ranking.head(top).iloc[::-1]
     with use_style(lang):
-        if ax is None:
-            _, ax = figure("single", 0.5 + 0.17 * len(r))
+        ax = new_axes(ax, lang, "single", 0.5 + 0.17 * len(r))
         y = np.arange(len(r))
         ax.barh(y, r["count"], color=COLORS[0], hatch=HATCHES[1], edgecolor="white", lw=0.3)
         for yi, (c, s) in enumerate(zip(r["count"], r["share"])):
@@ -200,8 +194,7 @@ def plot_coverage(by_province, *, ax=None, lang: str = "zh", title: str | None =
     """Formal count and effective share by province (``by_group`` of coverage by province)."""
     d = by_province.sort_values("effective_rate")
     with use_style(lang):
-        if ax is None:
-            _, ax = figure("double", 3.0)
+        ax = new_axes(ax, lang, "double", 3.0)
         x = np.arange(len(d))
         ax.bar(x, d["effective_rate"], color=COLORS[2], hatch=HATCHES[2], edgecolor="white", lw=0.3,
                label=label(lang, "有效覆盖（六有且去年活跃）", "effective (six-haves and active)"))
@@ -221,8 +214,7 @@ def plot_growth(result, *, ax=None, lang: str = "zh", seed_points: dict | None =
     """Observed counts, fitted curve, projection with its prediction interval."""
     obs, proj = result.observed, result.projection
     with use_style(lang):
-        if ax is None:
-            _, ax = figure("single")
+        ax = new_axes(ax, lang, "single")
         ax.plot(obs["year"], obs["count"], marker=MARKERS[0], ms=3, lw=0, color=COLORS[0],
                 label=label(lang, "观测", "observed"))
         ax.plot(obs["year"], obs["fitted"], color=COLORS[0], lw=1,
@@ -248,8 +240,7 @@ def plot_triple_helix_slices(table, *, ax=None, lang: str = "zh", title: str | N
     """T (bits) per slice with bootstrap intervals; below zero = synergy."""
     d = table.dropna(subset=["T"])
     with use_style(lang):
-        if ax is None:
-            _, ax = figure("double" if len(d) > 12 else "single", 2.6)
+        ax = new_axes(ax, lang, "double" if len(d) > 12 else "single", 2.6)
         x = np.arange(len(d))
         err = np.vstack([d["T"] - d["ci_low"], d["ci_high"] - d["T"]])
         ax.errorbar(x, d["T"], yerr=np.abs(err), fmt=MARKERS[0], ms=3, color=COLORS[0],

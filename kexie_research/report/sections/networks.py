@@ -25,7 +25,8 @@ def build(ctx: ReportContext) -> Section:
     from ...networks.hierarchy import build_hierarchy
     from ...networks.measures import compute_measures
     from ...networks.orgcoverage import compute_org_coverage, rank_provinces
-    from ...networks.triple_helix import DIMS4, compute_triple_helix, presence_table, triple_helix_by
+    from ...networks.triple_helix import (DIMS4, compute_triple_helix, default_unit, presence_table,
+                                           triple_helix_by)
     from ...plots.networks import (plot_coverage, plot_flow_matrix, plot_growth,
                                    plot_province_ranking, plot_small_graph,
                                    plot_triple_helix_slices)
@@ -158,7 +159,7 @@ def build(ctx: ReportContext) -> Section:
     meas = compute_measures(g, k=k, rng=np.random.default_rng(seeds[1]))
     comm = detect_communities(g, seed=int(seeds[2].generate_state(1)[0]))
     split = connect_communities(g, comm)
-    brok = compute_brokerage(g, by="type")
+    brok = compute_brokerage(g, by="type", tri=meas.triangles)
     summary["graph"] = {**{kk: meas.summary[kk] for kk in ("nodes", "edges", "density", "components",
                                                           "giant_share", "isolates")},
                         "assortativity": meas.summary["assortativity"],
@@ -227,8 +228,7 @@ def build(ctx: ReportContext) -> Section:
     # --- triple helix ---------------------------------------------------------------------
     nb = 50 if ctx.quick else 200
     try:
-        has_pid = "project_id" in g.links.columns and g.links["project_id"].notna().any()
-        unit = "project" if has_pid else "ego"
+        unit = default_unit(g)
         pres = presence_table(g, unit=unit)
         full = compute_triple_helix(g, unit=unit, presence=pres, n_boot=nb,
                                     rng=np.random.default_rng(seeds[3]))
