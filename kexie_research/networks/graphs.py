@@ -27,16 +27,10 @@ import scipy.sparse as sp
 from ..errors import AnalysisError, DataValidationError
 from ..regions import province_region
 from ..schema import ORG_ID, PROVINCE, REP_ID, SOURCE_ID, TARGET_ID, TRAINING_ID
-from ._common import as_str_id, require_columns
+from ._common import as_str_id, bool_array, require_columns
 
 __all__ = ["OrgGraph", "AffiliationNetwork", "build_graph", "build_affiliation",
            "graph_from_networkx", "consortium_graph", "TypeAffiliation", "type_affiliation"]
-
-
-def _region(p) -> str | None:
-    if p is None or (isinstance(p, float) and np.isnan(p)) or p is pd.NA:
-        return None
-    return province_region(str(p))
 
 
 @dataclass(frozen=True)
@@ -186,7 +180,7 @@ def build_graph(organizations: pd.DataFrame, links: pd.DataFrame, *, kinds=None,
             nodes[c] = col.where(pd.notna(col), None).to_numpy()
         elif c != "name":
             nodes[c] = None
-    nodes["region"] = [(_region(p) or "national") for p in nodes[PROVINCE]]
+    nodes["region"] = [(province_region(p) or "national") for p in nodes[PROVINCE]]
     lk = links.copy()
     lk[SOURCE_ID] = as_str_id(lk[SOURCE_ID])
     lk[TARGET_ID] = as_str_id(lk[TARGET_ID])
@@ -364,7 +358,7 @@ def build_affiliation(attendance: pd.DataFrame, representatives: pd.DataFrame | 
     require_columns(attendance, (REP_ID, TRAINING_ID), table="attendance")
     att = attendance
     if completed_only and "completed" in att.columns:
-        att = att[att["completed"].astype("boolean").fillna(False).to_numpy(dtype=bool)]
+        att = att[bool_array(att["completed"])]
     att = pd.DataFrame({REP_ID: as_str_id(att[REP_ID]), TRAINING_ID: as_str_id(att[TRAINING_ID])})
     att = att.dropna().drop_duplicates()
     if representatives is not None:
@@ -380,7 +374,7 @@ def build_affiliation(attendance: pd.DataFrame, representatives: pd.DataFrame | 
     else:
         people = pd.DataFrame({REP_ID: sorted(set(att[REP_ID]))})
     if PROVINCE in people.columns and "region" not in people.columns:
-        people["region"] = [_region(p) for p in people[PROVINCE]]
+        people["region"] = [province_region(p) for p in people[PROVINCE]]
     if trainings is not None:
         require_columns(trainings, (TRAINING_ID,), table="trainings")
         sessions = pd.DataFrame({TRAINING_ID: as_str_id(trainings[TRAINING_ID])})

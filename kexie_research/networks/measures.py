@@ -287,16 +287,19 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
         else:
             kk = int(k or DEFAULT_K)
             t0 = time.perf_counter()
+            done: dict[str, tuple] = {}  # the measure the stopping rule already estimated
             if target_rse is None:
                 sources = np.sort(rng.choice(n, size=min(kk, n), replace=False))
                 p = be.brandes_pass(A, sources)
             else:
-                p, reached = _sample_to_precision(A, n, kk, float(target_rse), int(k_max), rng,
-                                                  "betweenness" in measures, comp, progress)
+                use_b = "betweenness" in measures
+                p, reached, est = _sample_to_precision(A, n, kk, float(target_rse), int(k_max), rng,
+                                                       use_b, comp, progress)
+                done["betweenness" if use_b else "closeness"] = est
                 kk = len(p.sources)
             dt = time.perf_counter() - t0
             if "betweenness" in measures:
-                val, se = be.rescale_betweenness(p, n, sampled=True)
+                val, se = done.get("betweenness") or be.rescale_betweenness(p, n, sampled=True)
                 tab["betweenness"] = val
                 tab["betweenness_se"] = se
                 timings["betweenness"] = dt
@@ -305,7 +308,7 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
                     methods["betweenness"].update(target_rse=float(target_rse), target_reached=reached)
             if "closeness" in measures:
                 t1 = time.perf_counter()
-                val, se = sampled_closeness(A, p, comp)
+                val, se = done.get("closeness") or sampled_closeness(A, p, comp)
                 tab["closeness"] = val
                 tab["closeness_se"] = se
                 timings["closeness"] = time.perf_counter() - t1 + (0 if "betweenness" in measures else dt)
@@ -366,8 +369,11 @@ def _median_rse_top20(val: np.ndarray, se: np.ndarray) -> tuple[float, float]:
 
 
 def _sample_to_precision(A, n: int, step: int, target: float, k_max: int, rng, use_betweenness: bool,
-                         comp: np.ndarray, progress) -> tuple[be.SourcePass, bool]:
-    """Sources in rounds of ``step`` (a random permutation's prefix) until the target is met."""
+                         comp: np.ndarray, progress) -> tuple[be.SourcePass, bool, tuple]:
+    """Sources in rounds of ``step`` (a random permutation's prefix) until the target is met.
+
+    Returns the merged pass, whether the target was met, and the (values, SEs) of the
+    measure the rule watched."""
     order = rng.permutation(n)
     k_max = min(int(k_max), n)
     acc = None
@@ -391,7 +397,7 @@ def _sample_to_precision(A, n: int, step: int, target: float, k_max: int, rng, u
             progress(used, med)
         reached = bool(np.isfinite(med) and med <= target)
         if reached or used >= k_max:
-            return acc, reached
+            return acc, reached, (val, se)
 
 
 def _sampled_statement(name: str, val: np.ndarray, se: np.ndarray, k: int) -> dict:

@@ -30,7 +30,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..schema import ORG_ID, PARENT_ID, PROVINCE, SIX_HAVES
-from ._common import as_str_id, require_columns
+from ._common import as_str_id, bool_array, require_columns
 
 __all__ = ["ASSOCIATION_TYPES", "six_haves_score", "is_effective", "is_empty_shell",
            "OrgCoverageResult", "compute_org_coverage", "rank_provinces"]
@@ -50,7 +50,7 @@ _CHILD_OF = {"provincial_association": "city_association",
 def _flags(orgs: pd.DataFrame, col: str) -> np.ndarray:
     if col not in orgs.columns:
         return np.zeros(len(orgs), dtype=bool)
-    return orgs[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return bool_array(orgs[col])
 
 
 def six_haves_score(orgs: pd.DataFrame) -> pd.Series:

@@ -268,6 +268,12 @@ class Explorer:
         """Text in the current language."""
         return tr(self.lang, zh, en)
 
+    def data_source(self) -> str:
+        """"synthetic data" or "user data" (in the current language) for captions, from the
+        explorer's ``dataset``."""
+        synthetic = self.dataset.is_synthetic
+        return self.t("合成数据" if synthetic else "用户数据", "synthetic data" if synthetic else "user data")
+
     def _finish(self, controls: Iterable[widgets.Widget]) -> None:
         """Watch ``controls``, apply labels, compute the first result (synchronously)."""
         for c in controls:

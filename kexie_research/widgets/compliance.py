@@ -184,8 +184,7 @@ class ComplianceExplorer(Explorer):
 
     def caption(self) -> str:
         rule = self.selected_rule
-        src = self.t("合成数据" if self.dataset.is_synthetic else "用户数据",
-                     "synthetic data" if self.dataset.is_synthetic else "user data")
+        src = self.data_source()
         return self.t(f"规则 {rule.id}（{rule.title_zh}），门槛 × {self.scale.value:.0%}；"
                       f"数据：{src}，{self.result.n_cadres} 名干部；规则文件 plan_indicators.toml。",
                       f"Rule {rule.id} ({rule.title_en}), thresholds × {self.scale.value:.0%}; "

@@ -174,8 +174,7 @@ class CoverageExplorer(Explorer):
 
     def caption(self) -> str:
         r = self.result
-        src = self.t("合成数据" if self.dataset.is_synthetic else "用户数据",
-                     "synthetic data" if self.dataset.is_synthetic else "user data")
+        src = self.data_source()
         return self.t(f"按{BREAKDOWNS[r.by[0]][0]}分组的代表培训覆盖率（Wilson 95% 区间），达标线 {r.threshold:.0%}。"
                       f"数据：{src}，{r.total} 名代表。",
                       f"Representative training coverage by {BREAKDOWNS[r.by[0]][1].lower()} (Wilson 95% "

@@ -226,8 +226,7 @@ class NetworkExplorer(Explorer):
         return pn.plot_flow_matrix(self.flows, ratio=self.flow_ratio.value, lang=self.lang).figure
 
     def caption(self) -> str:
-        src = self.t("合成数据" if _synthetic(self.dataset) else "用户数据",
-                     "synthetic data" if _synthetic(self.dataset) else "user data")
+        src = self.data_source()
         filt = (f"types={','.join(self.types.value) or 'all'}; kinds={','.join(self.kinds.value) or 'all'}; "
                 f"province={self.province.value}; years={self.years.value[0]}-{self.years.value[1]}")
         what = self.t("节点大小为" + MEASURE_NAMES[self.measure.value][0] if self.view == "layout"
@@ -249,7 +248,3 @@ class NetworkExplorer(Explorer):
         ])
         box.add_class("kexie-network-explorer")
         return box
-
-
-def _synthetic(ds: Dataset) -> bool:
-    return bool(ds.files) and ds.is_synthetic
