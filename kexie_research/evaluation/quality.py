@@ -267,8 +267,8 @@ class AgreementResult:
         Targets × roles matrix of mean ratings used.
     alpha : KrippendorffResult or None
         Interval-level Krippendorff's alpha of the role means over every target rated by at
-        least two of the roles (so targets a role skipped still count), with a 1,000-replicate
-        unit bootstrap interval; ``None`` when undefined.
+        least two of the roles (so targets a role skipped still count), with a unit bootstrap
+        interval (``n_boot`` replicates); ``None`` when undefined.
     """
 
     icc: pd.DataFrame
@@ -420,15 +420,15 @@ class KrippendorffResult:
         return result_to_dict(self)
 
 
-def _alpha_parts(x: np.ndarray, metric: str) -> tuple[float, float, int, int]:
-    """(D_o, D_e, pairable units, pairable values) of a units × raters array with NaN gaps."""
+def _alpha_parts(x: np.ndarray, metric: str) -> tuple[float, float, int]:
+    """(D_o, D_e, pairable values) of a units × raters array with NaN gaps, every unit of
+    which has at least two values."""
     m = np.isfinite(x).sum(axis=1)
-    x = x[m >= 2]
-    m = m[m >= 2]
-    vals = x[np.isfinite(x)]
+    rows, cols = np.nonzero(np.isfinite(x))
+    vals = x[rows, cols]
     n = len(vals)
     if n < 2:
-        return float("nan"), float("nan"), int(len(m)), n
+        return float("nan"), float("nan"), n
     uniq, counts = np.unique(vals, return_counts=True)
     if metric == "ordinal":
         # δ(c, k) = Σ_{g=c..k} n_g − (n_c + n_k)/2 is the distance between mid-ranks
@@ -442,42 +442,35 @@ def _alpha_parts(x: np.ndarray, metric: str) -> tuple[float, float, int, int]:
         s2 = np.nansum(x * x, axis=1)
         within = 2 * (m * s2 - s1 * s1)
         pooled = 2 * (n * float((counts * uniq * uniq).sum()) - float((counts * uniq).sum()) ** 2)
-    else:
-        if metric == "nominal":
-            # ordered pairs of unequal values in a unit: m² − Σ_c m_c² (m_c the count of value c)
-            rows, cols = np.nonzero(np.isfinite(x))
-            code = np.searchsorted(uniq, x[rows, cols])
-            cnt = np.zeros((len(x), len(uniq)))
-            np.add.at(cnt, (rows, code), 1.0)
-            within = m.astype(float) ** 2 - (cnt * cnt).sum(axis=1)
-        else:  # ratio: explicit pairs of each unit's values, packed left, in blocks of units
-            rows, cols = np.nonzero(np.isfinite(x))
-            start = np.concatenate([[0], np.cumsum(m)[:-1]])
-            packed = np.full((len(x), int(m.max())), np.nan)
-            packed[rows, np.arange(len(rows)) - start[rows]] = x[rows, cols]
-            x = packed
-            r = x.shape[1]
-            step = max(1, int(4e6 // max(r * r, 1)))
-            within = np.empty(len(x))
-            for lo in range(0, len(x), step):
-                xb = x[lo:lo + step]
-                d = xb[:, :, None] - xb[:, None, :]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ssum = xb[:, :, None] + xb[:, None, :]
-                    delta = np.where(ssum != 0, (d / ssum) ** 2, 0.0)
-                within[lo:lo + step] = np.where(np.isfinite(d), delta, 0.0).sum(axis=(1, 2))
-        if metric == "nominal":
-            pooled = float(n * n - (counts * counts).sum())
-        else:
-            pooled = 0.0
-            for lo in range(0, len(uniq), 2048):  # V × V in blocks
-                a = uniq[lo:lo + 2048, None]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    ab = np.where(a + uniq != 0, ((a - uniq) / (a + uniq)) ** 2, 0.0)
-                pooled += float((counts[lo:lo + 2048, None] * counts * ab).sum())
+    elif metric == "nominal":
+        # ordered pairs of unequal values in a unit: m² − Σ_c m_c² (m_c the count of value c)
+        cnt = np.zeros((len(x), len(uniq)))
+        np.add.at(cnt, (rows, np.searchsorted(uniq, vals)), 1.0)
+        within = m.astype(float) ** 2 - (cnt * cnt).sum(axis=1)
+        pooled = float(n * n - (counts * counts).sum())
+    else:  # ratio: explicit pairs of each unit's values, packed left, in blocks of units
+        start = np.concatenate([[0], np.cumsum(m)[:-1]])
+        packed = np.full((len(x), int(m.max())), np.nan)
+        packed[rows, np.arange(len(rows)) - start[rows]] = vals
+        r = packed.shape[1]
+        step = max(1, int(4e6 // max(r * r, 1)))
+        within = np.empty(len(x))
+        for lo in range(0, len(x), step):
+            xb = packed[lo:lo + step]
+            d = xb[:, :, None] - xb[:, None, :]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ssum = xb[:, :, None] + xb[:, None, :]
+                delta = np.where(ssum != 0, (d / ssum) ** 2, 0.0)
+            within[lo:lo + step] = np.where(np.isfinite(d), delta, 0.0).sum(axis=(1, 2))
+        pooled = 0.0
+        for lo in range(0, len(uniq), 2048):  # V × V in blocks
+            a = uniq[lo:lo + 2048, None]
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ab = np.where(a + uniq != 0, ((a - uniq) / (a + uniq)) ** 2, 0.0)
+            pooled += float((counts[lo:lo + 2048, None] * counts * ab).sum())
     d_o = float((within / (m - 1)).sum()) / n
     d_e = pooled / (n * (n - 1))
-    return d_o, d_e, int(len(m)), n
+    return d_o, d_e, n
 
 
 def _alpha_matrix(data, level_of_measurement: str) -> np.ndarray:
@@ -498,7 +491,7 @@ def _alpha_matrix(data, level_of_measurement: str) -> np.ndarray:
             return codes
         arr = data.to_numpy(dtype=object)
     else:
-        arr = np.asarray(data, dtype=object) if not isinstance(data, np.ndarray) else data
+        arr = data
     try:
         return np.asarray(arr, dtype=float)
     except (TypeError, ValueError):
@@ -540,8 +533,8 @@ def krippendorff_alpha(data: np.ndarray | pd.DataFrame, *,
     n_boot : int
         Bootstrap replicates (resampling units with replacement) for a percentile interval;
         0 (default) skips it.
-    rng : numpy.random.Generator, optional
-        Needed when ``n_boot > 0``.
+    rng : numpy.random.Generator or int, optional
+        Source (or seed) of the bootstrap draws; needed when ``n_boot > 0``.
     level : float
         Confidence level of the interval.
 
@@ -588,8 +581,10 @@ def krippendorff_alpha(data: np.ndarray | pd.DataFrame, *,
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 0:
         raise ValueError(f"n_boot must be a non-negative integer, not {n_boot!r}")
     if n_boot and rng is None:
-        raise ValueError("n_boot > 0 needs rng (a numpy.random.Generator)")
-    d_o, d_e, n_units, n_values = _alpha_parts(x, level_of_measurement)
+        raise ValueError("n_boot > 0 needs rng (a numpy.random.Generator or a seed)")
+    x = x[np.isfinite(x).sum(axis=1) >= 2]  # only units with two values are pairable
+    n_units = len(x)
+    d_o, d_e, n_values = _alpha_parts(x, level_of_measurement)
     if n_units == 0:
         raise AnalysisError("Krippendorff's alpha needs at least one unit rated by two raters")
     if not d_e > 0:
@@ -598,10 +593,10 @@ def krippendorff_alpha(data: np.ndarray | pd.DataFrame, *,
     alpha = 1 - d_o / d_e
     lo = hi = float("nan")
     if n_boot:
-        keep = x[np.isfinite(x).sum(axis=1) >= 2]
+        rng = np.random.default_rng(rng)
         boots = []
         for _ in range(int(n_boot)):
-            o, e, _, _ = _alpha_parts(keep[rng.integers(0, len(keep), len(keep))], level_of_measurement)
+            o, e, _ = _alpha_parts(x[rng.integers(0, n_units, n_units)], level_of_measurement)
             if e > 0:
                 boots.append(1 - o / e)
         if boots:
@@ -636,8 +631,8 @@ def compute_rater_agreement(survey: pd.DataFrame, *, targets: Literal["session",
     n_boot : int
         Bootstrap replicates of the interval for Krippendorff's alpha, which is computed
         beside the ICCs on every target rated by at least two roles (:func:`krippendorff_alpha`).
-    rng : numpy.random.Generator, optional
-        Source of the bootstrap draws (default ``numpy.random.default_rng(0)``).
+    rng : numpy.random.Generator or int, optional
+        Source (or seed) of the bootstrap draws (default: seed 0).
 
     Returns
     -------
@@ -668,14 +663,14 @@ def compute_rater_agreement(survey: pd.DataFrame, *, targets: Literal["session",
     if len(m) < 2:
         raise AnalysisError(f"inter-rater agreement needs at least two {targets.replace('_', ' × ')}s "
                             f"rated by every role ({', '.join(roles)}); found {len(m)}")
+    icc = icc_table(m.to_numpy(), level=level)  # may raise: then alpha need not be computed
     try:
         alpha = krippendorff_alpha(full.to_numpy(dtype=float), level_of_measurement="interval",
-                                   n_boot=n_boot, level=level,
-                                   rng=np.random.default_rng(0) if rng is None else rng)
+                                   n_boot=n_boot, level=level, rng=0 if rng is None else rng)
     except AnalysisError:
         alpha = None
-    return AgreementResult(icc=icc_table(m.to_numpy(), level=level), targets=targets,
-                           roles=roles, n_targets=len(m), matrix=m.reset_index(), alpha=alpha)
+    return AgreementResult(icc=icc, targets=targets, roles=roles, n_targets=len(m),
+                           matrix=m.reset_index(), alpha=alpha)
 
 
 # --------------------------------------------------------------------------- ranking

@@ -65,8 +65,7 @@ class EvaluationResult:
         if self.agreement is not None:
             out["agreement"] = {"icc": to_jsonable(self.agreement.icc), "roles": list(self.agreement.roles),
                                 "targets": self.agreement.targets, "n_targets": self.agreement.n_targets,
-                                "krippendorff_alpha": (None if self.agreement.alpha is None
-                                                       else self.agreement.alpha.to_dict())}
+                                "krippendorff_alpha": to_jsonable(self.agreement.alpha)}
         if self.ranking is not None:
             out["ranking"] = to_jsonable(self.ranking.table)
         if self.efa is not None:

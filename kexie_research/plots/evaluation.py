@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..schema import QUALITY_ITEM_NAMES, QUALITY_ITEMS
-from .style import COLORS, MARKERS, figure, label, new_axes, use_style
+from .style import COLORS, MARKERS, label, new_axes, use_style
 
 __all__ = ["plot_quality_profile", "plot_effects_forest", "plot_event_study", "plot_rank_intervals",
            "OUTCOME_LABELS", "outcome_label"]
@@ -161,7 +161,7 @@ def plot_event_study(result, *, group_time=None, ax=None, lang: str = "zh"):
             ax.errorbar(d["rel_time"], d["estimate"],
                         yerr=[d["estimate"] - d["ci_low"], d["ci_high"] - d["estimate"]],
                         fmt=m, color=c, capsize=2, markersize=4, label=name)
-        dyn = getattr(group_time, "group_time_dynamic", None)
+        dyn = None if group_time is None else group_time.group_time_dynamic
         if dyn is not None and len(dyn):
             lo_, hi_ = est["rel_time"].min(), est["rel_time"].max()
             d = dyn[(dyn["rel_time"] >= lo_) & (dyn["rel_time"] <= hi_)]

@@ -9,14 +9,13 @@ teaching office 20 % each); the sliders show how much a ranking depends on it.
 from __future__ import annotations
 
 import ipywidgets as widgets
-import numpy as np
 import pandas as pd
 
 from ..data import Dataset, load_dataset
 from ..errors import AnalysisError
 from ..evaluation import DEFAULT_ROLE_WEIGHTS, RankingResult, compute_rater_agreement, rank_sessions
 from ..schema import QUALITY_ITEM_NAMES, QUALITY_ITEMS, RATER_ROLES
-from .common import Explorer, display_frame, frame_html, quick_mode
+from .common import Explorer, _escape, display_frame, frame_html, quick_mode
 
 __all__ = ["QualityExplorer", "ROLE_NAMES"]
 
@@ -63,8 +62,7 @@ class QualityExplorer(Explorer):
         self.summary.add_class("kexie-quality")
         self.agreement_html = widgets.HTML()
         try:
-            self.agreement = compute_rater_agreement(ds.survey, n_boot=self.n_boot,
-                                                     rng=np.random.default_rng(seed))
+            self.agreement = compute_rater_agreement(ds.survey, n_boot=self.n_boot, rng=seed)
         except AnalysisError as exc:
             self.agreement, self._agreement_reason = None, str(exc)
         self.table_html = widgets.HTML()
@@ -121,7 +119,7 @@ class QualityExplorer(Explorer):
         a = self.agreement
         if a is None:
             self.agreement_html.value = self.t("评价角色间一致性：无法计算（", "Agreement between rater roles: "
-                                               "not computable (") + self._agreement_reason + self.t("）", ")")
+                                               "not computable (") + _escape(self._agreement_reason) + self.t("）", ")")
             return
         icc2 = a.get("ICC2")
         ka = a.alpha

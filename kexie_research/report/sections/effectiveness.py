@@ -149,7 +149,7 @@ def build(ctx: ReportContext) -> Section:
             f"{_f(icc.loc['ICC2', 'ci_high'])}); ICC(2,k) of the role average = {_f(icc.loc['ICC2k', 'estimate'])} "
             f"({_f(icc.loc['ICC2k', 'ci_low'])}–{_f(icc.loc['ICC2k', 'ci_high'])}) (Shrout–Fleiss two-way "
             "random, absolute agreement; McGraw–Wong intervals).")))
-        summary["agreement"] = {"icc2": float(icc.loc["ICC2", "estimate"]), "icc2k": float(icc.loc["ICC2k", "estimate"])}
+        summary["agreement"] = {"icc2": res.agreement.get("ICC2"), "icc2k": res.agreement.get("ICC2k")}
         ka = res.agreement.alpha
         if ka is not None:
             ci = (t(f"（自助法 {ka.n_boot} 次区间 {_f(ka.ci_low)}–{_f(ka.ci_high)}）",
