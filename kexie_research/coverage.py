@@ -62,7 +62,7 @@ import pandas as pd
 
 from .errors import AnalysisError, DataValidationError
 from .regions import DEVELOPMENT_TIER, REGIONS, province_region
-from .schema import END_DATE, HOURS, PROVINCE, REGION, REP_ID, START_DATE, TRAINING_ID
+from .schema import CONGRESS, END_DATE, HOURS, PROVINCE, REGION, REP_ID, START_DATE, TRAINING_ID
 
 __all__ = [
     "CoverageResult",
@@ -73,6 +73,8 @@ __all__ = [
     "gini",
     "theil",
     "left_out_table",
+    "busiest_congress",
+    "term_tables",
     "MILESTONES",
 ]
 
@@ -610,6 +612,43 @@ def compute_coverage(
         spanning_sessions=spanning, by=by_cols, threshold=float(threshold),
         window_years=None if window_years is None else float(window_years), as_of=as_of_ts,
         confidence=float(confidence), sample=bool(sample), messages=tuple(messages))
+
+
+def busiest_congress(representatives: pd.DataFrame, attendance: pd.DataFrame):
+    """The congress whose representatives have the most attendance rows (the term studied).
+
+    ``None`` without a ``congress`` column or representatives; the only congress when there
+    is one; the latest when nobody attended.
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["a", "b", "c"], "congress": [9, 9, 10]})
+    >>> int(busiest_congress(reps, pd.DataFrame({"rep_id": ["a", "b", "c"]})))
+    9
+    """
+    if CONGRESS not in representatives.columns or representatives.empty:
+        return None
+    if representatives[CONGRESS].nunique() <= 1:
+        return representatives[CONGRESS].iloc[0]
+    c = (attendance[[REP_ID]].astype({REP_ID: str})
+         .merge(representatives[[REP_ID, CONGRESS]].astype({REP_ID: str}), on=REP_ID)[CONGRESS]
+         .value_counts())
+    return c.index[0] if len(c) else representatives[CONGRESS].max()
+
+
+def term_tables(representatives: pd.DataFrame, attendance: pd.DataFrame,
+                congress) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The representatives of ``congress`` and the attendance without other terms' people.
+
+    Attendance of another term's representatives is not "unknown", so it is left out; rows
+    whose ``rep_id`` no term knows stay in, so that :func:`compute_coverage` reports them.
+    With ``congress`` None (or no ``congress`` column) both tables come back unchanged.
+    """
+    if congress is None or CONGRESS not in representatives.columns:
+        return representatives, attendance
+    keep = (representatives[CONGRESS] == congress).fillna(False).to_numpy(dtype=bool)
+    others = set(representatives.loc[~keep, REP_ID].astype(str))
+    return representatives[keep], attendance[~attendance[REP_ID].astype(str).isin(others)]
 
 
 def left_out_table(result: CoverageResult, representatives: pd.DataFrame, *,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipywidgets as widgets
 import pandas as pd
 
-from ..coverage import CoverageResult, compute_coverage, left_out_table
+from ..coverage import CoverageResult, busiest_congress, compute_coverage, left_out_table, term_tables
 from ..data import Dataset, load_dataset
 from ..schema import REP_ID
 from .common import Explorer, code_name, display_frame, frame_html
@@ -32,14 +32,6 @@ BREAKDOWNS: dict[str, tuple[str, str]] = {
 
 _LEFT_OUT_COLUMNS = (REP_ID, "province", "region", "sector", "delegation_type", "is_frontline",
                      "is_reelected")
-
-
-def _busiest_congress(ds: Dataset) -> int:
-    """The congress whose representatives have the most attendance rows (the term studied)."""
-    reps = ds.representatives
-    n = ds.attendance[[REP_ID]].astype(str).merge(
-        reps[[REP_ID, "congress"]].astype({REP_ID: str}), on=REP_ID)["congress"].value_counts()
-    return int(n.index[0]) if len(n) else int(reps["congress"].max())
 
 
 class CoverageExplorer(Explorer):
@@ -87,7 +79,7 @@ class CoverageExplorer(Explorer):
         congresses = (sorted(int(c) for c in ds.representatives["congress"].dropna().unique())
                       if "congress" in ds.representatives.columns else [])
         self.congress = widgets.Dropdown(options=congresses or [0],
-                                         value=_busiest_congress(ds) if congresses else 0,
+                                         value=int(busiest_congress(ds.representatives, ds.attendance)) if congresses else 0,
                                          disabled=len(congresses) <= 1)
         self.by = widgets.Dropdown(options=present, value=present[0])
         self.threshold = widgets.FloatSlider(value=0.8, min=0.0, max=1.0, step=0.05,
@@ -109,22 +101,15 @@ class CoverageExplorer(Explorer):
     def option_labels(self):
         return {"by": [(c, BREAKDOWNS[c]) for c in self._by_columns]}
 
-    def _term(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        """Representatives of the chosen congress, and attendance without other terms' people."""
-        reps, att = self.dataset.representatives, self.dataset.attendance
-        if "congress" not in reps.columns or not self.congress.value:
-            return reps, att
-        keep = reps["congress"] == self.congress.value
-        others = set(reps.loc[~keep.fillna(False), REP_ID].astype(str))
-        return reps[keep.fillna(False)], att[~att[REP_ID].astype(str).isin(others)]
-
     def compute(self) -> CoverageResult:
         ds = self.dataset
-        reps, att = self._term()
-        return compute_coverage(reps, att, ds.trainings,
-                                by=self.by.value, threshold=self.threshold.value,
-                                window_years=self.window.value or None,
-                                require_completed=self.require_completed.value)
+        reps, att = term_tables(ds.representatives, ds.attendance, self.congress.value or None)
+        res = compute_coverage(reps, att, ds.trainings,
+                               by=self.by.value, threshold=self.threshold.value,
+                               window_years=self.window.value or None,
+                               require_completed=self.require_completed.value)
+        self._term_reps = reps  # the left-out table lists this result's representatives
+        return res
 
     def group_table(self) -> pd.DataFrame:
         """The groups of the result with display names, in the current language."""
@@ -141,9 +126,8 @@ class CoverageExplorer(Explorer):
         return out
 
     def table(self) -> pd.DataFrame:
-        reps, _ = self._term()
-        cols = [c for c in _LEFT_OUT_COLUMNS if c in reps.columns]
-        return left_out_table(self.result, reps, columns=cols)
+        cols = [c for c in _LEFT_OUT_COLUMNS if c in self._term_reps.columns]
+        return left_out_table(self.result, self._term_reps, columns=cols)
 
     def render(self) -> None:
         r = self.result

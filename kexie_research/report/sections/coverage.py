@@ -6,9 +6,8 @@ import re
 
 import pandas as pd
 
-from ...coverage import MILESTONES, compute_coverage, compute_exchange
-from ...schema import (CONGRESS, DELEGATION_TYPE, IS_ACADEMICIAN, IS_FRONTLINE, IS_REELECTED,
-                       PROVINCE, REGION, REP_ID, SECTOR)
+from ...coverage import MILESTONES, busiest_congress, compute_coverage, compute_exchange, term_tables
+from ...schema import DELEGATION_TYPE, IS_ACADEMICIAN, IS_FRONTLINE, IS_REELECTED, PROVINCE, REGION, SECTOR
 from .. import ReportContext, Section
 
 __all__ = ["build", "BREAKDOWNS", "WINDOW_YEARS", "THRESHOLD"]
@@ -48,16 +47,6 @@ def _note(msg: str, lang: str) -> str:
     return msg
 
 
-def _pick_congress(reps: pd.DataFrame, att: pd.DataFrame):
-    """The congress whose representatives have the most attendance rows (the term studied)."""
-    if CONGRESS not in reps.columns or reps[CONGRESS].nunique() <= 1:
-        return None if CONGRESS not in reps.columns or reps.empty else reps[CONGRESS].iloc[0]
-    c = att.merge(reps[[REP_ID, CONGRESS]], on=REP_ID, how="inner")[CONGRESS].value_counts()
-    if len(c):
-        return c.index[0]
-    return reps[CONGRESS].max()
-
-
 def build(ctx: ReportContext) -> Section:
     from ...plots.coverage import column_label, group_label
     from ...plots.coverage import (plot_coverage_by_group, plot_coverage_curve, plot_exchange,
@@ -71,12 +60,8 @@ def build(ctx: ReportContext) -> Section:
         sec.summary = {"skipped": True}
         return sec
     reps_all, att, tr = ds.representatives, ds.attendance, ds.trainings
-    congress = _pick_congress(reps_all, att)
-    reps = reps_all if congress is None else reps_all[reps_all[CONGRESS] == congress]
-    # attendance of other terms' representatives is not "unknown": restrict to this term
-    # (rows with rep_ids unknown to every term stay in, so they are reported)
-    other_terms = set(reps_all[REP_ID].astype(str)) - set(reps[REP_ID].astype(str))
-    att_term = att[~att[REP_ID].astype(str).isin(other_terms)]
+    congress = busiest_congress(reps_all, att)
+    reps, att_term = term_tables(reps_all, att, congress)
     src = ctx.t("数据：", "Data: ") + (ctx.t("合成数据", "synthetic") if ds.is_synthetic else str(ds.directory)) + ctx.t("；", "; ")
 
     res = compute_coverage(reps, att_term, tr, by=PROVINCE if PROVINCE in reps.columns else None,
