@@ -12,7 +12,7 @@ import pandas as pd
 
 from ..regions import PROVINCES
 from ._common import COUNTIES, ECONOMIC_WEIGHTS, PREFECTURES, PROVINCE_LIST, apportion, source_label
-from .effects import PLANTED_EFFECTS
+from .effects import PLANTED_EFFECTS, _co_information
 
 __all__ = ["generate_network", "HELIX_CLASSES", "NETWORK_SIZES"]
 
@@ -740,20 +740,12 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
             for c in ("has_site", "has_staff", "has_funding", "active_last_year")},
         "n_projects": int((cnt >= 2).sum()),
         "triple_helix_T_bits": {
-            f"{name}{suffix}": round(_co_information(np.array(_PATTERNS)[pat[m & (cnt >= 2) & keep]]), 4)
+            f"{name}{suffix}": round(float(_co_information(_PATTERNS, np.bincount(pat[m & (cnt >= 2) & keep],
+                                                                                  minlength=len(_PATTERNS)))), 4)
             for name, m in (("synergy_provinces", is_syn), ("other_provinces", ~is_syn))
             for suffix, keep in (("", True), ("_excl_none", pat != 0))},
     }
     return orgs, links_df, realised
-
-
-def _co_information(bits: np.ndarray) -> float:
-    """T = H_u + H_i + H_g - H_ui - H_ug - H_ig + H_uig (bits) of rows of 0/1 triples."""
-    def h(cols):
-        _, c = np.unique(bits[:, cols], axis=0, return_counts=True)
-        p = c / c.sum()
-        return float(-(p * np.log2(p)).sum())
-    return (h([0]) + h([1]) + h([2]) - h([0, 1]) - h([0, 2]) - h([1, 2]) + h([0, 1, 2]))
 
 
 def _growth_p(k, g):

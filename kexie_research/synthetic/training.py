@@ -351,9 +351,10 @@ def generate_history(reps: pd.DataFrame, table1: pd.DataFrame, topics: pd.DataFr
     # ---------------------------------------------------------------- costs
     costs = _costs(g_cost, trainings, curriculum, att, label)
 
+    from ..evaluation.reliability import cronbach_alpha
+
     lrn = survey[survey["rater_role"] == "learner"]
-    items = lrn[list(QUALITY_ITEMS)].astype(float).dropna()
-    alpha = len(QUALITY_ITEMS) / (len(QUALITY_ITEMS) - 1) * (1 - items.var().sum() / items.sum(axis=1).var())
+    alpha = cronbach_alpha(lrn[list(QUALITY_ITEMS)].astype(float).dropna()).alpha
     gains = (lrn["post_score"] - lrn["pre_score"]).dropna()
     realised = {
         "survey_alpha_learners": round(float(alpha), 4),
