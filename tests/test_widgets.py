@@ -236,24 +236,11 @@ def test_coverage_explorer_left_out_export_and_language(tiny_dataset, tmp_path):
 
 @pytest.fixture
 def minimal_plan():
+    from kexie_research.data import plans_dir
     from kexie_research.simulation import Plan
 
-    # the issue's minimal plan: 1 year, 1000 people, 4 x 100 seats, never-trained first
-    return Plan.from_toml_text("""
-[term]
-years = 1
-[population]
-synthetic_size = 1000
-seed = 1
-[[sessions]]
-per_year = 4
-capacity = 100
-modality = "centralized"
-[policy]
-selection = "never_trained_first"
-accept_prob = 1.0
-no_show_prob = 0.0
-""")
+    # the issue's minimal plan, as shipped: 1 year, 1000 people, 4 x 100 seats, never-trained first
+    return Plan.from_toml(plans_dir() / "minimal.toml")
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ _THRESHOLDS = ("threshold_hours", "threshold_days", "threshold_rate", "threshold
 def scale_rule(rule, factor: float):
     """The rule with every numeric threshold multiplied by ``factor``.
 
-    Rates and shares are capped at 1; counts are rounded up (at least 1).
+    Rates and shares are capped at 1; counts are rounded up (at least 1). ``factor == 1``
+    returns the rule as written (integer thresholds stay integers in its test text).
 
     Examples
     --------
@@ -40,6 +41,8 @@ def scale_rule(rule, factor: float):
 
     if not factor > 0:
         raise ValueError(f"factor must be > 0, not {factor!r}")
+    if factor == 1:
+        return rule
     changes = {}
     for name in _THRESHOLDS:
         v = getattr(rule, name)
@@ -125,10 +128,7 @@ class ComplianceExplorer(Explorer):
         return scale_rule(self.rules.get(self.rule.value), self.scale.value)
 
     def compute(self) -> ComplianceResult:
-        # at 1x the rule as written (integer thresholds stay integers in the test text)
-        rule = self.rules.get(self.rule.value) if self.scale.value == 1.0 else self.selected_rule
-        return self._evaluate(RuleSet((rule,), self.rules.schema_version, self.rules.days_per_month,
-                                      self.rules.path))
+        return self._evaluate(dataclasses.replace(self.rules, rules=(self.selected_rule,)))
 
     def render(self) -> None:
         row = self.result.rules.iloc[0]

@@ -21,7 +21,7 @@ from ..errors import AnalysisError
 from ..simulation.discovery import PrimResult, evaluate_box, failure_cases, prim
 from ..simulation.plan import Plan, resolve_plan
 from ..simulation.sweep import OUTPUTS, PARAMETERS, SweepResult, run_sweep
-from .common import Debouncer, Explorer, frame_html, quick_mode
+from .common import Debouncer, Explorer, frame_html, mc_size
 
 __all__ = ["ScenarioExplorer", "OUTPUT_NAMES", "DEFAULT_PARAMETERS"]
 
@@ -117,8 +117,8 @@ class ScenarioExplorer(Explorer):
         ``n_points``/``replications`` default to 200/60 (40/15 with ``KEXIE_QUICK=1``).
         """
         p = plan if isinstance(plan, Plan) else resolve_plan(plan)
-        n = n_points if n_points is not None else (40 if quick_mode() else 200)
-        r = replications if replications is not None else (15 if quick_mode() else 60)
+        n = n_points if n_points is not None else mc_size(200, 40)
+        r = replications if replications is not None else mc_size(60, 15)
         ranges = {k: (PARAMETERS[k].low, PARAMETERS[k].high) for k in parameters}
         sw = run_sweep(p, ranges, n, replications=r, seed=seed, workers=workers)
         return cls(sw, **kw)
