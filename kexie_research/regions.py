@@ -17,6 +17,7 @@ from typing import Literal
 
 __all__ = [
     "PROVINCES",
+    "PROVINCES_31",
     "DELEGATIONS",
     "REGIONS",
     "REGION_NAMES",
@@ -64,6 +65,9 @@ PROVINCES: dict[str, tuple[str, str, str]] = {
     "新疆": ("Xinjiang", "west", "新疆维吾尔自治区"),
     "新疆兵团": ("Xinjiang Production and Construction Corps", "west", "新疆生产建设兵团"),
 }
+
+#: The 31 provincial-level divisions (省、自治区、直辖市), without the XPCC (新疆兵团).
+PROVINCES_31: tuple[str, ...] = tuple(p for p in PROVINCES if p != "新疆兵团")
 
 # Non-provincial delegations to a CAST national congress: canonical zh -> English
 DELEGATIONS: dict[str, str] = {

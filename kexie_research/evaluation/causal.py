@@ -442,12 +442,12 @@ def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: st
     """
     level = check_level(level)
     p = _check_panel(panel, outcome, cluster)
-    fit = twfe_fit(p[outcome].to_numpy(float), p[["treated"]].to_numpy(float), p[REP_ID].to_numpy(),
-                   p[YEAR].to_numpy(), p[cluster].to_numpy(), ["treated"])
-    tw = fit.table(level).assign(method="twfe")
     dispatch("control", control, dict.fromkeys(("auto", "never_treated", "not_yet_treated")))
     if control == "auto":
         control = "never_treated" if p["cohort"].isna().any() else "not_yet_treated"
+    fit = twfe_fit(p[outcome].to_numpy(float), p[["treated"]].to_numpy(float), p[REP_ID].to_numpy(),
+                   p[YEAR].to_numpy(), p[cluster].to_numpy(), ["treated"])
+    tw = fit.table(level).assign(method="twfe")
     skipped = None
     try:
         gtr = estimate_group_time(p, outcome=outcome, control=control, n_boot=n_boot,

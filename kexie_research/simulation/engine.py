@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import PlanError
-from ..regions import PROVINCES, REGIONS
+from ..regions import PROVINCES_31, REGIONS
 from .effects import attendance_gain
 from .plan import SEGMENTS, Plan, segment_value
 from .policies import tier_rank
@@ -740,7 +740,7 @@ def aggregate(cp: CompiledPlan, raw: dict, *, seed: int, engine: str = "vectoriz
         gini = _gini_rows(cov_p)
         # the 31 provinces (省、自治区、直辖市: not XPCC, not national delegations) with at
         # least one trained representative
-        is_prov = by_prov["province"].isin([p for p in PROVINCES if p != "新疆兵团"]).to_numpy()
+        is_prov = by_prov["province"].isin(PROVINCES_31).to_numpy()
         reached = (cov_p[:, is_prov] > 0).sum(axis=1).astype(float)
     replicates = pd.DataFrame({
         "replication": np.arange(R), "coverage": final, "untrained": untrained.astype(np.int64),

@@ -13,8 +13,6 @@ DEFAULT_SEED = 20240
 
 #: Provinces in the canonical order of :data:`kexie_research.regions.PROVINCES`.
 PROVINCE_LIST: tuple[str, ...] = tuple(PROVINCES)
-#: The 31 provincial-level divisions (without the XPCC, 新疆兵团).
-PROVINCES_31: tuple[str, ...] = tuple(p for p in PROVINCES if p != "新疆兵团")
 
 # Relative size of each provincial (local_association) delegation to a national congress.
 # Not an official allocation: larger for populous and S&T-intensive provinces (the

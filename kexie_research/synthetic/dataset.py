@@ -12,7 +12,8 @@ import pandas as pd
 
 from ..data import load_real
 from ..io import atomic_write_bytes, dumps_json, neutralize_formulas, write_text
-from ._common import DEFAULT_SEED, GENERATOR_VERSION, PROVINCES_31, source_label
+from ..regions import PROVINCES_31
+from ._common import DEFAULT_SEED, GENERATOR_VERSION, source_label
 from .effects import PLANTED_EFFECTS
 from .network import generate_network
 from .people import DELEGATION_SHARES, TARGET_SHARES, generate_cadres, generate_representatives

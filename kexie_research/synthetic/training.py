@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pandas as pd
 
+from ..regions import PROVINCES_31
 from ..schema import INTERACTIVE_METHODS, QUALITY_ITEMS
-from ._common import PROVINCES_31, apportion, source_label
+from ._common import apportion, source_label
 from .effects import PLANTED_EFFECTS
 
 __all__ = ["NINTH_SESSIONS", "SYNTHETIC_SESSIONS", "generate_history", "treated_from_year"]
