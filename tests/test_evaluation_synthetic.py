@@ -115,4 +115,4 @@ def test_report_section_says_what_is_missing(ds, tmp_path):
     empty = Dataset(representatives=ds.representatives, directory=str(tmp_path))
     res = build_report(out_dir=tmp_path / "b", sections=["effectiveness"], dataset=empty,
                        lang="zh", quick=True, progress=False)
-    assert res.summary["sections"]["effectiveness"] == {"skipped": True}
+    assert res.summary["sections"]["effectiveness"] == {"data_origin": "data", "skipped": True}

@@ -153,3 +153,24 @@ def test_report_zh_labels(tmp_path):
     assert "4年内 ≥450学时或≥75天" in md
     t3 = md.split("**表3 ")[1].split("\n\n**")[0]
     assert "classes per year" not in t3 and "每年期数：4期" in t3
+
+
+def test_sections_carry_data_origin(report):
+    # every section of summary.json says where its numbers come from (issue 13)
+    s = report.summary["sections"]
+    assert s["paper"]["data_origin"] == "real"          # transcribed from seed 000
+    assert s["coverage"]["data_origin"] == "data"       # the fixture folder is the user's data
+    assert s["compliance"]["data_origin"] == "data"
+
+
+def test_section_without_origin_refused():
+    from kexie_research.errors import KexieError
+    from kexie_research.report import Section
+
+    with pytest.raises(KexieError, match="data_origin"):
+        Section("x", "X").to_summary()
+    with pytest.raises(KexieError, match="mixed"):
+        Section("x", "X", data_origin="mixed").to_summary()
+    assert Section("x", "X", data_origin="mixed", origin_items={"a": "real"},
+                   summary={"a": 1}).to_summary() == {
+        "data_origin": "mixed", "data_origin_items": {"a": "real"}, "a": 1}

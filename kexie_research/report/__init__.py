@@ -40,12 +40,38 @@ class Block:
 
 @dataclass
 class Section:
-    """A titled part of the report, with a JSON-able ``summary`` for summary.json."""
+    """A titled part of the report, with a JSON-able ``summary`` for summary.json.
+
+    ``data_origin`` says where the section's numbers come from (one of
+    :data:`kexie_research.labels.ORIGINS`); a ``"mixed"`` section names the origin of each
+    of its items in ``origin_items`` (summary key -> origin). :func:`build_report` writes
+    both into the section's entry of summary.json and refuses a section without an origin.
+    """
 
     id: str
     title: str
     blocks: list[Block] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
+    data_origin: str = ""
+    origin_items: dict = field(default_factory=dict)
+
+    def to_summary(self) -> dict:
+        """The section's summary.json entry: ``data_origin`` (+ ``data_origin_items``) first."""
+        from ..labels import ORIGINS
+
+        if self.data_origin not in ORIGINS:
+            raise KexieError(f"report section {self.id!r} has no valid data_origin "
+                             f"({self.data_origin!r}; one of {', '.join(ORIGINS)})")
+        bad = {k: v for k, v in self.origin_items.items() if v not in ORIGINS}
+        if bad:
+            raise KexieError(f"report section {self.id!r}: unknown origin(s) {bad}")
+        if self.data_origin == "mixed" and not self.origin_items:
+            raise KexieError(f"report section {self.id!r} is 'mixed' but names no item origins")
+        out = {"data_origin": self.data_origin}
+        if self.origin_items:
+            out["data_origin_items"] = dict(self.origin_items)
+        out.update(self.summary)
+        return out
 
 
 @dataclass
@@ -65,6 +91,19 @@ class ReportContext:
     def t(self, zh: str, en: str) -> str:
         """Text in the report's language."""
         return zh if self.lang == "zh" else en
+
+    @property
+    def origin(self) -> str:
+        """Origin of the dataset's numbers: ``"synthetic"`` (embedded or generated) or
+        ``"data"`` (the user's files)."""
+        return "synthetic" if self.dataset.is_synthetic else "data"
+
+    def tag(self, origin: str | None = None) -> str:
+        """The origin tag to put where a number would be copied (【合成数据】, [model], ...);
+        default: the dataset's origin. Empty for the user's own data."""
+        from ..labels import origin_tag
+
+        return origin_tag(origin or self.origin, self.lang)
 
     def text(self, md: str) -> Block:
         return Block("text", text=md)
@@ -181,7 +220,7 @@ def build_report(data_dir=None, out_dir="out", *, lang: str = "zh", seed: int = 
             "data_files": ds.provenance(), "synthetic_data": ds.is_synthetic,
             "python": platform.python_version(),
         },
-        "sections": {s.id: s.summary for s in built},
+        "sections": {s.id: s.to_summary() for s in built},
     }
     files: dict[str, Any] = {}
     if not figures_only:

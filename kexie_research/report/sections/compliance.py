@@ -83,7 +83,8 @@ def build(ctx: ReportContext) -> Section:
     from ...plots.compliance import (plot_compliance_heatmap, plot_curriculum_shares,
                                      plot_off_job_rates)
 
-    sec = Section("compliance", ctx.t("培训计划指标达标情况", "Training-plan compliance"))
+    sec = Section("compliance", ctx.t("培训计划指标达标情况", "Training-plan compliance"),
+                  data_origin=ctx.origin)
     ds = ctx.dataset
     if ds.cadres is None or ds.hours_log is None:
         sec.blocks.append(ctx.text(ctx.t("数据中没有干部表或学时登记表，跳过本节。",

@@ -52,7 +52,8 @@ def build(ctx: ReportContext) -> Section:
     from ...plots.coverage import (plot_coverage_by_group, plot_coverage_curve, plot_exchange,
                                    plot_province_tiles)
 
-    sec = Section("coverage", ctx.t("代表培训覆盖率", "Representative training coverage"))
+    sec = Section("coverage", ctx.t("代表培训覆盖率", "Representative training coverage"),
+                  data_origin=ctx.origin)
     ds = ctx.dataset
     if ds.representatives is None or ds.attendance is None:
         sec.blocks.append(ctx.text(ctx.t("数据中没有代表表或参训表，跳过本节。",

@@ -24,7 +24,7 @@ def build(ctx: ReportContext) -> Section:
         })
     table = pd.DataFrame(rows)
     n_fk = 0 if ds.foreign_key_rejects is None else len(ds.foreign_key_rejects)
-    sec = Section("data", ctx.t("数据与来源", "Data and provenance"))
+    sec = Section("data", ctx.t("数据与来源", "Data and provenance"), data_origin=ctx.origin)
     synth = ds.is_synthetic
     sec.blocks.append(ctx.text(
         ctx.t("本报告所用数据" + ("为**合成数据**（由带种子的生成器按种子文献校准生成，非真实个人）。"

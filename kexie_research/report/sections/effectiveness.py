@@ -89,7 +89,8 @@ def build(ctx: ReportContext) -> Section:
     from ...plots.evaluation import (outcome_label, plot_effects_forest, plot_event_study,
                                      plot_quality_profile, plot_rank_intervals)
 
-    sec = Section("effectiveness", ctx.t("培训效果评估", "Training effectiveness"))
+    sec = Section("effectiveness", ctx.t("培训效果评估", "Training effectiveness"),
+                  data_origin=ctx.origin)
     ds = ctx.dataset
     t = ctx.t
     src = t("数据：", "Data: ") + (t("合成数据", "synthetic data") if ds.is_synthetic else str(ds.directory))

@@ -14,6 +14,16 @@ def _fmt(x, nd=3):
     return "—" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{nd}f}"
 
 
+def _set_summary(sec: Section, summary: dict, ctx: ReportContext) -> None:
+    """The seed document's growth figures are real; everything else rests on the dataset."""
+    from ...labels import combine_origins
+
+    sec.summary = summary
+    items = {k: "real" if k == "seed_growth" else ctx.origin for k in summary}
+    sec.data_origin = combine_origins(items.values())
+    sec.origin_items = items if sec.data_origin == "mixed" else {}
+
+
 def build(ctx: ReportContext) -> Section:
     from ...data import load_real
     from ...networks import build_affiliation, build_graph
@@ -32,7 +42,8 @@ def build(ctx: ReportContext) -> Section:
                                    plot_triple_helix_slices)
     from ...plots.style import figure, use_style
 
-    sec = Section("networks", ctx.t("组织体系与协作网络", "Organisation system and collaboration networks"))
+    sec = Section("networks", ctx.t("组织体系与协作网络", "Organisation system and collaboration networks"),
+                  data_origin="mixed")
     ds = ctx.dataset
     orgs, links = ds.organizations, ds.links
     seeds = np.random.SeedSequence(ctx.seed).spawn(6)
@@ -68,7 +79,7 @@ def build(ctx: ReportContext) -> Section:
     if orgs is None:
         sec.blocks.append(ctx.text(ctx.t("数据集中没有组织表，以下分析略过。",
                                          "The dataset has no organizations table; the rest is skipped.")))
-        sec.summary = summary
+        _set_summary(sec, summary, ctx)
         return sec
 
     # --- hierarchy and coverage -----------------------------------------------------------
@@ -150,7 +161,7 @@ def build(ctx: ReportContext) -> Section:
         sec.blocks.append(ctx.text(ctx.t(f"增长模型未拟合：{exc}", f"Growth model not fitted: {exc}")))
 
     if links is None:
-        sec.summary = summary
+        _set_summary(sec, summary, ctx)
         return sec
 
     # --- collaboration graph --------------------------------------------------------------
@@ -286,5 +297,5 @@ def build(ctx: ReportContext) -> Section:
             f"contacts each); {100 * s['cross_region_share']:.1f}% cross regions (expected "
             f"{100 * s['cross_region_expected_share']:.1f}% if classmates were random), "
             f"{100 * s['cross_province_share']:.1f}% cross provinces.")))
-    sec.summary = summary  # no timings here: summary.json must be byte-identical across runs
+    _set_summary(sec, summary, ctx)  # no timings here: summary.json must be byte-identical across runs
     return sec

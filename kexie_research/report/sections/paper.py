@@ -37,7 +37,7 @@ def paper_tables_latex(rep: PaperReproduction, lang: str = "en") -> dict[str, st
 
 def build(ctx: ReportContext) -> Section:
     rep = reproduce_paper()
-    sec = Section("paper", ctx.t("种子论文表格重现", "Reproducing the seed paper"))
+    sec = Section("paper", ctx.t("种子论文表格重现", "Reproducing the seed paper"), data_origin="real")
     tabs = display_tables(rep, ctx.lang)
     sec.blocks.append(ctx.text(ctx.t(
         "以下表格由 `datasets/real/` 中逐字转录（带出处）的数据重新生成（白、吴、鲍：《中国科协全国代表履职培训的实践与思考》）。"

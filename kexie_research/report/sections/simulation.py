@@ -45,7 +45,7 @@ def build(ctx: ReportContext) -> Section:
     from ...simulation.sensitivity import tornado
     from ...simulation.sweep import PARAMETERS, run_sweep
 
-    sec = Section("simulation", ctx.t("培训计划模拟与优化(模型估计)",
+    sec = Section("simulation", data_origin="model", title=ctx.t("培训计划模拟与优化(模型估计)",
                                       "Training-plan simulation and optimisation (model-based)"))
     q = ctx.quick
     R = 100 if q else 1000
