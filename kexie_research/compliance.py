@@ -59,8 +59,9 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError, DataValidationError, PlanError
+from .errors import AnalysisError, PlanError
 from .schema import CADRE_ID, DAYS, HOURS, RANK, TABLES, TRAINING_ID, YEAR
+from .stats import require_columns
 
 __all__ = [
     "Rule",
@@ -667,10 +668,7 @@ class ComplianceResult:
 
 
 def _prep(df: pd.DataFrame, table: str, cols) -> pd.DataFrame:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataValidationError(f"the {table} table lacks column(s) {', '.join(missing)}",
-                                  column=missing[0], rule="required_column")
+    require_columns(df, cols, table=table)
     return df.copy()
 
 

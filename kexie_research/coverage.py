@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -63,6 +63,7 @@ import pandas as pd
 from .errors import AnalysisError, DataValidationError
 from .regions import DEVELOPMENT_TIER, REGIONS, province_region
 from .schema import CONGRESS, END_DATE, HOURS, PROVINCE, REGION, REP_ID, START_DATE, TRAINING_ID
+from .stats import entropy_bits, require_columns, wilson_interval
 
 __all__ = [
     "CoverageResult",
@@ -82,45 +83,7 @@ MILESTONES: tuple[float, ...] = (0.5, 0.8, 1.0)
 """Coverage levels whose first date is reported (50 %, 80 %, 100 %)."""
 
 
-def require_columns(df: pd.DataFrame, columns: Iterable[str], table: str) -> None:
-    """Raise :class:`DataValidationError` naming the first missing column."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"the {table} table lacks column(s) {', '.join(missing)} "
-            f"(has: {', '.join(map(str, df.columns))})", column=missing[0], rule="required_column")
-
-
 # ---- small statistics ----------------------------------------------------------------------
-
-def wilson_interval(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval(s) for ``count`` successes out of ``nobs``.
-
-    Thin wrapper around :func:`statsmodels.stats.proportion.proportion_confint`
-    (``method="wilson"``) that returns NaN where ``nobs == 0``.
-
-    Examples
-    --------
-    >>> lo, hi = wilson_interval(8, 10)
-    >>> round(float(lo), 4), round(float(hi), 4)
-    (0.4902, 0.9433)
-    """
-    from statsmodels.stats.proportion import proportion_confint
-
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), not {confidence!r}")
-    c = np.asarray(count, dtype=float)
-    n = np.asarray(nobs, dtype=float)
-    safe_n = np.where(n > 0, n, 1.0)
-    lo, hi = proportion_confint(c, safe_n, alpha=1 - confidence, method="wilson")
-    # The Wilson interval always contains the estimate; rounding can put a bound a few ulps
-    # on the wrong side of it (e.g. 0.9999999999999999 for 30/30), which breaks error bars.
-    p_hat = c / safe_n
-    lo, hi = np.minimum(lo, p_hat), np.maximum(hi, p_hat)
-    lo = np.where(n > 0, lo, np.nan)
-    hi = np.where(n > 0, hi, np.nan)
-    return lo, hi
-
 
 def gini(rates, weights=None) -> float:
     """Weighted Gini coefficient of group rates (0 = equal, larger = more unequal).
@@ -169,15 +132,6 @@ def theil(rates, weights=None) -> float:
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(r > 0, r * np.log(np.where(r > 0, r, 1.0)), 0.0)
     return float((w * terms).sum())
-
-
-def _entropy_bits(counts) -> float:
-    c = np.asarray(counts, dtype=float)
-    c = c[c > 0]
-    if c.size == 0:
-        return 0.0
-    p = c / c.sum()
-    return float(-(p * np.log2(p)).sum()) + 0.0
 
 
 # ---- coverage -------------------------------------------------------------------------------
@@ -405,10 +359,10 @@ def compute_coverage(
     if window_years is not None and not window_years > 0:
         raise ValueError(f"window_years must be > 0, not {window_years!r}")
     by_cols: tuple[str, ...] = () if by is None else ((by,) if isinstance(by, str) else tuple(by))
-    require_columns(representatives, (REP_ID, *by_cols), "representatives")
-    require_columns(attendance, (REP_ID, TRAINING_ID), "attendance")
+    require_columns(representatives, (REP_ID, *by_cols), table="representatives")
+    require_columns(attendance, (REP_ID, TRAINING_ID), table="attendance")
     if require_completed:
-        require_columns(attendance, ("completed",), "attendance")
+        require_columns(attendance, ("completed",), table="attendance")
     reps = representatives.copy()
     reps[REP_ID] = reps[REP_ID].astype(str)
     dup = reps[REP_ID][reps[REP_ID].duplicated()]
@@ -429,7 +383,7 @@ def compute_coverage(
     # -- unknown ids: reported, not silently dropped
     known_rep = att[REP_ID].isin(set(reps[REP_ID]))
     if trainings is not None:
-        require_columns(trainings, (TRAINING_ID, START_DATE, END_DATE), "trainings")
+        require_columns(trainings, (TRAINING_ID, START_DATE, END_DATE), table="trainings")
         tr = trainings.copy()
         tr[TRAINING_ID] = tr[TRAINING_ID].astype(str)
         tr[START_DATE] = pd.to_datetime(tr[START_DATE])
@@ -770,8 +724,8 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
     >>> ex.exposure, ex.observed_pairs, round(ex.mixing_ratio, 4)   # 2 / (2*(2*1)*2*2/(4*3))
     (1.0, 2.0, 1.5)
     """
-    require_columns(representatives, (REP_ID,), "representatives")
-    require_columns(attendance, (REP_ID, TRAINING_ID), "attendance")
+    require_columns(representatives, (REP_ID,), table="representatives")
+    require_columns(attendance, (REP_ID, TRAINING_ID), table="attendance")
     reps = representatives.copy()
     reps[REP_ID] = reps[REP_ID].astype(str)
     reps["_region"] = _rep_regions(reps)
@@ -780,7 +734,7 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
     att[TRAINING_ID] = att[TRAINING_ID].astype(str)
     att = att[att[REP_ID].isin(set(reps[REP_ID]))]
     if trainings is not None:
-        require_columns(trainings, (TRAINING_ID,), "trainings")
+        require_columns(trainings, (TRAINING_ID,), table="trainings")
         att = att[att[TRAINING_ID].isin(set(trainings[TRAINING_ID].astype(str)))]
     if require_counted and HOURS in att.columns:
         h = pd.to_numeric(att[HOURS], errors="coerce")
@@ -799,8 +753,8 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
         for r in REGIONS:
             row[f"share_{r}"] = row[f"n_{r}"] / n
         row["n_provinces"] = int(s[PROVINCE].nunique()) if PROVINCE in s.columns else 0
-        row["region_entropy_bits"] = _entropy_bits(counts.to_numpy())
-        row["province_entropy_bits"] = (_entropy_bits(s[PROVINCE].value_counts().to_numpy())
+        row["region_entropy_bits"] = entropy_bits(counts.to_numpy())
+        row["province_entropy_bits"] = (entropy_bits(s[PROVINCE].value_counts().to_numpy())
                                         if PROVINCE in s.columns else float("nan"))
         row["n_underdeveloped"] = int((s["_tier"] == "underdeveloped").sum())
         row["n_developed"] = int((s["_tier"] == "developed").sum())

@@ -9,20 +9,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import AnalysisError
 from ..io import to_jsonable
+from ..stats import require_columns  # noqa: F401  (the one column check, re-exported for the evaluation modules)
 
 RESULT_COLUMNS = ("estimate", "std_error", "ci_low", "ci_high", "p", "n")
 """Columns every tidy estimate table carries (plus its own label columns)."""
-
-
-def require_columns(df: pd.DataFrame, columns: Iterable[str], *, table: str) -> None:
-    """Raise :class:`AnalysisError` naming the columns of ``table`` that are missing."""
-    if df is None:
-        raise AnalysisError(f"the {table} table is required for this analysis")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise AnalysisError(f"the {table} table lacks column(s) {', '.join(missing)}")
 
 
 def check_level(level: float) -> float:
