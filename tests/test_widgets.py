@@ -597,7 +597,8 @@ def test_quality_explorer_language_and_exports(survey_dataset, tmp_path):
 # ---- figure gallery ---------------------------------------------------------------------
 
 def test_regenerate_figures_and_gallery(tiny_dataset, tmp_path, monkeypatch):
-    from kexie_research.widgets import FigureGallery, figure_index, paper_figures_dir, regenerate_figures
+    from kexie_research.report.figures import regenerate_figures
+    from kexie_research.widgets import FigureGallery, figure_index, paper_figures_dir
 
     monkeypatch.setenv("KEXIE_FIGURES_DIR", str(tmp_path / "figs"))
     assert paper_figures_dir() == tmp_path / "figs"

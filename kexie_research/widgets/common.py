@@ -27,6 +27,7 @@ import ipywidgets as widgets
 import pandas as pd
 
 from ..io import write_csv, write_json, write_xlsx
+from ..settings import quick_mode  # re-exported: the explorers' Monte Carlo sizes
 
 __all__ = [
     "LANGS",
@@ -59,20 +60,6 @@ def tr(lang: str, zh: str, en: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
     return zh if lang == "zh" else en
-
-
-def quick_mode() -> bool:
-    """True when ``KEXIE_QUICK=1``: notebooks and explorers use small Monte Carlo sizes.
-
-    The notebook tests set it so that all notebooks run within the suite's time budget;
-    a researcher running ``make lab`` gets the full sizes.
-
-    Examples
-    --------
-    >>> isinstance(quick_mode(), bool)
-    True
-    """
-    return os.environ.get("KEXIE_QUICK", "").strip().lower() in ("1", "true", "yes")
 
 
 def default_export_dir() -> Path:
