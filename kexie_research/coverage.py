@@ -147,7 +147,9 @@ class CoverageResult:
     coverage : float
         ``trained / total``.
     ci_low, ci_high : float
-        Wilson interval of ``coverage`` at ``confidence``.
+        Wilson interval of ``coverage`` at ``confidence`` — on a complete roster a
+        superpopulation (propensity) interval, see :meth:`ci_meaning`; in JSON
+        ``coverage_ci_superpopulation`` (and ``ci_superpopulation`` per group).
     person_times : int
         Counted (representative, session) attendances.
     repeat_attendance : int
@@ -228,6 +230,33 @@ class CoverageResult:
         """``"sampling"`` (a sample of representatives) or ``"propensity"`` (a whole term)."""
         return "sampling" if self.sample else "propensity"
 
+    def ci_meaning(self, lang: str = "en") -> str:
+        """What the Wilson intervals mean, in words (the report and the JSON say it).
+
+        On a complete roster the coverage itself is known exactly (a count, no sampling
+        error); the interval is about the *superpopulation*: the training propensity of
+        which this term's record is one realisation (a group's interval says how much of
+        its shortfall could be chance). For a sample it is the usual sampling interval for
+        the coverage of the population sampled.
+
+        Examples
+        --------
+        >>> res = compute_coverage(pd.DataFrame({"rep_id": ["a", "b"]}),
+        ...                        pd.DataFrame({"rep_id": ["a"], "training_id": ["S1"]}))
+        >>> res.ci_meaning("en")[:46]
+        'Wilson 95% superpopulation (propensity) inter'
+        """
+        level = f"{self.confidence:.0%}"
+        if self.sample:
+            return {"en": f"Wilson {level} sampling interval for the coverage of the population the "
+                          "representatives were sampled from.",
+                    "zh": f"Wilson {level} 抽样区间：代表为样本，区间估计其所来自总体的覆盖率。"}[_lang(lang)]
+        return {"en": f"Wilson {level} superpopulation (propensity) interval: the roster is complete, so the "
+                      "coverage itself is exact; the interval describes the underlying training propensity "
+                      "of which this term is one realisation, not uncertainty about who was trained.",
+                "zh": f"Wilson {level} 超总体（倾向）区间：名单是全体代表，覆盖率本身是精确计数；区间描述的是"
+                      "产生本届结果的潜在参训倾向的不确定性，而不是“谁参训了”的不确定性。"}[_lang(lang)]
+
     def to_dict(self) -> dict:
         """JSON-able summary (what ``kexie-research coverage --json`` prints)."""
         def iso(d):
@@ -235,14 +264,15 @@ class CoverageResult:
 
         groups = []
         for r in self.groups.to_dict(orient="records"):
-            groups.append({k: r[k] for k in ("group", *self.by, "total", "trained", "coverage",
-                                              "ci_low", "ci_high", "person_times", "hours",
-                                              "share_of_reps", "share_of_trained",
-                                              "below_threshold")})
+            g = {k: r[k] for k in ("group", *self.by, "total", "trained", "coverage")}
+            g["ci_superpopulation"] = [r["ci_low"], r["ci_high"]]
+            g.update({k: r[k] for k in ("person_times", "hours", "share_of_reps", "share_of_trained",
+                                        "below_threshold")})
+            groups.append(g)
         out = {
             "total": self.total, "trained": self.trained, "coverage": self.coverage,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "confidence": self.confidence,
-            "ci_interpretation": self.ci_interpretation,
+            "coverage_ci_superpopulation": [self.ci_low, self.ci_high], "confidence": self.confidence,
+            "ci_interpretation": self.ci_interpretation, "ci_meaning": self.ci_meaning("en"),
             "person_times": self.person_times, "repeat_attendance": self.repeat_attendance,
             "n_repeaters": self.n_repeaters, "hours": self.hours,
             "by": list(self.by), "threshold": self.threshold, "groups": groups,
@@ -269,6 +299,12 @@ class CoverageResult:
             out[f"time_to_{key}"] = iso(self.milestones.get(level))
             out[f"days_to_{key}"] = self.days_to.get(level)
         return out
+
+
+def _lang(lang: str) -> str:
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+    return lang
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
@@ -359,40 +395,89 @@ def compute_coverage(
     if window_years is not None and not window_years > 0:
         raise ValueError(f"window_years must be > 0, not {window_years!r}")
     by_cols: tuple[str, ...] = () if by is None else ((by,) if isinstance(by, str) else tuple(by))
-    require_columns(representatives, (REP_ID, *by_cols), table="representatives")
+    reps = _representatives(representatives, by_cols)
+    total = int(len(reps))
     require_columns(attendance, (REP_ID, TRAINING_ID), table="attendance")
     if require_completed:
         require_columns(attendance, ("completed",), table="attendance")
+    tr = _sessions(trainings)
+    if (as_of is not None or window_years is not None) and tr is None:
+        raise AnalysisError("as_of and window_years need the trainings table (session dates)")
+    as_of_ts = None
+    if tr is not None and (as_of is not None or window_years is not None):
+        as_of_ts = pd.Timestamp(as_of) if as_of is not None else tr[END_DATE].max()
+    c = _counted_attendance(reps, attendance, tr, as_of_ts, require_completed)
+    persons = _persons(reps, c.pairs, tr is not None)
+    trained = int(persons["trained"].sum())
+    not_within = _window(persons, c.pairs, as_of_ts, window_years)
+    messages = list(c.messages)
+    groups, inequality = _groups(reps, persons, by_cols, total, trained, threshold, confidence, messages)
+    tl = _timeline(persons, c.pairs, total, tr is not None, messages)
+    lo, hi = wilson_interval(trained, total, confidence)
+    person_times = int(len(c.pairs))
+    return CoverageResult(
+        total=total, trained=trained, coverage=trained / total, ci_low=float(lo),
+        ci_high=float(hi), person_times=person_times, repeat_attendance=person_times - trained,
+        n_repeaters=int((persons["n_sessions"] >= 2).sum()), hours=float(c.pairs["_hours"].sum()),
+        groups=groups.reset_index(drop=True), inequality=inequality, curve=tl["curve"],
+        milestones=tl["milestones"], days_to=tl["days_to"],
+        untrained_ids=tuple(sorted(persons.loc[~persons["trained"], REP_ID])),
+        not_trained_within_window=not_within,
+        persons=persons[[REP_ID, "n_sessions", "hours", "first_trained", "last_trained",
+                         "trained", "within_window"]],
+        yearly=tl["yearly"], unknown_attendance=c.unknown, n_zero_hour_rows=c.n_zero,
+        n_incomplete_rows=c.n_incomplete, n_after_as_of_rows=c.n_after, n_duplicate_rows=c.n_dup,
+        spanning_sessions=tl["spanning"], by=by_cols, threshold=float(threshold),
+        window_years=None if window_years is None else float(window_years), as_of=as_of_ts,
+        confidence=float(confidence), sample=bool(sample), messages=tuple(messages))
+
+
+# ---- the steps of compute_coverage ------------------------------------------------------------
+
+def _representatives(representatives: pd.DataFrame, by_cols: tuple[str, ...]) -> pd.DataFrame:
+    """Step 1: the roster, ``rep_id`` as text, unique, not empty."""
+    require_columns(representatives, (REP_ID, *by_cols), table="representatives")
     reps = representatives.copy()
     reps[REP_ID] = reps[REP_ID].astype(str)
     dup = reps[REP_ID][reps[REP_ID].duplicated()]
     if len(dup):
         raise DataValidationError("rep_id must be unique in the representatives table",
                                   column=REP_ID, value=dup.iloc[0], rule="unique")
-    total = int(len(reps))
-    if total == 0:
+    if len(reps) == 0:
         raise AnalysisError("no representatives: coverage is undefined")
-    messages: list[str] = []
+    return reps
 
-    att = attendance.copy()
-    att["_row"] = att.index
-    att[REP_ID] = att[REP_ID].astype(str)
-    att[TRAINING_ID] = att[TRAINING_ID].astype(str)
-    att["_hours"] = pd.to_numeric(att[HOURS], errors="coerce") if HOURS in att.columns else np.nan
 
-    # -- unknown ids: reported, not silently dropped
+def _sessions(trainings: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Step 2: the sessions with parsed dates, one row per ``training_id`` (None without)."""
+    if trainings is None:
+        return None
+    require_columns(trainings, (TRAINING_ID, START_DATE, END_DATE), table="trainings")
+    tr = trainings.copy()
+    tr[TRAINING_ID] = tr[TRAINING_ID].astype(str)
+    tr[START_DATE] = pd.to_datetime(tr[START_DATE])
+    tr[END_DATE] = pd.to_datetime(tr[END_DATE])
+    return tr.drop_duplicates(TRAINING_ID)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What step 3 leaves: counted (rep, session) pairs and what was left out, and why."""
+
+    pairs: pd.DataFrame
+    unknown: pd.DataFrame
+    messages: tuple[str, ...]
+    n_zero: int
+    n_incomplete: int
+    n_after: int
+    n_dup: int
+
+
+def _unknown_ids(att: pd.DataFrame, reps: pd.DataFrame, tr: pd.DataFrame | None):
+    """Attendance rows with an unknown rep_id or training_id (reported, never dropped silently)."""
     known_rep = att[REP_ID].isin(set(reps[REP_ID]))
-    if trainings is not None:
-        require_columns(trainings, (TRAINING_ID, START_DATE, END_DATE), table="trainings")
-        tr = trainings.copy()
-        tr[TRAINING_ID] = tr[TRAINING_ID].astype(str)
-        tr[START_DATE] = pd.to_datetime(tr[START_DATE])
-        tr[END_DATE] = pd.to_datetime(tr[END_DATE])
-        tr = tr.drop_duplicates(TRAINING_ID)
-        known_tr = att[TRAINING_ID].isin(set(tr[TRAINING_ID]))
-    else:
-        tr = None
-        known_tr = pd.Series(True, index=att.index)
+    known_tr = (att[TRAINING_ID].isin(set(tr[TRAINING_ID])) if tr is not None
+                else pd.Series(True, index=att.index))
     reasons = np.where(~known_rep & ~known_tr, "unknown rep_id and training_id",
                        np.where(~known_rep, "unknown rep_id", "unknown training_id"))
     bad = ~(known_rep & known_tr)
@@ -400,6 +485,7 @@ def compute_coverage(
                             REP_ID: att.loc[bad, REP_ID].to_numpy(),
                             TRAINING_ID: att.loc[bad, TRAINING_ID].to_numpy(),
                             "reason": reasons[bad.to_numpy()]})
+    message = None
     if len(unknown):
         n_r = int((~known_rep).sum())
         n_t = int((~known_tr).sum())
@@ -410,17 +496,25 @@ def compute_coverage(
         if n_t:
             parts.append(f"{n_t} with a training_id not in the trainings table "
                          f"(e.g. {', '.join(sorted(set(att.loc[~known_tr, TRAINING_ID]))[:5])})")
-        messages.append(f"{len(unknown)} attendance row(s) not counted: " + "; ".join(parts))
-    att = att[~bad]
+        message = f"{len(unknown)} attendance row(s) not counted: " + "; ".join(parts)
+    return bad, unknown, message
 
-    # -- as_of: ignore sessions ending later
-    as_of_ts = None
-    if as_of is not None or window_years is not None:
-        if tr is None:
-            raise AnalysisError("as_of and window_years need the trainings table (session dates)")
-        as_of_ts = pd.Timestamp(as_of) if as_of is not None else tr[END_DATE].max()
+
+def _counted_attendance(reps: pd.DataFrame, attendance: pd.DataFrame, tr: pd.DataFrame | None,
+                        as_of_ts, require_completed: bool) -> _Counted:
+    """Step 3: apply the counting rules (module docstring) and collapse to (rep, session) pairs."""
+    messages: list[str] = []
+    att = attendance.copy()
+    att["_row"] = att.index
+    att[REP_ID] = att[REP_ID].astype(str)
+    att[TRAINING_ID] = att[TRAINING_ID].astype(str)
+    att["_hours"] = pd.to_numeric(att[HOURS], errors="coerce") if HOURS in att.columns else np.nan
+    bad, unknown, msg = _unknown_ids(att, reps, tr)
+    if msg:
+        messages.append(msg)
+    att = att[~bad]
     n_after = 0
-    if tr is not None:
+    if tr is not None:  # as_of: ignore sessions ending later
         att = att.merge(tr[[TRAINING_ID, START_DATE, END_DATE]], on=TRAINING_ID, how="left")
         if as_of_ts is not None:
             later = att[END_DATE] > as_of_ts
@@ -429,8 +523,6 @@ def compute_coverage(
                 messages.append(f"{n_after} attendance row(s) at sessions ending after "
                                 f"{as_of_ts.date().isoformat()} ignored (as_of)")
             att = att[~later]
-
-    # -- zero-hour and incomplete rows
     zero = att["_hours"].notna() & (att["_hours"] == 0)
     n_zero = int(zero.sum())
     if n_zero:
@@ -443,8 +535,7 @@ def compute_coverage(
         if n_incomplete:
             messages.append(f"{n_incomplete} incomplete attendance row(s) not counted")
         att = att[comp.to_numpy()]
-    dups = att.duplicated([REP_ID, TRAINING_ID])
-    n_dup = int(dups.sum())
+    n_dup = int(att.duplicated([REP_ID, TRAINING_ID]).sum())
     if n_dup:
         messages.append(f"{n_dup} duplicate (rep_id, training_id) row(s) counted once "
                         "(hours summed)")
@@ -453,11 +544,14 @@ def compute_coverage(
     if tr is not None:
         agg.update({START_DATE: "first", END_DATE: "first"})
     pairs = att.groupby([REP_ID, TRAINING_ID], sort=True, as_index=False).agg(agg)
+    return _Counted(pairs=pairs, unknown=unknown, messages=tuple(messages), n_zero=n_zero,
+                    n_incomplete=n_incomplete, n_after=n_after, n_dup=n_dup)
 
-    person_times = int(len(pairs))
-    hours_total = float(pairs["_hours"].sum())
+
+def _persons(reps: pd.DataFrame, pairs: pd.DataFrame, dated: bool) -> pd.DataFrame:
+    """Step 4: one row per representative: sessions, hours, first/last trained, trained."""
     per = pairs.groupby(REP_ID).agg(n_sessions=(TRAINING_ID, "size"), hours=("_hours", "sum"))
-    if tr is not None:
+    if dated:
         dates = pairs.groupby(REP_ID).agg(first_trained=(END_DATE, "min"),
                                           last_trained=(END_DATE, "max"))
         per = per.join(dates)
@@ -468,104 +562,99 @@ def compute_coverage(
         persons["first_trained"] = pd.NaT
         persons["last_trained"] = pd.NaT
     persons["trained"] = persons["n_sessions"] > 0
-    trained = int(persons["trained"].sum())
-    n_repeaters = int((persons["n_sessions"] >= 2).sum())
-    untrained_ids = tuple(sorted(persons.loc[~persons["trained"], REP_ID]))
-
-    not_within = None
     persons["within_window"] = pd.array([pd.NA] * len(persons), dtype="boolean")
-    if window_years is not None:
-        start = as_of_ts - pd.DateOffset(years=int(window_years)) if float(window_years).is_integer() \
-            else as_of_ts - pd.Timedelta(days=365.25 * float(window_years))
-        ends_in = pairs[(pairs[END_DATE] >= start) & (pairs[END_DATE] <= as_of_ts)]
-        ok = set(ends_in[REP_ID])
-        persons["within_window"] = persons[REP_ID].isin(ok).astype("boolean")
-        not_within = tuple(sorted(persons.loc[~persons[REP_ID].isin(ok), REP_ID]))
+    return persons
 
-    lo, hi = wilson_interval(trained, total, confidence)
-    spanning: tuple[str, ...] = ()
 
-    # -- groups
-    if by_cols:
-        g = reps[[REP_ID, *by_cols]].merge(persons[[REP_ID, "n_sessions", "hours", "trained"]],
-                                           on=REP_ID, how="left")
-        grouped = g.groupby(list(by_cols), dropna=False, sort=True)
-        groups = grouped.agg(total=(REP_ID, "size"), trained=("trained", "sum"),
-                             person_times=("n_sessions", "sum"), hours=("hours", "sum")).reset_index()
-        groups["trained"] = groups["trained"].astype(int)
-        groups["person_times"] = groups["person_times"].astype(int)
-        groups["coverage"] = groups["trained"] / groups["total"]
-        glo, ghi = wilson_interval(groups["trained"], groups["total"], confidence)
-        groups["ci_low"], groups["ci_high"] = glo, ghi
-        groups["share_of_reps"] = groups["total"] / total
-        groups["share_of_trained"] = groups["trained"] / trained if trained else np.nan
-        groups["below_threshold"] = groups["coverage"] < threshold
-        groups.insert(0, "group", [_group_label(tuple(r)) for r in
-                                   groups[list(by_cols)].itertuples(index=False, name=None)])
-        inequality = {"gini": gini(groups["coverage"], groups["total"]),
-                      "theil": theil(groups["coverage"], groups["total"]),
-                      "n_groups": int(len(groups)),
-                      "n_below_threshold": int(groups["below_threshold"].sum())}
-        below = groups.loc[groups["below_threshold"], "group"].tolist()
-        if below:
-            messages.append(f"{len(below)} of {len(groups)} group(s) below the coverage "
-                            f"threshold {threshold:.0%}")
-    else:
-        groups = pd.DataFrame(columns=["group", "total", "trained", "coverage", "ci_low", "ci_high",
-                                       "person_times", "hours", "share_of_reps",
-                                       "share_of_trained", "below_threshold"])
-        inequality = {"gini": float("nan"), "theil": float("nan"), "n_groups": 0,
-                      "n_below_threshold": 0}
+def _window(persons: pd.DataFrame, pairs: pd.DataFrame, as_of_ts, window_years) -> tuple[str, ...] | None:
+    """Step 5: who has no counted session ending in ``[as_of - window, as_of]`` (fills
+    ``persons["within_window"]``); None without a window."""
+    if window_years is None:
+        return None
+    start = as_of_ts - pd.DateOffset(years=int(window_years)) if float(window_years).is_integer() \
+        else as_of_ts - pd.Timedelta(days=365.25 * float(window_years))
+    ends_in = pairs[(pairs[END_DATE] >= start) & (pairs[END_DATE] <= as_of_ts)]
+    ok = set(ends_in[REP_ID])
+    persons["within_window"] = persons[REP_ID].isin(ok).astype("boolean")
+    return tuple(sorted(persons.loc[~persons[REP_ID].isin(ok), REP_ID]))
 
-    # -- curve, milestones, yearly
-    milestones = {m: None for m in MILESTONES}
-    days_to = {m: None for m in MILESTONES}
-    curve = pd.DataFrame(columns=["date", "newly_trained", "cumulative_trained", "coverage"])
-    yearly = pd.DataFrame(columns=["year", "sessions", "person_times", "distinct_trained",
-                                   "newly_trained", "hours"])
-    if tr is not None and person_times:
-        first = persons.dropna(subset=["first_trained"]).groupby("first_trained").size()
-        curve = pd.DataFrame({"date": first.index, "newly_trained": first.to_numpy().astype(int)})
-        curve["cumulative_trained"] = curve["newly_trained"].cumsum().astype(int)
-        curve["coverage"] = curve["cumulative_trained"] / total
-        t0 = pairs[START_DATE].min()
-        for m in MILESTONES:
-            # tolerance: 1.0 must mean every representative, not 0.9999999
-            hit = curve[curve["cumulative_trained"] >= math.ceil(m * total - 1e-9)]
-            if len(hit):
-                milestones[m] = pd.Timestamp(hit["date"].iloc[0])
-                days_to[m] = int((milestones[m] - t0).days)
-        sess = pairs.drop_duplicates(TRAINING_ID)
-        span = sess[sess[START_DATE].dt.year != sess[END_DATE].dt.year]
-        spanning = tuple(sorted(span[TRAINING_ID]))
-        if spanning:
-            messages.append(f"{len(spanning)} session(s) span two calendar years "
-                            f"({', '.join(spanning[:5])}); each counts in the year it ends")
-        p2 = pairs.assign(year=pairs[END_DATE].dt.year)
-        first_year = persons.dropna(subset=["first_trained"]).assign(
-            year=lambda d: d["first_trained"].dt.year).groupby("year").size()
-        yearly = p2.groupby("year").agg(sessions=(TRAINING_ID, "nunique"),
-                                        person_times=(REP_ID, "size"),
-                                        distinct_trained=(REP_ID, "nunique"),
-                                        hours=("_hours", "sum")).reset_index()
-        yearly["newly_trained"] = yearly["year"].map(first_year).fillna(0).astype(int)
-        yearly = yearly[["year", "sessions", "person_times", "distinct_trained", "newly_trained",
-                         "hours"]]
-        yearly["year"] = yearly["year"].astype(int)
 
-    return CoverageResult(
-        total=total, trained=trained, coverage=trained / total, ci_low=float(lo),
-        ci_high=float(hi), person_times=person_times, repeat_attendance=person_times - trained,
-        n_repeaters=n_repeaters, hours=hours_total, groups=groups.reset_index(drop=True),
-        inequality=inequality, curve=curve, milestones=milestones, days_to=days_to,
-        untrained_ids=untrained_ids, not_trained_within_window=not_within,
-        persons=persons[[REP_ID, "n_sessions", "hours", "first_trained", "last_trained",
-                         "trained", "within_window"]],
-        yearly=yearly, unknown_attendance=unknown, n_zero_hour_rows=n_zero,
-        n_incomplete_rows=n_incomplete, n_after_as_of_rows=n_after, n_duplicate_rows=n_dup,
-        spanning_sessions=spanning, by=by_cols, threshold=float(threshold),
-        window_years=None if window_years is None else float(window_years), as_of=as_of_ts,
-        confidence=float(confidence), sample=bool(sample), messages=tuple(messages))
+_GROUP_COLUMNS = ["group", "total", "trained", "coverage", "ci_low", "ci_high", "person_times", "hours",
+                  "share_of_reps", "share_of_trained", "below_threshold"]
+
+
+def _groups(reps: pd.DataFrame, persons: pd.DataFrame, by_cols: tuple[str, ...], total: int,
+            trained: int, threshold: float, confidence: float, messages: list[str]):
+    """Step 6: coverage per group of ``by`` with Wilson intervals, flags and inequality."""
+    if not by_cols:
+        return (pd.DataFrame(columns=_GROUP_COLUMNS),
+                {"gini": float("nan"), "theil": float("nan"), "n_groups": 0, "n_below_threshold": 0})
+    g = reps[[REP_ID, *by_cols]].merge(persons[[REP_ID, "n_sessions", "hours", "trained"]],
+                                       on=REP_ID, how="left")
+    grouped = g.groupby(list(by_cols), dropna=False, sort=True)
+    groups = grouped.agg(total=(REP_ID, "size"), trained=("trained", "sum"),
+                         person_times=("n_sessions", "sum"), hours=("hours", "sum")).reset_index()
+    groups["trained"] = groups["trained"].astype(int)
+    groups["person_times"] = groups["person_times"].astype(int)
+    groups["coverage"] = groups["trained"] / groups["total"]
+    glo, ghi = wilson_interval(groups["trained"], groups["total"], confidence)
+    groups["ci_low"], groups["ci_high"] = glo, ghi
+    groups["share_of_reps"] = groups["total"] / total
+    groups["share_of_trained"] = groups["trained"] / trained if trained else np.nan
+    groups["below_threshold"] = groups["coverage"] < threshold
+    groups.insert(0, "group", [_group_label(tuple(r)) for r in
+                               groups[list(by_cols)].itertuples(index=False, name=None)])
+    inequality = {"gini": gini(groups["coverage"], groups["total"]),
+                  "theil": theil(groups["coverage"], groups["total"]),
+                  "n_groups": int(len(groups)),
+                  "n_below_threshold": int(groups["below_threshold"].sum())}
+    below = groups.loc[groups["below_threshold"], "group"].tolist()
+    if below:
+        messages.append(f"{len(below)} of {len(groups)} group(s) below the coverage "
+                        f"threshold {threshold:.0%}")
+    return groups, inequality
+
+
+def _timeline(persons: pd.DataFrame, pairs: pd.DataFrame, total: int, dated: bool,
+              messages: list[str]) -> dict:
+    """Step 7: the cumulative curve, milestone dates, sessions spanning years, the yearly table."""
+    out = {"milestones": {m: None for m in MILESTONES}, "days_to": {m: None for m in MILESTONES},
+           "curve": pd.DataFrame(columns=["date", "newly_trained", "cumulative_trained", "coverage"]),
+           "yearly": pd.DataFrame(columns=["year", "sessions", "person_times", "distinct_trained",
+                                           "newly_trained", "hours"]),
+           "spanning": ()}
+    if not dated or not len(pairs):
+        return out
+    first = persons.dropna(subset=["first_trained"]).groupby("first_trained").size()
+    curve = pd.DataFrame({"date": first.index, "newly_trained": first.to_numpy().astype(int)})
+    curve["cumulative_trained"] = curve["newly_trained"].cumsum().astype(int)
+    curve["coverage"] = curve["cumulative_trained"] / total
+    out["curve"] = curve
+    t0 = pairs[START_DATE].min()
+    for m in MILESTONES:
+        # tolerance: 1.0 must mean every representative, not 0.9999999
+        hit = curve[curve["cumulative_trained"] >= math.ceil(m * total - 1e-9)]
+        if len(hit):
+            out["milestones"][m] = pd.Timestamp(hit["date"].iloc[0])
+            out["days_to"][m] = int((out["milestones"][m] - t0).days)
+    sess = pairs.drop_duplicates(TRAINING_ID)
+    span = sess[sess[START_DATE].dt.year != sess[END_DATE].dt.year]
+    out["spanning"] = tuple(sorted(span[TRAINING_ID]))
+    if out["spanning"]:
+        messages.append(f"{len(out['spanning'])} session(s) span two calendar years "
+                        f"({', '.join(out['spanning'][:5])}); each counts in the year it ends")
+    p2 = pairs.assign(year=pairs[END_DATE].dt.year)
+    first_year = persons.dropna(subset=["first_trained"]).assign(
+        year=lambda d: d["first_trained"].dt.year).groupby("year").size()
+    yearly = p2.groupby("year").agg(sessions=(TRAINING_ID, "nunique"),
+                                    person_times=(REP_ID, "size"),
+                                    distinct_trained=(REP_ID, "nunique"),
+                                    hours=("_hours", "sum")).reset_index()
+    yearly["newly_trained"] = yearly["year"].map(first_year).fillna(0).astype(int)
+    yearly = yearly[["year", "sessions", "person_times", "distinct_trained", "newly_trained", "hours"]]
+    yearly["year"] = yearly["year"].astype(int)
+    out["yearly"] = yearly
+    return out
 
 
 def busiest_congress(representatives: pd.DataFrame, attendance: pd.DataFrame):
