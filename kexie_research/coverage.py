@@ -243,8 +243,8 @@ class CoverageResult:
         --------
         >>> res = compute_coverage(pd.DataFrame({"rep_id": ["a", "b"]}),
         ...                        pd.DataFrame({"rep_id": ["a"], "training_id": ["S1"]}))
-        >>> res.ci_meaning("en")[:46]
-        'Wilson 95% superpopulation (propensity) inter'
+        >>> res.ci_meaning("en")[:48]
+        'Wilson 95% superpopulation (propensity) interval'
         """
         level = f"{self.confidence:.0%}"
         if self.sample:
