@@ -63,11 +63,15 @@ import pandas as pd
 from .errors import AnalysisError, DataValidationError
 from .regions import DEVELOPMENT_TIER, REGIONS, province_region
 from .schema import CONGRESS, END_DATE, HOURS, PROVINCE, REGION, REP_ID, START_DATE, TRAINING_ID
+from .labels import phrase
 from .stats import entropy_bits, require_columns, wilson_interval
 
 __all__ = [
     "CoverageResult",
     "ExchangeResult",
+    "CoverageAnalysis",
+    "analyse_coverage",
+    "BREAKDOWNS",
     "compute_coverage",
     "compute_exchange",
     "wilson_interval",
@@ -81,6 +85,10 @@ __all__ = [
 
 MILESTONES: tuple[float, ...] = (0.5, 0.8, 1.0)
 """Coverage levels whose first date is reported (50 %, 80 %, 100 %)."""
+
+BREAKDOWNS: tuple[str, ...] = (PROVINCE, REGION, "delegation_type", "sector", "is_frontline",
+                               "is_academician", "is_reelected")
+"""Representative columns :func:`analyse_coverage` breaks coverage down by (those present)."""
 
 
 # ---- small statistics ----------------------------------------------------------------------
@@ -190,7 +198,11 @@ class CoverageResult:
     spanning_sessions : tuple of str
         Counted sessions whose start and end fall in different calendar years.
     messages : tuple of str
-        Human-readable notes on everything left out.
+        Human-readable notes on everything left out (English; :meth:`messages_in` gives
+        them in either language).
+    notes : tuple of (str, dict)
+        The same notes as data: a code of :mod:`kexie_research.labels`' ``coverage_note``
+        kind and its fields.
     """
 
     total: int
@@ -224,6 +236,21 @@ class CoverageResult:
     confidence: float = 0.95
     sample: bool = False
     messages: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[tuple[str, dict], ...] = field(default_factory=tuple)
+
+    def messages_in(self, lang: str = "en") -> tuple[str, ...]:
+        """:attr:`messages` in ``lang`` (from :attr:`notes`, the ``(code, fields)`` of each
+        message; templates in :mod:`kexie_research.labels`, kind ``"coverage_note"``).
+
+        Examples
+        --------
+        >>> res = compute_coverage(pd.DataFrame({"rep_id": ["a"]}),
+        ...                        pd.DataFrame({"rep_id": ["a", "a"], "training_id": ["S1", "S2"],
+        ...                                      "hours": [0, 8]}))
+        >>> res.messages_in("zh"), res.messages_in("en") == res.messages
+        (('1 条零学时参训记录不计为培训',), True)
+        """
+        return tuple(phrase(k, _lang(lang), kind="coverage_note", **f) for k, f in self.notes)
 
     @property
     def ci_interpretation(self) -> str:
@@ -429,7 +456,9 @@ def compute_coverage(
         n_incomplete_rows=c.n_incomplete, n_after_as_of_rows=c.n_after, n_duplicate_rows=c.n_dup,
         spanning_sessions=tl["spanning"], by=by_cols, threshold=float(threshold),
         window_years=None if window_years is None else float(window_years), as_of=as_of_ts,
-        confidence=float(confidence), sample=bool(sample), messages=tuple(messages))
+        confidence=float(confidence), sample=bool(sample),
+        messages=tuple(phrase(k, "en", kind="coverage_note", **f) for k, f in messages),
+        notes=tuple(messages))
 
 
 # ---- the steps of compute_coverage ------------------------------------------------------------
@@ -466,7 +495,7 @@ class _Counted:
 
     pairs: pd.DataFrame
     unknown: pd.DataFrame
-    messages: tuple[str, ...]
+    messages: tuple[tuple[str, dict], ...]
     n_zero: int
     n_incomplete: int
     n_after: int
@@ -485,25 +514,25 @@ def _unknown_ids(att: pd.DataFrame, reps: pd.DataFrame, tr: pd.DataFrame | None)
                             REP_ID: att.loc[bad, REP_ID].to_numpy(),
                             TRAINING_ID: att.loc[bad, TRAINING_ID].to_numpy(),
                             "reason": reasons[bad.to_numpy()]})
-    message = None
+    note = None
     if len(unknown):
         n_r = int((~known_rep).sum())
         n_t = int((~known_tr).sum())
         parts = []
         if n_r:
-            parts.append(f"{n_r} with a rep_id not in the representatives table "
-                         f"(e.g. {', '.join(sorted(set(att.loc[~known_rep, REP_ID]))[:5])})")
+            parts.append(("unknown_rep", {"n": n_r, "examples": ", ".join(
+                sorted(set(att.loc[~known_rep, REP_ID]))[:5])}))
         if n_t:
-            parts.append(f"{n_t} with a training_id not in the trainings table "
-                         f"(e.g. {', '.join(sorted(set(att.loc[~known_tr, TRAINING_ID]))[:5])})")
-        message = f"{len(unknown)} attendance row(s) not counted: " + "; ".join(parts)
-    return bad, unknown, message
+            parts.append(("unknown_training", {"n": n_t, "examples": ", ".join(
+                sorted(set(att.loc[~known_tr, TRAINING_ID]))[:5])}))
+        note = ("unknown_rows", {"n": len(unknown), "parts": parts})
+    return bad, unknown, note
 
 
 def _counted_attendance(reps: pd.DataFrame, attendance: pd.DataFrame, tr: pd.DataFrame | None,
                         as_of_ts, require_completed: bool) -> _Counted:
     """Step 3: apply the counting rules (module docstring) and collapse to (rep, session) pairs."""
-    messages: list[str] = []
+    messages: list[tuple[str, dict]] = []
     att = attendance.copy()
     att["_row"] = att.index
     att[REP_ID] = att[REP_ID].astype(str)
@@ -520,25 +549,23 @@ def _counted_attendance(reps: pd.DataFrame, attendance: pd.DataFrame, tr: pd.Dat
             later = att[END_DATE] > as_of_ts
             n_after = int(later.sum())
             if n_after:
-                messages.append(f"{n_after} attendance row(s) at sessions ending after "
-                                f"{as_of_ts.date().isoformat()} ignored (as_of)")
+                messages.append(("after_as_of", {"n": n_after, "date": as_of_ts.date().isoformat()}))
             att = att[~later]
     zero = att["_hours"].notna() & (att["_hours"] == 0)
     n_zero = int(zero.sum())
     if n_zero:
-        messages.append(f"{n_zero} zero-hour attendance row(s) not counted as training")
+        messages.append(("zero_hour", {"n": n_zero}))
     att = att[~zero]
     n_incomplete = 0
     if require_completed:
         comp = _as_bool(att["completed"]).fillna(False).astype(bool)
         n_incomplete = int((~comp).sum())
         if n_incomplete:
-            messages.append(f"{n_incomplete} incomplete attendance row(s) not counted")
+            messages.append(("incomplete", {"n": n_incomplete}))
         att = att[comp.to_numpy()]
     n_dup = int(att.duplicated([REP_ID, TRAINING_ID]).sum())
     if n_dup:
-        messages.append(f"{n_dup} duplicate (rep_id, training_id) row(s) counted once "
-                        "(hours summed)")
+        messages.append(("duplicate", {"n": n_dup}))
     att = att.assign(_hours=att["_hours"].fillna(0.0).astype(float))
     agg = {"_hours": "sum"}
     if tr is not None:
@@ -584,7 +611,7 @@ _GROUP_COLUMNS = ["group", "total", "trained", "coverage", "ci_low", "ci_high", 
 
 
 def _groups(reps: pd.DataFrame, persons: pd.DataFrame, by_cols: tuple[str, ...], total: int,
-            trained: int, threshold: float, confidence: float, messages: list[str]):
+            trained: int, threshold: float, confidence: float, messages: list):
     """Step 6: coverage per group of ``by`` with Wilson intervals, flags and inequality."""
     if not by_cols:
         return (pd.DataFrame(columns=_GROUP_COLUMNS),
@@ -610,13 +637,13 @@ def _groups(reps: pd.DataFrame, persons: pd.DataFrame, by_cols: tuple[str, ...],
                   "n_below_threshold": int(groups["below_threshold"].sum())}
     below = groups.loc[groups["below_threshold"], "group"].tolist()
     if below:
-        messages.append(f"{len(below)} of {len(groups)} group(s) below the coverage "
-                        f"threshold {threshold:.0%}")
+        messages.append(("below_threshold", {"n": len(below), "n_groups": len(groups),
+                                             "threshold": threshold}))
     return groups, inequality
 
 
 def _timeline(persons: pd.DataFrame, pairs: pd.DataFrame, total: int, dated: bool,
-              messages: list[str]) -> dict:
+              messages: list) -> dict:
     """Step 7: the cumulative curve, milestone dates, sessions spanning years, the yearly table."""
     out = {"milestones": {m: None for m in MILESTONES}, "days_to": {m: None for m in MILESTONES},
            "curve": pd.DataFrame(columns=["date", "newly_trained", "cumulative_trained", "coverage"]),
@@ -641,8 +668,7 @@ def _timeline(persons: pd.DataFrame, pairs: pd.DataFrame, total: int, dated: boo
     span = sess[sess[START_DATE].dt.year != sess[END_DATE].dt.year]
     out["spanning"] = tuple(sorted(span[TRAINING_ID]))
     if out["spanning"]:
-        messages.append(f"{len(out['spanning'])} session(s) span two calendar years "
-                        f"({', '.join(out['spanning'][:5])}); each counts in the year it ends")
+        messages.append(("spanning", {"n": len(out["spanning"]), "ids": ", ".join(out["spanning"][:5])}))
     p2 = pairs.assign(year=pairs[END_DATE].dt.year)
     first_year = persons.dropna(subset=["first_trained"]).assign(
         year=lambda d: d["first_trained"].dt.year).groupby("year").size()
@@ -655,6 +681,77 @@ def _timeline(persons: pd.DataFrame, pairs: pd.DataFrame, total: int, dated: boo
     yearly["year"] = yearly["year"].astype(int)
     out["yearly"] = yearly
     return out
+
+
+@dataclass(frozen=True)
+class CoverageAnalysis:
+    """Everything the coverage report shows, from one call (:func:`analyse_coverage`).
+
+    Attributes
+    ----------
+    congress : object or None
+        The term studied (:func:`busiest_congress`).
+    result : CoverageResult
+        The term's coverage, grouped by province when there is a province column.
+    breakdowns : dict
+        Column -> :class:`CoverageResult` grouped by it, for every column of ``breakdowns``
+        present with a value (``province`` is ``result`` itself).
+    exchange : ExchangeResult
+        Cross-region exchange of the term's sessions.
+    window_years, threshold : float
+    """
+
+    congress: object
+    result: CoverageResult
+    breakdowns: dict
+    exchange: ExchangeResult
+    window_years: float | None
+    threshold: float
+
+    def to_dict(self) -> dict:
+        """JSON-able summary: the term's coverage and the inequality per breakdown."""
+        return {"congress": None if self.congress is None else int(self.congress),
+                **self.result.to_dict(),
+                "breakdowns": {c: {"inequality": dict(r.inequality), "groups": r.to_dict()["groups"]}
+                               for c, r in self.breakdowns.items()},
+                "exchange": self.exchange.to_dict()}
+
+
+def analyse_coverage(representatives: pd.DataFrame, attendance: pd.DataFrame,
+                     trainings: pd.DataFrame | None = None, *, congress="busiest",
+                     breakdowns: Sequence[str] = BREAKDOWNS, window_years: float | None = 4,
+                     threshold: float = 0.8, confidence: float = 0.95) -> CoverageAnalysis:
+    """The coverage pipeline: pick the term, compute its coverage, every breakdown, exchange.
+
+    What the report's coverage section renders (report sections do not compute). The term
+    is ``congress`` (default: the congress with most attendance, :func:`busiest_congress`;
+    ``None``: every representative); other terms' attendance is left out and unknown ids
+    are kept and reported (:func:`term_tables`). ``window_years`` applies only when
+    ``trainings`` (the session dates) is given.
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": list("abcd"), "province": ["上海", "上海", "甘肃", "甘肃"],
+    ...                      "region": ["east", "east", "west", "west"]})
+    >>> att = pd.DataFrame({"rep_id": ["a", "c", "d"], "training_id": ["S1", "S1", "S2"]})
+    >>> a = analyse_coverage(reps, att)
+    >>> a.result.coverage, sorted(a.breakdowns), a.breakdowns["region"].groups["coverage"].tolist()
+    (0.75, ['province', 'region'], [0.5, 1.0])
+    """
+    term = busiest_congress(representatives, attendance) if congress == "busiest" else congress
+    reps, att = term_tables(representatives, attendance, term)
+    window = window_years if trainings is not None else None
+    res = compute_coverage(reps, att, trainings, by=PROVINCE if PROVINCE in reps.columns else None,
+                           window_years=window, threshold=threshold, confidence=confidence)
+    out = {}
+    for col in breakdowns:
+        if col not in reps.columns or not reps[col].notna().any():
+            continue
+        out[col] = res if col == PROVINCE else compute_coverage(reps, att, trainings, by=col,
+                                                                threshold=threshold, confidence=confidence)
+    return CoverageAnalysis(congress=term, result=res, breakdowns=out,
+                            exchange=compute_exchange(reps, att, trainings),
+                            window_years=window, threshold=float(threshold))
 
 
 def busiest_congress(representatives: pd.DataFrame, attendance: pd.DataFrame):

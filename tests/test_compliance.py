@@ -345,7 +345,7 @@ def test_plot_heatmap_and_rates(res):
     ax = plot_compliance_heatmap(res, lang="en")
     ranks = [t.get_text() for t in ax.get_yticklabels()]
     rules = [t.get_text() for t in ax.get_xticklabels()]
-    assert ranks == ["Bureau", "Division", "Section & below", "Professional", "New hire"]
+    assert ranks == ["Bureau", "Division", "Section and below", "Professional", "New hire"]   # labels.cadre_rank
     assert "3a*" in rules and "2b" in rules
     assert len(ax.texts) == len(ranks) * len(rules)              # every cell annotated
     assert "50%" in [t.get_text() for t in ax.texts]             # section x 2b

@@ -116,8 +116,6 @@ def import_graph() -> dict[tuple[str, str], list[str]]:
             dst = _unit(name)
             if dst is None or dst == src:
                 continue
-            if dst not in LAYER_OF_UNIT and src in LAYER_OF_UNIT and dst != "":
-                dst = dst  # an attribute of the root (from kexie_research import load_dataset)
             edges[(src, dst)].append(f"{path.relative_to(PKG.parent)}:{line}")
     return edges
 
