@@ -185,6 +185,25 @@ _TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "spanning": ("{n} 期培训跨两个日历年（{ids}），各计入结束年份",
                      "{n} session(s) span two calendar years ({ids}); each counts in the year it ends"),
     },
+    # evaluation: the segments of evaluation.heterogeneity, their contrasts, estimators and
+    # multiple-testing corrections (for the evaluation stream's report section and plots)
+    "het_segment": {
+        "reelected": ("新任/连任", "new/re-elected"), "frontline": ("领导/一线", "leader/front line"),
+        "modality": ("集中/线上", "centralised/online"),
+    },
+    "contrast": {
+        "re-elected - new": ("连任 − 新任", "re-elected − new"),
+        "frontline - leader": ("一线 − 领导", "front line − leader"),
+        "online - centralised": ("线上 − 集中", "online − centralised"),
+    },
+    "estimator": {
+        "twfe": ("双向固定效应", "TWFE"), "group_time": ("分组-时期", "group-time"),
+        "quality": ("培训质量", "quality"), "treated": ("参训", "treated"),
+    },
+    "correction": {
+        "holm": ("Holm", "Holm"), "fdr_bh": ("Benjamini–Hochberg", "Benjamini–Hochberg"),
+        "bonferroni": ("Bonferroni", "Bonferroni"),
+    },
     # optimiser targets: a region (named by regions.REGION_NAMES) or "cross" (several regions)
     "target": {"cross": ("跨区域", "cross-region")},
     # the basis of a number (simulation.recommend: everything there is model-based)
@@ -261,6 +280,17 @@ _TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "ci_low": ("区间下限", "CI low"), "ci_high": ("区间上限", "CI high"),
         "place": ("排名", "rank"), "rank_low": ("排名下限", "rank low"), "rank_high": ("排名上限", "rank high"),
         "tied_rank": ("并列排名", "tied rank"), "n_better": ("确定更优的班次", "surely better"),
+        "std_error": ("标准误", "SE"), "p": ("p", "p"), "p_adjusted": ("校正 p", "adjusted p"),
+        "reject": ("拒绝原假设", "reject H0"), "method": ("方法", "method"), "term": ("项", "term"),
+        "contrast": ("对比", "contrast"), "roles": ("评价角色", "rater roles"), "scale": ("量表", "scale"),
+        "omega": ("ω", "ω"), "n_items": ("条目数", "items"), "mean_inter_item_r": ("条目间平均相关", "mean inter-item r"),
+        "hedges_g": ("Hedges g", "Hedges g"), "g_ci_low": ("g 下限", "g low"), "g_ci_high": ("g 上限", "g high"),
+        "normalized_gain": ("归一化增益", "normalised gain"), "effect_size": ("效应量 d", "effect size d"),
+        "n_srs": ("简单随机每组人数", "n per arm (simple random)"), "design_effect": ("设计效应", "design effect"),
+        "n_per_arm": ("每组人数（整群）", "n per arm (clustered)"), "clusters_per_arm": ("每组班次数", "sessions per arm"),
+        "cluster_size": ("每班人数", "cluster size"), "icc": ("ICC", "ICC"),
+        "pairs_pre_post": ("前后测配对", "pre/post pairs"), "mean_pre": ("前测均分", "mean pre"),
+        "mean_post": ("后测均分", "mean post"),
         # coverage
         "coverage": ("覆盖率", "coverage"), "n_trained": ("参训人数", "trained"),
         "dimension": ("维度", "dimension"), "group": ("组", "group"), "total": ("人数", "total"),
