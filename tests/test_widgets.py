@@ -327,7 +327,7 @@ def test_simulator_language_toggle(sim):
     sim.lang_toggle.value = "zh"
     assert sim.capacity.description == "每班名额" and "期末覆盖率 40.0%" in sim.coverage_html.value
     assert dict((v, k) for k, v in sim.selection.options)["never_trained_first"] == "未训优先"
-    assert sim.group_table().columns[0] == "代表类别"
+    assert sim.group_table().columns[0] == "群体"          # labels.column_label("segment")
     sim.lang_toggle.value = "en"
     assert sim.save_plan_button.description == "Save plan (TOML)"
 
