@@ -5,7 +5,8 @@ import pytest
 
 from kexie_research.errors import AnalysisError
 from kexie_research.evaluation.roi import compute_roi, roi_percent
-from kexie_research.evaluation.tables import format_estimates, to_latex, to_markdown
+from kexie_research.evaluation.tables import format_estimates
+from kexie_research.report.tables import to_latex, to_markdown
 
 COSTS = pd.DataFrame({"training_id": ["T1", "T1", "T2"], "category": ["venue", "lodging", "platform"],
                       "amount": [60_000.0, 40_000.0, 20_000.0]})

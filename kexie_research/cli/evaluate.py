@@ -6,7 +6,7 @@ from __future__ import annotations
 from ..errors import AnalysisError
 from ..evaluation import OUTCOMES, evaluate
 from ..evaluation.quality import DEFAULT_ROLE_WEIGHTS, parse_weights
-from ..evaluation.tables import to_markdown
+from ..report.tables import to_markdown
 from ._common import add_json_flag, emit_json, load_arg
 
 

@@ -27,7 +27,7 @@ from .reliability import (AlphaResult, ReliabilityResult, compute_reliability, c
 from .roi import ROIResult, compute_roi, roi_percent
 from .structure import EFAResult, OneFactorFit, compute_cfa, compute_efa, fit_one_factor
 from .summary import EvaluationResult, evaluate
-from .tables import format_estimates, to_latex, to_markdown
+from .tables import format_estimates
 
 __all__ = [
     "OUTCOMES", "SEGMENTS", "DEFAULT_ROLE_WEIGHTS",
@@ -43,6 +43,6 @@ __all__ = [
     "design_effect", "sample_size_ttest", "mde_ttest", "sample_size_paired", "sample_size_clustered",
     "mde_clustered", "mde_did", "simulate_power_mixed", "power_table",
     "compute_roi", "roi_percent",
-    "format_estimates", "to_markdown", "to_latex",
+    "format_estimates",
     "evaluate",
 ]

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from ..stats import wilson_interval
 from ._common import dispatch, result_to_dict
 
 __all__ = [
@@ -219,15 +220,6 @@ class PowerSimulation:
         return result_to_dict(self)
 
 
-def _wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = k / n
-    den = 1 + z ** 2 / n
-    c = (p + z ** 2 / (2 * n)) / den
-    h = z * math.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / den
-    return float(max(0.0, c - h)), float(min(1.0, c + h))
-
-
 def simulate_power_mixed(effect_size: float, *, n_clusters: int, cluster_size: int, icc: float,
                          n_sims: int = 200, alpha: float = 0.05,
                          rng: np.random.Generator | int | None = None) -> PowerSimulation:
@@ -296,7 +288,7 @@ def simulate_power_mixed(effect_size: float, *, n_clusters: int, cluster_size: i
     done = n_sims - failed
     if done == 0:
         raise AnalysisError("no simulation replicate could be fitted")
-    lo, hi = _wilson(hits, done)
+    lo, hi = (float(x) for x in wilson_interval(hits, done))
     n_eff = (n_clusters // 2) * cluster_size / design_effect(cluster_size, icc)
     from statsmodels.stats.power import TTestIndPower
     analytic = float(TTestIndPower().power(effect_size, nobs1=n_eff, alpha=alpha))
