@@ -101,8 +101,10 @@ def _text(res) -> str:
     if res.roi is not None:
         s = res.roi.summary
         out += ["## Cost and return", "", f"total cost {s['total_cost']:,.0f} yuan; "
-                f"{s['cost_per_trained']:,.0f} yuan per trained representative (person-time)"
-                + (f"; ROI {s['roi_percent']:.1f}%" if s.get("roi_percent") is not None else ""), ""]
+                f"{s['cost_per_trained']:,.0f} yuan per trained unit ({s['unit']}, n = {s['n_trained']})"
+                + (f"; ROI {s['roi_percent']:.1f}% [{s['roi_ci_low']:.1f}%, {s['roi_ci_high']:.1f}%]"
+                   if s.get("roi_percent") is not None and s.get("roi_ci_low") is not None else
+                   f"; ROI {s['roi_percent']:.1f}%" if s.get("roi_percent") is not None else ""), ""]
     if res.skipped:
         out += ["## Skipped", ""] + [f"- {k}: {v}" for k, v in sorted(res.skipped.items())]
     return "\n".join(out)

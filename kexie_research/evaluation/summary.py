@@ -187,6 +187,8 @@ def evaluate(*, survey: pd.DataFrame | None = None, outputs: pd.DataFrame | None
         src = f"difference in differences ({parts['did'].table['method'].iloc[-1]}), {outcome}"
     run("roi", lambda: compute_roi(costs, attendance, effect=eff, effect_ci=eff_ci,
                                    value_per_unit=value_per_unit, horizon_years=horizon_years,
+                                   # the group-time ATT is per representative ever trained
+                                   effect_per="representative",
                                    effect_unit=f"{outcome} per trained representative per year",
                                    effect_source=src or "none"),
         ("costs", costs is not None), ("attendance", attendance is not None))
