@@ -359,3 +359,45 @@ def test_krippendorff_accepts_labels():
     assert round(krippendorff_alpha(cat, level_of_measurement="ordinal").alpha, 3) == 0.815
     with pytest.raises(AnalysisError, match="nominal level only"):
         krippendorff_alpha(labels, level_of_measurement="interval")
+
+
+def test_ranking_flags_neighbours_the_data_cannot_order():
+    # S1 and S2 rated alike (indistinguishable), S3 far below both
+    df = pd.DataFrame(_rows("S1", "learner", [4, 5, 5, 4, 5, 4]) + _rows("S2", "learner", [5, 4, 4, 5, 4, 5])
+                      + _rows("S3", "learner", [1, 2, 1, 2, 1, 2]))
+    t = rank_sessions(df, n_boot=400, rng=3).table.set_index("training_id")
+    assert list(t.index) == ["S1", "S2", "S3"] and t.loc["S1", "rank"] == t.loc["S2", "rank"] == 1
+    assert pd.isna(t.loc["S1", "p_above"]) and not t.loc["S1", "indistinguishable_from_above"]
+    assert 0.2 < t.loc["S2", "p_above"] < 0.8 and t.loc["S2", "indistinguishable_from_above"]
+    # S3 never reaches S2 in any replicate (max 2 < min 4)
+    assert t.loc["S3", "p_above"] == 0 and not t.loc["S3", "indistinguishable_from_above"]
+    assert (t.loc["S3", "rank_low"], t.loc["S3", "rank_high"]) == (3, 3)
+
+
+def test_ranking_reuses_given_quality_scores():
+    df, _ = sim_survey(4, n_sessions=5)
+    q = compute_session_quality(df, small="drop")
+    a = rank_sessions(df, n_boot=100, rng=5, small="drop").table
+    b = rank_sessions(df, n_boot=100, rng=5, quality=q).table
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="differ from those of the given quality result"):
+        rank_sessions(df, n_boot=100, rng=5, quality=q, weights={"learner": 1})
+
+
+def test_evaluate_computes_session_quality_once(monkeypatch):
+    """evaluate() scored every session twice (directly and inside rank_sessions)."""
+    from kexie_research.evaluation import quality as qmod, summary
+
+    df, _ = sim_survey(4, n_sessions=5)
+    calls = []
+    real = qmod.compute_session_quality
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(qmod, "compute_session_quality", counting)
+    monkeypatch.setattr(summary, "compute_session_quality", counting)
+    res = summary.evaluate(survey=df, n_boot=50, seed=1)
+    assert res.ranking is not None and res.quality is not None
+    assert len(calls) == 1

@@ -736,11 +736,15 @@ class RankingResult:
     ----------
     table : DataFrame
         ``training_id, estimate, ci_low, ci_high, n, rank, rank_low, rank_high, tied_rank,
-        n_better`` sorted by ``rank``. ``rank`` is the point rank (1 = best);
-        ``rank_low``/``rank_high`` the bootstrap percentile interval of the rank;
-        ``tied_rank`` = 1 + the number of sessions whose score interval lies entirely above
-        this one's, so sessions with overlapping intervals share a tied rank; ``n_better``
-        is that number.
+        n_better, p_above, indistinguishable_from_above`` sorted by ``rank``. ``rank`` is
+        the point rank (1 = best); ``rank_low``/``rank_high`` the bootstrap percentile
+        interval of the rank; ``tied_rank`` = 1 + the number of sessions whose score
+        interval lies entirely above this one's, so sessions with overlapping intervals
+        share a tied rank; ``n_better`` is that number. ``p_above`` is the share of
+        bootstrap replicates in which the session scores at least as high as the session
+        placed just above it (NaN for the first), and ``indistinguishable_from_above`` flags
+        neighbours the data cannot order: ``p_above`` > (1 − level)/2, i.e. the bootstrap
+        interval of their difference contains 0.
     n_boot : int
     level : float
     dimension : str
@@ -758,7 +762,8 @@ class RankingResult:
 def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None = None,
                   dimension: str = COMPOSITE, n_boot: int = 1000, level: float = 0.95,
                   small: Literal["raise", "drop"] = "raise",
-                  rng: np.random.Generator | int | None = None) -> RankingResult:
+                  rng: np.random.Generator | int | None = None,
+                  quality: QualityResult | None = None) -> RankingResult:
     """Rank sessions on a quality score, with bootstrap rank intervals.
 
     Each bootstrap replicate resamples responses with replacement within every session ×
@@ -782,6 +787,10 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
         As in :func:`compute_session_quality`.
     rng : Generator or int, optional
         Source of randomness (seeded for reproducibility).
+    quality : QualityResult, optional
+        The scores of this survey from :func:`compute_session_quality`, when the caller has
+        them already (its weights and level are used; ``weights``, ``level`` and ``small``
+        must then be left at their defaults or agree).
 
     Returns
     -------
@@ -797,7 +806,14 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
     if n_boot < 10:
         raise ValueError(f"n_boot must be at least 10, not {n_boot}")
     dispatch("dimension", dimension, dict.fromkeys((*QUALITY_ITEMS, COMPOSITE)))
-    q = compute_session_quality(survey, weights=weights, level=level, small=small)
+    if quality is None:
+        q = compute_session_quality(survey, weights=weights, level=level, small=small)
+    else:
+        q = quality
+        if weights is not None and _check_weights(weights) != q.weights:
+            raise ValueError(f"weights {weights} differ from those of the given quality result {q.weights}")
+        if q.level != level:
+            raise ValueError(f"level {level} differs from that of the given quality result ({q.level})")
     est = q.scores[q.scores["dimension"] == dimension].set_index(TRAINING_ID)
     sessions = list(est.index)
     if len(sessions) < 2:
@@ -819,6 +835,10 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
     lo_ci, hi_ci = est["ci_low"].to_numpy(), est["ci_high"].to_numpy()
     n_better = np.array([(lo_ci > hi_ci[j]).sum() for j in range(len(sessions))])
     point = stats.rankdata(-est["estimate"].to_numpy(), method="min")
+    order = np.lexsort((np.array(sessions, dtype=object).astype(str), point))
+    p_above = np.full(len(sessions), np.nan)
+    for prev, j in zip(order[:-1], order[1:]):
+        p_above[j] = float(np.mean(boot[:, j] >= boot[:, prev]))
     table = pd.DataFrame({
         TRAINING_ID: sessions,
         "estimate": est["estimate"].to_numpy(),
@@ -828,6 +848,8 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
         "rank_high": np.ceil(np.quantile(ranks, 1 - a, axis=0)).astype(int),
         "tied_rank": 1 + n_better,
         "n_better": n_better,
+        "p_above": p_above,
+        "indistinguishable_from_above": p_above > a,
     }).sort_values(["rank", TRAINING_ID]).reset_index(drop=True)
     return RankingResult(table=table, n_boot=n_boot, level=level, dimension=dimension)
 

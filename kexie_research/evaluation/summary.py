@@ -135,7 +135,8 @@ def evaluate(*, survey: pd.DataFrame | None = None, outputs: pd.DataFrame | None
     def run(name, fn, *deps):
         missing = [d for d, ok in deps if not ok]
         if missing:
-            skipped[name] = f"no {' / '.join(missing)} data"
+            skipped[name] = f"no {' / '.join(missing)} data" if missing[0] != "session quality" else \
+                f"no session quality scores ({skipped.get('quality', 'skipped')})"
             return None
         try:
             with warnings.catch_warnings():
@@ -150,8 +151,10 @@ def evaluate(*, survey: pd.DataFrame | None = None, outputs: pd.DataFrame | None
         ("survey", has_survey))
     run("agreement", lambda: compute_rater_agreement(survey, level=level, n_boot=n_boot, rng=rng_agree),
         ("survey", has_survey))
-    run("ranking", lambda: rank_sessions(survey, weights=weights, n_boot=max(n_boot, 10), level=level,
-                                         small="drop", rng=rng_rank), ("survey", has_survey))
+    # the ranking re-uses the scores above rather than computing them a second time
+    run("ranking", lambda: rank_sessions(survey, n_boot=max(n_boot, 10), level=level, rng=rng_rank,
+                                         quality=parts["quality"]),
+        ("survey", has_survey), ("session quality", "quality" in parts))
     run("reliability", lambda: compute_reliability(survey, by="rater_role", level=level, errors="skip"),
         ("survey", has_survey))
     run("efa", lambda: compute_efa(survey, n_iter=50, rng=rng_efa), ("survey", has_survey))
