@@ -101,6 +101,8 @@ def build_panel(outputs: pd.DataFrame, attendance: pd.DataFrame, trainings: pd.D
     DataFrame
         ``rep_id, year, <outcomes>, total, cohort (Int64, NA = never), treated (0/1),
         rel_time (Int64), ever_treated, modality`` (+ representative columns).
+        ``attrs["post_rule"]`` and ``attrs["notes"]`` say which rule made the cohorts and
+        how many representatives it moved to the year after their session.
     """
     dispatch("post_rule", post_rule, dict.fromkeys(_POST_RULES))
     require_columns(outputs, [REP_ID, YEAR, *OUTCOMES[:3]], table="outputs")
@@ -126,6 +128,8 @@ def build_panel(outputs: pd.DataFrame, attendance: pd.DataFrame, trainings: pd.D
     else:
         att[MODALITY] = "unknown"
     first = att.sort_values(["from_year", TRAINING_ID]).groupby(REP_ID).first()
+    end = pd.to_datetime(tr.loc[first[TRAINING_ID], END_DATE]).to_numpy() if len(first) else []
+    moved = int((pd.DatetimeIndex(end).year < first["from_year"].to_numpy()).sum()) if len(first) else 0
     out["cohort"] = out[REP_ID].map(first["from_year"]).astype("Int64")
     out[MODALITY] = out[REP_ID].map(first[MODALITY]).fillna("never")
     out["ever_treated"] = out["cohort"].notna().astype(int)
@@ -137,7 +141,20 @@ def build_panel(outputs: pd.DataFrame, attendance: pd.DataFrame, trainings: pd.D
         out = out.join(rep, on=REP_ID)
         if PROVINCE in out.columns:
             out[PROVINCE] = out[PROVINCE].astype(str)
-    return out.sort_values([REP_ID, YEAR]).reset_index(drop=True)
+    out = out.sort_values([REP_ID, YEAR]).reset_index(drop=True)
+    out.attrs["post_rule"] = post_rule
+    out.attrs["notes"] = (_POST_RULE_TEXT[post_rule] + (
+        f": {moved} of {len(first)} trained representatives are counted as treated from the year "
+        "after their first session" if moved else ""),)
+    return out
+
+
+_POST_RULE_TEXT = {
+    "mid_year": "cohort = the year of the first session if it ended by 30 June, else the next year "
+                "(post_rule='mid_year')",
+    "session_year": "cohort = the year of the first session (post_rule='session_year')",
+    "next_year": "cohort = the year after the first session (post_rule='next_year')",
+}
 
 
 # --------------------------------------------------------------------------- TWFE core
