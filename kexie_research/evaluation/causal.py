@@ -143,6 +143,7 @@ def build_panel(outputs: pd.DataFrame, attendance: pd.DataFrame, trainings: pd.D
             out[PROVINCE] = out[PROVINCE].astype(str)
     out = out.sort_values([REP_ID, YEAR]).reset_index(drop=True)
     out.attrs["post_rule"] = post_rule
+    out.attrs["cohorts"] = {"post_rule": post_rule, "n_trained": int(len(first)), "n_next_year": moved}
     out.attrs["notes"] = (_POST_RULE_TEXT[post_rule] + (
         f": {moved} of {len(first)} trained representatives are counted as treated from the year "
         "after their first session" if moved else ""),)

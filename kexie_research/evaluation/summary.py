@@ -245,6 +245,7 @@ def evaluate(*, survey: pd.DataFrame | None = None, outputs: pd.DataFrame | None
     if panel is None and outputs is not None and outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(map(repr, OUTCOMES))} for the outputs "
                          f"table, not {outcome!r}")
+    cohorts = None
     ss = np.random.SeedSequence(seed)
     rng_rank, rng_did, rng_efa, rng_agree = (np.random.default_rng(s) for s in ss.spawn(4))
     run = _Runner()
@@ -271,6 +272,7 @@ def evaluate(*, survey: pd.DataFrame | None = None, outputs: pd.DataFrame | None
         run.parts.pop("panel", None)
         if built is not None:
             notes.extend(built.attrs.get("notes", ()))
+            cohorts = built.attrs.get("cohorts")
             _panel_parts(run, built, builtin=True, has_reps=representatives is not None,
                          did_kw={"outcome": outcome, "cluster": cluster, **group_kw, "n_boot": n_boot},
                          es_kw={"outcome": outcome, "cluster": cluster, "leads": leads, "lags": lags,
@@ -287,7 +289,7 @@ def evaluate(*, survey: pd.DataFrame | None = None, outputs: pd.DataFrame | None
               "se": se, "late_cohorts": late_cohorts, "post_rule": post_rule if panel is None else None,
               "leads": leads, "lags": lags, "value_per_unit": value_per_unit,
               "horizon_years": horizon_years, "n_boot": n_boot, "seed": seed, "level": level,
-              "mixed": mixed, "panel_columns": {"unit": unit, "time": time, "cohort": cohort} if panel is not None
+              "mixed": mixed, "cohorts": cohorts, "panel_columns": {"unit": unit, "time": time, "cohort": cohort} if panel is not None
               else None, "design": {"outcome": design_outcome, "effect_size": design_effect_size,
                                     "cluster_size": design_cluster_size, "assumed_icc": design_assumed_icc}}
     return EvaluationResult(**run.parts, skipped=run.skipped, parameters=params,
