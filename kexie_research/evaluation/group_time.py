@@ -275,10 +275,145 @@ class GroupTimeResult:
 
 
 class _Agg:
-    """One aggregate: a linear combination of cells with (possibly estimated) weights."""
+    """One aggregate: its estimate, influence function (N) and bootstrap draws (B or None)."""
 
     def __init__(self, est, psi, boot):
         self.est, self.psi, self.boot = est, psi, boot
+
+
+def _unit_arrays(p: DiDPanel, notes: list[str]):
+    """Wide outcome matrix (units × periods), cohort and cluster code per unit; units
+    treated in the first period (no pre-treatment period) left out, as R does."""
+    f = p.frame
+    times = sorted(f["_time"].unique())
+    coh_u = f.groupby("_unit", sort=True)["_g"].first()
+    early = coh_u.notna() & (coh_u <= times[0])
+    if early.any():
+        notes.append(f"{int(early.sum())} units treated in the first period ({times[0]}) have no "
+                     "pre-treatment period and are left out (as in R's did)")
+        f = f[~f["_unit"].isin(coh_u.index[early])]
+        coh_u = coh_u[~early]
+    Y = f.pivot(index="_unit", columns="_time", values="_y").reindex(index=coh_u.index, columns=times)
+    cl = pd.factorize(f.groupby("_unit", sort=True)["_cl"].first().reindex(coh_u.index))[0]
+    return Y.to_numpy(dtype=float), coh_u.to_numpy(dtype=float), times, cl
+
+
+class _Cells:
+    """The ATT(g, t) cells as matrices (units × cells) and their influence functions."""
+
+    def __init__(self, Y, coh, times, control, base_period):
+        raw = _cells(Y, coh, times, control, base_period)
+        if not raw:
+            raise AnalysisError("no cohort has a pre-treatment period and comparison units in the data")
+        self.D = np.column_stack([np.nan_to_num(c[2]) for c in raw])
+        self.T = np.column_stack([c[3] for c in raw]).astype(float)
+        self.C = np.column_stack([c[4] for c in raw]).astype(float)
+        self.est = (self.D * self.T).sum(0) / self.T.sum(0) - (self.D * self.C).sum(0) / self.C.sum(0)
+        self.g = np.array([c[0] for c in raw], dtype=int)
+        self.t = np.array([c[1] for c in raw], dtype=int)
+        self.e = self.t - self.g
+        if not (self.e >= 0).any():
+            raise AnalysisError("no post-treatment period observed for any cohort with a pre-treatment period")
+        self.base = np.array([max(tv for tv in times if tv < g) if (t >= g or base_period == "universal")
+                              else times[times.index(t) - 1] for g, t in zip(self.g, self.t)])
+        self.cohorts = sorted(set(self.g.tolist()))
+        self.G1 = np.column_stack([coh == g for g in self.cohorts]).astype(float)   # N × cohorts
+        self.member = self.G1[:, [self.cohorts.index(g) for g in self.g]]           # N × cells
+        self.pg = self.member.mean(axis=0)                                           # P(G = g_k)
+        self.psi = _influence(self.D, self.T, self.C, self.est)
+
+    def bootstrap(self, cl, n_boot, rng):
+        """Cluster bootstrap draws of every cell, with the cohort shares redrawn too."""
+        n_cl = int(cl.max() + 1)
+        draws = rng.multinomial(n_cl, np.full(n_cl, 1.0 / n_cl), size=n_boot).astype(float)
+        W = draws[:, cl]                                                             # B × N
+        with np.errstate(invalid="ignore", divide="ignore"):
+            boot = (W @ (self.D * self.T)) / (W @ self.T) - (W @ (self.D * self.C)) / (W @ self.C)
+        share = W / W.sum(axis=1, keepdims=True)
+        return boot, share
+
+
+class _Aggregator:
+    """R's ``aggte`` aggregations of the cells, with influence functions (weights estimated)
+    and, for the bootstrap, the same aggregation per replicate with redrawn weights."""
+
+    def __init__(self, cells: _Cells, cl, level, boot=None, share=None):
+        self.c, self.cl, self.boot, self.share = cells, cl, boot, share
+        self.q = stats.norm.ppf(0.5 + level / 2)
+        self.a = (1 - level) / 2
+
+    @staticmethod
+    def _ratio(x, wb):
+        ok = ~np.isnan(x)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return (np.where(ok, x, 0) * wb).sum(1) / (wb * ok).sum(1)
+
+    def cell(self, k) -> _Agg:
+        return _Agg(float(self.c.est[k]), self.c.psi[:, k], None if self.boot is None else self.boot[:, k])
+
+    def cohort_weighted(self, cols) -> _Agg:
+        """Cells weighted by cohort size, the weights' estimation in the influence function."""
+        c, cols = self.c, np.asarray(cols)
+        w = c.pg[cols] / c.pg[cols].sum()
+        psi = c.psi[:, cols] @ w + _wif(c.member[:, cols], c.pg[cols]) @ c.est[cols]
+        b = None if self.boot is None else self._ratio(self.boot[:, cols], self.share @ c.member[:, cols])
+        return _Agg(float(c.est[cols] @ w), psi, b)
+
+    def equal(self, cols) -> _Agg:
+        c, cols = self.c, np.asarray(cols)
+        b = None if self.boot is None else self._ratio(self.boot[:, cols], np.ones((len(self.boot), len(cols))))
+        return _Agg(float(c.est[cols].mean()), c.psi[:, cols].mean(axis=1), b)
+
+    def mean_of(self, aggs: list[_Agg]) -> _Agg:
+        b = None if self.boot is None else np.mean([a.boot for a in aggs], axis=0)
+        return _Agg(float(np.mean([a.est for a in aggs])), np.mean([a.psi for a in aggs], axis=0), b)
+
+    def by_cohort(self, aggs: list[_Agg], gs: list[int]) -> _Agg:
+        """Cohort-size-weighted mean of per-cohort aggregates, weights estimated."""
+        G = self.c.G1[:, [self.c.cohorts.index(g) for g in gs]]
+        pgc = G.mean(axis=0)
+        w = pgc / pgc.sum()
+        ests = np.array([a.est for a in aggs])
+        psi = np.column_stack([a.psi for a in aggs]) @ w + _wif(G, pgc) @ ests
+        b = None if self.boot is None else self._ratio(np.column_stack([a.boot for a in aggs]), self.share @ G)
+        return _Agg(float(ests @ w), psi, b)
+
+    def summary(self, ag: _Agg) -> dict:
+        if ag.boot is None:
+            s = float(np.sqrt((np.bincount(self.cl, weights=ag.psi) ** 2).sum()) / len(ag.psi))
+            lo, hi = ag.est - self.q * s, ag.est + self.q * s
+        else:
+            s = float(np.nanstd(ag.boot, ddof=1))
+            lo, hi = (float(v) for v in np.nanquantile(ag.boot, [self.a, 1 - self.a]))
+        pval = float(2 * stats.norm.sf(abs(ag.est / s))) if s > 0 else float("nan")
+        return {"estimate": ag.est, "std_error": s, "ci_low": lo, "ci_high": hi, "p": pval}
+
+    def row(self, ag: _Agg) -> dict:
+        return {k: v for k, v in self.summary(ag).items() if k != "p"}
+
+
+def _tables(agg: _Aggregator) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
+    """Cells, dynamic, group and calendar tables and the overall aggregates."""
+    c = agg.c
+    cells = tidy(pd.DataFrame([{"cohort": int(c.g[k]), YEAR: int(c.t[k]), "rel_time": int(c.e[k]),
+                                "base_year": int(c.base[k]), **agg.row(agg.cell(k)),
+                                "n": int(c.T[:, k].sum()), "n_control": int(c.C[:, k].sum())}
+                               for k in range(len(c.est))]), ["cohort", YEAR, "rel_time"])
+    dyn = {int(ev): agg.cohort_weighted(np.flatnonzero(c.e == ev)) for ev in sorted(set(c.e.tolist()))}
+    dynamic = tidy(pd.DataFrame([{"rel_time": ev, **agg.row(ag), "n": int(c.T[:, c.e == ev].sum()),
+                                  "n_cohorts": int((c.e == ev).sum())} for ev, ag in dyn.items()]), ["rel_time"])
+    grp = {g: agg.equal(np.flatnonzero((c.g == g) & (c.e >= 0))) for g in c.cohorts if ((c.g == g) & (c.e >= 0)).any()}
+    groups = tidy(pd.DataFrame([{"cohort": g, **agg.row(ag), "n": int(c.G1[:, c.cohorts.index(g)].sum())}
+                                for g, ag in grp.items()]), ["cohort"])
+    post = c.e >= 0
+    cal = {int(tv): agg.cohort_weighted(np.flatnonzero((c.t == tv) & post)) for tv in sorted(set(c.t[post].tolist()))}
+    calendar = tidy(pd.DataFrame([{YEAR: tv, **agg.row(ag), "n_cohorts": int(((c.t == tv) & post).sum())}
+                                  for tv, ag in cal.items()]), [YEAR])
+    aggregates = {"simple": agg.summary(agg.cohort_weighted(np.flatnonzero(post))),
+                  "dynamic": agg.summary(agg.mean_of([ag for ev, ag in dyn.items() if ev >= 0])),
+                  "group": agg.summary(agg.by_cohort(list(grp.values()), list(grp))),
+                  "calendar": agg.summary(agg.mean_of(list(cal.values())))}
+    return cells, dynamic, groups, calendar, aggregates
 
 
 def estimate_group_time(panel: pd.DataFrame, *, outcome: str = "proposals", unit: str = REP_ID,
@@ -351,157 +486,24 @@ def estimate_group_time(panel: pd.DataFrame, *, outcome: str = "proposals", unit
         raise ValueError(f"n_boot must be an integer >= 10, not {n_boot!r}")
     p = prepare_did_panel(panel, unit=unit, time=time, cohort=cohort, outcome=outcome, cluster=cluster,
                           late_cohorts=late_cohorts)
-    f = p.frame
     notes = list(p.notes)
-    times = sorted(f["_time"].unique())
-    coh_u = f.groupby("_unit", sort=True)["_g"].first()
-    early = coh_u.notna() & (coh_u <= times[0])
-    if early.any():
-        notes.append(f"{int(early.sum())} units treated in the first period ({times[0]}) have no "
-                     "pre-treatment period and are left out (as in R's did)")
-        f = f[~f["_unit"].isin(coh_u.index[early])]
-        coh_u = coh_u[~early]
-    wide = f.pivot(index="_unit", columns="_time", values="_y").reindex(index=coh_u.index, columns=times)
-    Y = wide.to_numpy(dtype=float)
-    coh = coh_u.to_numpy(dtype=float)
+    Y, coh, times, cl = _unit_arrays(p, notes)
     never = np.isnan(coh)
     if control == "never_treated" and not never.any():
         raise AnalysisError("no never-treated units to compare with under control='never_treated'; "
                             "use control='not_yet_treated'")
-    cl_codes = pd.factorize(f.groupby("_unit", sort=True)["_cl"].first().reindex(coh_u.index))[0]
-    raw = _cells(Y, coh, times, control, base_period)
-    if not raw:
-        raise AnalysisError("no cohort has a pre-treatment period and comparison units in the data")
-    N = len(Y)
-    D = np.column_stack([np.nan_to_num(c[2]) for c in raw])
-    T = np.column_stack([c[3] for c in raw]).astype(float)
-    C = np.column_stack([c[4] for c in raw]).astype(float)
-    est = (D * T).sum(0) / T.sum(0) - (D * C).sum(0) / C.sum(0)
-    cg = np.array([c[0] for c in raw], dtype=float)
-    ct = np.array([c[1] for c in raw], dtype=int)
-    e = ct - cg.astype(int)
-    if not (e >= 0).any():
-        raise AnalysisError("no post-treatment period observed for any cohort with a pre-treatment period")
-    base_of = []
-    for g_, t_ in zip(cg.astype(int), ct):
-        before = [tv for tv in times if tv < g_]
-        j = times.index(t_)
-        base_of.append(before[-1] if (t_ >= g_ or base_period == "universal") else times[j - 1])
-    cohorts = sorted(set(cg.astype(int)))
-    G1 = np.column_stack([coh == g for g in cohorts]).astype(float)   # N × cohorts
-    member = G1[:, [cohorts.index(int(g)) for g in cg]]               # N × K
-    pg = member.mean(axis=0)                                           # P(G = g_k)
-    psi = _influence(D, T, C, est)
-    boot = None
+    c = _Cells(Y, coh, times, control, base_period)
+    boot = share = None
     if se == "bootstrap":
-        rng = np.random.default_rng(rng)
-        n_cl = int(cl_codes.max() + 1)
-        draws = rng.multinomial(n_cl, np.full(n_cl, 1.0 / n_cl), size=n_boot).astype(float)
-        W = draws[:, cl_codes]                                         # B × N unit weights
-        with np.errstate(invalid="ignore", divide="ignore"):
-            boot = (W @ (D * T)) / (W @ T) - (W @ (D * C)) / (W @ C)
-            pg_b = (W @ member) / W.sum(axis=1, keepdims=True)         # redrawn cohort weights
-
-    def combine(cols, weights_estimated: bool, *, equal=False) -> _Agg:
-        cols = np.asarray(cols)
-        w = np.full(len(cols), 1.0 / len(cols)) if equal else pg[cols] / pg[cols].sum()
-        ps = psi[:, cols] @ w
-        if weights_estimated and not equal:
-            ps = ps + _wif(member[:, cols], pg[cols]) @ est[cols]
-        b = None
-        if boot is not None:
-            wb = np.full((n_boot, len(cols)), 1.0) if equal else pg_b[:, cols]
-            x = boot[:, cols]
-            ok = ~np.isnan(x)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                b = (np.where(ok, x, 0) * wb).sum(1) / (wb * ok).sum(1)
-        return _Agg(float(est[cols] @ w), ps, b)
-
-    def mean_of(aggs: list[_Agg]) -> _Agg:
-        b = None if boot is None else np.mean([a.boot for a in aggs], axis=0)
-        return _Agg(float(np.mean([a.est for a in aggs])), np.mean([a.psi for a in aggs], axis=0), b)
-
-    def weighted(aggs: list[_Agg], gs: list[int]) -> _Agg:
-        """Cohort-size-weighted mean of per-cohort aggregates, weights estimated."""
-        idx = [cohorts.index(g) for g in gs]
-        pgc = G1[:, idx].mean(axis=0)
-        w = pgc / pgc.sum()
-        ests = np.array([a.est for a in aggs])
-        ps = np.column_stack([a.psi for a in aggs]) @ w + _wif(G1[:, idx], pgc) @ ests
-        b = None
-        if boot is not None:
-            wb = (W @ G1[:, idx]) / W.sum(axis=1, keepdims=True)
-            bb = np.column_stack([a.boot for a in aggs])
-            ok = ~np.isnan(bb)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                b = (np.where(ok, bb, 0) * wb).sum(1) / (wb * ok).sum(1)
-        return _Agg(float(ests @ w), ps, b)
-
-    q = stats.norm.ppf(0.5 + level / 2)
-    a = (1 - level) / 2
-
-    def summary(ag: _Agg) -> dict:
-        if boot is None:
-            s = _se(ag.psi)
-            lo, hi = ag.est - q * s, ag.est + q * s
-        else:
-            s = float(np.nanstd(ag.boot, ddof=1))
-            lo, hi = (float(v) for v in np.nanquantile(ag.boot, [a, 1 - a]))
-        pval = float(2 * stats.norm.sf(abs(ag.est / s))) if s > 0 else float("nan")
-        return {"estimate": ag.est, "std_error": s, "ci_low": lo, "ci_high": hi, "p": pval}
-
-    def _se(ps) -> float:
-        by_cl = np.bincount(cl_codes, weights=ps)
-        return float(np.sqrt((by_cl ** 2).sum()) / N)
-
-    cell_rows = []
-    for k in range(len(raw)):
-        ag = _Agg(float(est[k]), psi[:, k], None if boot is None else boot[:, k])
-        s = summary(ag)
-        cell_rows.append({"cohort": int(cg[k]), YEAR: int(ct[k]), "rel_time": int(e[k]),
-                          "base_year": int(base_of[k]), **{k2: s[k2] for k2 in ("estimate", "std_error",
-                                                                                   "ci_low", "ci_high")},
-                          "n": int(T[:, k].sum()), "n_control": int(C[:, k].sum())})
-    cells = tidy(pd.DataFrame(cell_rows), ["cohort", YEAR, "rel_time"])
-    post = np.flatnonzero(e >= 0)
-    simple = combine(post, True)
-    dyn_rows, dyn_aggs = [], {}
-    for ev in sorted(set(e)):
-        ks = np.flatnonzero(e == ev)
-        dyn_aggs[ev] = ag = combine(ks, True)
-        dyn_rows.append({"rel_time": int(ev), **{k2: v for k2, v in summary(ag).items() if k2 != "p"},
-                         "n": int(T[:, ks].sum()), "n_cohorts": len(ks)})
-    dynamic = tidy(pd.DataFrame(dyn_rows), ["rel_time"])
-    grp_aggs, grp_rows = [], []
-    for g in cohorts:
-        ks = np.flatnonzero((cg == g) & (e >= 0))
-        if not len(ks):
-            continue
-        ag = combine(ks, False, equal=True)
-        grp_aggs.append((g, ag))
-        grp_rows.append({"cohort": g, **{k2: v for k2, v in summary(ag).items() if k2 != "p"},
-                         "n": int(G1[:, cohorts.index(g)].sum())})
-    cal_aggs, cal_rows = [], []
-    for tv in sorted(set(ct[post])):
-        ks = np.flatnonzero((ct == tv) & (e >= 0))
-        ag = combine(ks, True)
-        cal_aggs.append(ag)
-        cal_rows.append({YEAR: int(tv), **{k2: v for k2, v in summary(ag).items() if k2 != "p"},
-                         "n_cohorts": len(ks)})
-    aggregates = {"simple": summary(simple),
-                  "dynamic": summary(mean_of([dyn_aggs[ev] for ev in sorted(dyn_aggs) if ev >= 0])),
-                  "group": summary(weighted([ag for _, ag in grp_aggs], [g for g, _ in grp_aggs])),
-                  "calendar": summary(mean_of(cal_aggs))}
-    n_cl = int(cl_codes.max() + 1)
+        boot, share = c.bootstrap(cl, n_boot, np.random.default_rng(rng))
+    cells, dynamic, groups, calendar, aggregates = _tables(_Aggregator(c, cl, level, boot, share))
     choices = {"control": control, "base_period": base_period, "se": se, "cluster": p.cluster,
                "late_cohorts": late_cohorts,
                "bootstrap_weights": "redrawn" if se == "bootstrap" else None,
                "n_boot": int(n_boot) if se == "bootstrap" else None, "level": level,
                "unit": unit, "time": time, "cohort": cohort, "outcome": outcome}
     overall = {**aggregates["simple"], "se_method": se, "n_boot": choices["n_boot"], "control": control,
-               "base_period": base_period, "cluster": p.cluster, "n_clusters": n_cl, "n_units": int(N),
-               "n_treated_units": int((~never).sum()), "n_never_treated": int(never.sum())}
-    return GroupTimeResult(cells=cells, overall=overall, dynamic=dynamic,
-                           groups=tidy(pd.DataFrame(grp_rows), ["cohort"]),
-                           calendar=tidy(pd.DataFrame(cal_rows), [YEAR]),
+               "base_period": base_period, "cluster": p.cluster, "n_clusters": int(cl.max() + 1),
+               "n_units": int(len(Y)), "n_treated_units": int((~never).sum()), "n_never_treated": int(never.sum())}
+    return GroupTimeResult(cells=cells, overall=overall, dynamic=dynamic, groups=groups, calendar=calendar,
                            aggregates=aggregates, choices=choices, notes=tuple(notes))

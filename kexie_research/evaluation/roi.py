@@ -127,6 +127,29 @@ def _learners(attendance: pd.DataFrame, completed_only: bool) -> pd.DataFrame:
     return att
 
 
+def _benefits(summary, ses, notes, effect, effect_ci, value_per_unit, horizon_years, n_unit, total,
+              per_session) -> None:
+    """Units gained, cost per unit and ROI (at the effect and its CI bounds), in place."""
+    units = effect * n_unit * horizon_years
+    summary["units_gained"] = float(units)
+    ses["units_gained"] = per_session * effect * horizon_years
+    if effect > 0:
+        summary["cost_per_unit_gain"] = total / units
+        ses["cost_per_unit_gain"] = ses["cost"] / ses["units_gained"].where(ses["units_gained"] > 0)
+    else:
+        notes.append(f"effect {effect:g} ≤ 0: there is no gain to price (cost per unit of gain undefined)")
+    if value_per_unit is None:
+        return
+    ben = units * value_per_unit
+    summary["benefits"] = float(ben)
+    summary["roi_percent"] = roi_percent(ben, total)
+    summary["bcr"] = float(ben / total)
+    if effect_ci is not None:
+        lo, hi = sorted(effect_ci)
+        summary["roi_ci_low"] = roi_percent(lo * n_unit * horizon_years * value_per_unit, total)
+        summary["roi_ci_high"] = roi_percent(hi * n_unit * horizon_years * value_per_unit, total)
+
+
 def compute_roi(costs: pd.DataFrame, attendance: pd.DataFrame, *, effect: float | None = None,
                 effect_ci: tuple[float, float] | None = None, value_per_unit: float | None = None,
                 horizon_years: float = 1.0,
@@ -233,24 +256,8 @@ def compute_roi(costs: pd.DataFrame, attendance: pd.DataFrame, *, effect: float 
                "effect": effect, "units_gained": None, "cost_per_unit_gain": None, "benefits": None,
                "roi_percent": None, "bcr": None, "roi_ci_low": None, "roi_ci_high": None}
     if effect is not None:
-        units = effect * n_unit * horizon_years
-        summary["units_gained"] = float(units)
-        ses["units_gained"] = per_session * effect * horizon_years
-        if effect > 0:
-            summary["cost_per_unit_gain"] = total / units
-            ses["cost_per_unit_gain"] = ses["cost"] / ses["units_gained"].where(ses["units_gained"] > 0)
-        else:
-            notes.append(f"effect {effect:g} ≤ 0: there is no gain to price (cost per unit of gain "
-                         "undefined)")
-        if value_per_unit is not None:
-            ben = units * value_per_unit
-            summary["benefits"] = float(ben)
-            summary["roi_percent"] = roi_percent(ben, total)
-            summary["bcr"] = float(ben / total)
-            if effect_ci is not None:
-                lo, hi = sorted(effect_ci)
-                summary["roi_ci_low"] = roi_percent(lo * n_unit * horizon_years * value_per_unit, total)
-                summary["roi_ci_high"] = roi_percent(hi * n_unit * horizon_years * value_per_unit, total)
+        _benefits(summary, ses, notes, effect, effect_ci, value_per_unit, horizon_years, n_unit, total,
+                  per_session)
     elif value_per_unit is not None:
         notes.append("value_per_unit given without an effect: no benefits computed")
     trained = ("distinct learners across the costed sessions (an effect per representative)"
