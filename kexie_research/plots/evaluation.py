@@ -89,14 +89,14 @@ def plot_effects_forest(result, *, overall=None, ax=None, lang: str = "zh"):
     rows = []
     if overall is not None:
         for _, r in overall.table.iterrows():
-            m = labels.label(r["method"], lang, kind="did_method")
+            m = labels.label(r["method"], lang, kind="estimator")
             name = label(lang, f"总体（{m}）", f"Overall ({m})")
             rows.append((name, r["estimate"], r["ci_low"], r["ci_high"], None))
     ints = result.interactions.set_index("segment")
     for seg, g in eff.groupby("segment", sort=False):
         for _, r in g.iterrows():
             lev = r["level_zh"] if lang == "zh" else r["level"]
-            rows.append((f"{_name(seg, lang, 'heterogeneity_segment')}: {lev}", r["estimate"], r["ci_low"],
+            rows.append((f"{_name(seg, lang, 'het_segment')}: {lev}", r["estimate"], r["ci_low"],
                          r["ci_high"], seg))
     with use_style(lang):
         ax = new_axes(ax, lang, "single", 0.35 * len(rows) + 1.2)

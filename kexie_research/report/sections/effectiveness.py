@@ -28,9 +28,9 @@ QUICK_N_BOOT = 100
 """Bootstrap replicates in a quick report (tests); otherwise the pipeline's default."""
 
 # which label kind translates the cells of each column of the section's tables
-_CELL_KINDS = {"roles": "rater_role", "method": "did_method", "term": "did_method",
-               "segment": "heterogeneity_segment", "contrast": "contrast", "reject": "bool",
-               "scale": "scale", "indistinguishable_from_above": "bool"}
+_CELL_KINDS = {"roles": "rater_role", "method": "estimator", "term": "estimator",
+               "segment": "het_segment", "contrast": "contrast", "reject": "bool",
+               "scale": "estimator", "indistinguishable_from_above": "bool"}
 
 
 def _f(x, d=2) -> str:
