@@ -403,6 +403,62 @@ WORDING_DECISIONS: dict[tuple[str, str], dict] = {
 # describes the survey columns with them); labels serves them as a kind
 _TABLES["quality_item"] = {k: (v["zh"], v["en"]) for k, v in QUALITY_ITEM_NAMES.items()}
 
+# evaluation (Kirkpatrick levels, DiD, power, ROI): result columns, estimators, segments,
+# contrasts and the DiD's choices. Entries are added only where no other name exists yet
+# (setdefault), so a name defined above always wins and nothing is named twice.
+_TABLES["outcome"].setdefault("total", ("全部产出", "all outputs"))
+for _code, _names in {
+    "std_error": ("标准误", "SE"), "p": ("p", "p"), "df": ("自由度", "df"), "roles": ("评价角色", "rater roles"),
+    "scale": ("量表", "scale"), "alpha": ("α", "alpha"), "omega": ("ω", "ω"), "n_items": ("条目数", "items"),
+    "mean_inter_item_r": ("条目间平均相关", "mean inter-item r"), "hedges_g": ("Hedges g", "Hedges g"),
+    "g_ci_low": ("g 下限", "g low"), "g_ci_high": ("g 上限", "g high"),
+    "normalized_gain": ("归一化增益", "normalised gain"), "mean_pre": ("前测均分", "mean pre"),
+    "mean_post": ("后测均分", "mean post"), "mean_gain": ("平均提高", "mean gain"),
+    "method": ("方法", "method"), "term": ("项", "term"), "contrast": ("对比", "contrast"),
+    "p_adjusted": ("校正 p", "adjusted p"), "reject": ("拒绝原假设", "reject H0"),
+    "effect_size": ("效应量 d", "effect size d"), "n_srs": ("简单随机每组人数", "n per arm (simple random)"),
+    "design_effect": ("设计效应", "design effect"), "n_per_arm": ("每组人数（整群）", "n per arm (clustered)"),
+    "clusters_per_arm": ("每组班次数", "sessions per arm"), "cluster_size": ("每班人数", "cluster size"),
+    "icc": ("ICC", "ICC"), "pairs_pre_post": ("前后测配对", "pre/post pairs"),
+    "n_srs_exact": ("每组人数（未取整）", "n per arm (exact)"),
+    "n_per_arm_exact": ("每组人数（整群，未取整）", "n per arm clustered (exact)"),
+    "place": ("名次", "place"), "rank_low": ("排名下限", "rank low"), "rank_high": ("排名上限", "rank high"),
+    "tied_rank": ("并列排名", "tied rank"), "n_better": ("确定更优的班次", "surely better"),
+    "p_above": ("不低于上一名的比例", "share ≥ the one above"),
+    "indistinguishable_from_above": ("与上一名无法区分", "indistinguishable from above"),
+    "rel_time": ("距首次培训年数", "years since first training"), "cohort": ("首次参训年份", "cohort"),
+    "base_year": ("基期", "base year"), "n_control": ("对照数", "controls"),
+}.items():
+    _TABLES["column"].setdefault(_code, _names)
+for _kind, _names in {
+    # difference-in-differences estimators and terms (rows of DiDResult.table), reliability scale
+    "estimator": {"twfe": ("双向固定效应", "TWFE"), "group_time": ("分组-时期", "group-time"),
+                  "quality": ("培训质量", "quality"), "treated": ("参训", "treated")},
+    # group-time control groups (Callaway–Sant'Anna)
+    "control_group": {"never_treated": ("从未参训者", "never-trained"),
+                      "not_yet_treated": ("尚未参训者", "not-yet-trained")},
+    # base period of the group-time pre-treatment cells
+    "base_period": {"varying": ("逐期（相邻两年）", "varying (consecutive years)"),
+                    "universal": ("统一（培训前一年）", "universal (the year before training)")},
+    # what a DiD's standard errors are clustered on, as a noun in a sentence
+    "cluster_unit": {"rep_id": ("代表", "representatives"), "province": ("省份", "provinces"),
+                     "training_id": ("班次", "sessions")},
+    # effect-heterogeneity segments and their contrasts (evaluation.heterogeneity.SEGMENTS)
+    "het_segment": {"reelected": ("新任/连任", "new/re-elected"), "frontline": ("领导/一线", "leader/front line"),
+                    "modality": ("集中/线上", "centralised/online")},
+    "contrast": {"re-elected - new": ("连任 − 新任", "re-elected − new"),
+                 "frontline - leader": ("一线 − 领导", "front line − leader"),
+                 "online - centralised": ("线上 − 集中", "online − centralised")},
+    # multiple-comparison corrections (statsmodels names)
+    "correction": {"holm": ("Holm", "Holm"), "fdr_bh": ("Benjamini–Hochberg", "Benjamini–Hochberg"),
+                   "bonferroni": ("Bonferroni", "Bonferroni")},
+    # the outcome whose ICC plans a study (evaluation.power.plan_design)
+    "design_outcome": {"gain": ("前后测提高", "pre/post gain"), "overall": ("综合质量评分", "overall quality"),
+                       "pre_score": ("前测成绩", "pre-test score"), "post_score": ("后测成绩", "post-test score")},
+}.items():
+    _TABLES.setdefault(_kind, _names)
+del _code, _names, _kind
+
 KINDS: tuple[str, ...] = tuple(_TABLES)
 
 
