@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..schema import ORG_ID, PROVINCE
+from ..schema import HELIX_DIMS3, HELIX_DIMS4, ORG_HELIX, ORG_HELIX4, ORG_ID, PROVINCE
 from ._common import check_choice
 from .graphs import OrgGraph
 
@@ -77,35 +77,23 @@ __all__ = ["HELIX_OF_TYPE", "HELIX4_OF_TYPE", "DIMS3", "DIMS4", "entropy_bits",
            "co_information", "mutual_information", "TripleHelixResult", "presence_table", "default_unit",
            "triple_helix", "compute_triple_helix", "triple_helix_by"]
 
-DIMS3 = ("university", "industry", "government")
-DIMS4 = ("university", "industry", "government", "society")
+DIMS3 = HELIX_DIMS3
+DIMS4 = HELIX_DIMS4
 
-HELIX_OF_TYPE: dict[str, str | None] = {
-    "university": "university", "research_institute": "university", "lab": "university",
-    "university_association": "university",
-    "enterprise": "industry", "finance": "industry", "enterprise_association": "industry",
-    "park_association": "industry", "joint_association": "industry",
-    "workstation": "industry",
-    "cast": "government", "provincial_association": "government",
-    "city_association": "government", "county_association": "government",
-    "town_association": "government", "federation": "government",
-    "national_society": "government", "local_society": "government",
-    "hospital": "government", "other": "government",
-    "consortium": None,
-}
-"""Organisation type → helix of the three-helix model (``None``: not classified).
+HELIX_OF_TYPE = ORG_HELIX
+"""Organisation type → helix of the three-helix model (``None``: not classified): the one
+map, :data:`kexie_research.schema.ORG_HELIX` (the synthetic generator plants with it too).
 
-Government/society merges the CAST system (associations at every level, federations),
-learned societies and public bodies (hospitals, other); enterprise-side associations
-(enterprise, park, joint associations, workstations) belong to industry. A consortium
-is itself a collaboration, not an actor. Pass your own mapping to change any of this."""
+University side = universities, institutes, labs, university associations; industry =
+enterprises and the enterprise-side associations (enterprise, park, joint associations,
+federations of enterprise associations, workstations); government/society = CAST and its
+local associations down to the town, learned societies. Finance, hospitals, other bodies
+and consortia are in none of the three (seed 003 names finance and public services apart
+from 产学研). Pass your own ``helix_map`` to change any of this."""
 
-HELIX4_OF_TYPE: dict[str, str | None] = {
-    **HELIX_OF_TYPE,
-    "national_society": "society", "local_society": "society", "hospital": "society",
-    "other": "society",
-}
-"""Four helices: learned societies and public bodies split off government/society."""
+HELIX4_OF_TYPE = ORG_HELIX4
+"""Four helices (:data:`kexie_research.schema.ORG_HELIX4`): learned societies, hospitals and
+other public bodies form the society helix."""
 
 
 def entropy_bits(p) -> float:

@@ -16,7 +16,7 @@ See ``docs/synthetic.md`` for the model, every assumption and :data:`PLANTED_EFF
 from ._common import DEFAULT_SEED, GENERATOR_VERSION, source_label
 from .dataset import GZIPPED_KINDS, calibration_report, generate_dataset, generate_tables
 from .effects import PLANTED_EFFECTS
-from .network import HELIX_CLASSES, NETWORK_SIZES, generate_network
+from .network import NETWORK_SIZES, generate_network
 from .people import DELEGATION_SHARES, TARGET_SHARES, generate_cadres, generate_representatives
 from .training import NINTH_SESSIONS, SYNTHETIC_SESSIONS, treated_from_year
 
@@ -26,7 +26,6 @@ __all__ = [
     "DEFAULT_SEED",
     "DELEGATION_SHARES",
     "TARGET_SHARES",
-    "HELIX_CLASSES",
     "NETWORK_SIZES",
     "NINTH_SESSIONS",
     "SYNTHETIC_SESSIONS",
