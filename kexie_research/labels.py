@@ -154,7 +154,29 @@ _TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "n": ("样本数", "n"), "estimate": ("估计值", "estimate"),
         "ci_low": ("区间下限", "CI low"), "ci_high": ("区间上限", "CI high"),
         "coverage": ("覆盖率", "coverage"), "n_trained": ("参训人数", "trained"),
+        # network tables (organisation system, centrality and synergy league tables)
+        "under_expected_parent": ("挂在上一级科协之下", "under the expected parent"),
+        "share": ("占比", "share"), "count": ("数量", "count"), "new_in_year": ("当年新建", "new in year"),
+        "base_count": ("基期数量", "base-year count"), "growth": ("增长", "growth"),
+        "growth_pct": ("增长率（%）", "growth (%)"), "league_rank": ("排名", "rank"), "rank_low": ("排名区间下限", "rank from"),
+        "rank_high": ("排名区间上限", "rank to"), "rank_interval": ("排名（95%区间）", "rank (95% interval)"),
+        "slice": ("分组", "slice"), "n_units": ("分析单位数", "units"), "T": ("T（比特）", "T (bits)"),
+        "counting": ("计数方式", "counting"), "group": ("组别", "group"), "origin": ("来源", "origin"),
+        "betweenness_se": ("介数标准误", "betweenness SE"), "closeness_se": ("接近度标准误", "closeness SE"),
+        "community": ("社区", "community"), "size": ("规模", "size"),
     },
+    # Leydesdorff's helices (kexie_research.schema.ORG_HELIX)
+    "helix": {
+        "university": ("高校与科研院所", "university"), "industry": ("产业", "industry"),
+        "government": ("政府与科协", "government"), "society": ("学会与公共机构", "society"),
+    },
+    # Gould–Fernandez brokerage roles (kexie_research.networks.brokerage)
+    "brokerage_role": {
+        "coordinator": ("协调者", "coordinator"), "consultant": ("顾问", "consultant"),
+        "representative": ("代表者", "representative"), "gatekeeper": ("守门人", "gatekeeper"),
+        "liaison": ("联络者", "liaison"),
+    },
+    "counting": {"full": ("全计数", "full counting"), "fractional": ("分数计数", "fractional counting")},
 }
 
 _ALIASES: dict[str, dict[str, str]] = {

@@ -183,6 +183,8 @@ class TripleHelixResult:
     ci : tuple or None
         Bootstrap percentile interval of T; ``ci_level``, ``n_boot``.
     pairwise_ci : dict
+    boot_T : ndarray or None
+        The bootstrap replicates of T (for rank intervals across slices; not in ``to_dict``).
     """
 
     T: float
@@ -199,6 +201,7 @@ class TripleHelixResult:
     ci_level: float = 0.95
     n_boot: int = 0
     pairwise_ci: dict = field(default_factory=dict)
+    boot_T: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {"T_bits": self.T, "dims": list(self.dims), "pairwise_mi_bits": self.pairwise,
@@ -290,6 +293,7 @@ def triple_helix(presence: pd.DataFrame, *, dims=DIMS3, weight: str | None = Non
     table["share"] = cells / cells.sum()
     lo_hi = None
     pair_ci = {}
+    bT = None
     if n_boot:
         rng = np.random.default_rng(rng)
         N = len(presence)
@@ -314,7 +318,8 @@ def triple_helix(presence: pd.DataFrame, *, dims=DIMS3, weight: str | None = Non
         threeway={k: float(v[0]) for k, v in triple.items()},
         entropies={k: float(v[0]) for k, v in ent.items()}, table=table,
         n_units=int(len(presence)), total_weight=float(cells.sum()), counting=counting,
-        unit=unit, ci=lo_hi, ci_level=ci, n_boot=int(n_boot), pairwise_ci=pair_ci)
+        unit=unit, ci=lo_hi, ci_level=ci, n_boot=int(n_boot), pairwise_ci=pair_ci,
+        boot_T=None if bT is None else np.asarray(bT, dtype=float))
 
 
 def default_unit(graph: OrgGraph) -> str:
@@ -468,7 +473,11 @@ def triple_helix_by(presence: pd.DataFrame, by: str, *, dims=DIMS3, counting: st
     Returns
     -------
     DataFrame
-        ``slice``, ``n_units``, ``T``, ``ci_low``, ``ci_high``, one column per pairwise MI.
+        ``slice``, ``n_units``, ``T``, ``ci_low``, ``ci_high``, one column per pairwise MI,
+        and for ``by="province"`` the league-table columns ``rank`` (1 = lowest T, the
+        strongest synergy), ``rank_low``–``rank_high`` (the ``ci`` percentile interval of
+        the ranks over the bootstrap replicates, slices ranked jointly replicate by
+        replicate; NaN for slices under ``min_units``).
     """
     check_choice(by, ("province", "year"), "by")
     check_choice(counting, ("full", "fractional"), "counting")
@@ -487,7 +496,7 @@ def triple_helix_by(presence: pd.DataFrame, by: str, *, dims=DIMS3, counting: st
         ex = ex[pd.notna(ex["slice"])]
     groups = sorted(ex["slice"].unique(), key=str)
     seeds = np.random.SeedSequence(np.random.default_rng(rng).integers(2**63)).spawn(max(len(groups), 1))
-    rows = []
+    rows, boots = [], []
     w = "w_fractional" if counting == "fractional" else None
     for gname, ss in zip(groups, seeds):
         sub = ex[ex["slice"] == gname]
@@ -497,7 +506,29 @@ def triple_helix_by(presence: pd.DataFrame, by: str, *, dims=DIMS3, counting: st
                              rng=np.random.default_rng(ss), counting=counting)
             row.update({"T": r.T, "ci_low": r.ci[0] if r.ci else np.nan,
                         "ci_high": r.ci[1] if r.ci else np.nan, **r.pairwise})
+            boots.append(r.boot_T)
         else:
             row.update({"T": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+            boots.append(None)
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if by == "province" and len(out):
+        out = _with_ranks(out, boots, ci)
+    return out
+
+
+def _with_ranks(out: pd.DataFrame, boots: list, level: float) -> pd.DataFrame:
+    """Rank (lowest T first) and bootstrap rank interval of the slices with a T."""
+    from .ranking import rank_interval_table
+
+    ok = out["T"].notna().to_numpy()
+    for c in ("rank", "rank_low", "rank_high"):
+        out[c] = pd.array([pd.NA] * len(out), dtype="Int64")
+    if not ok.any():
+        return out
+    reps = [boots[i] for i in np.flatnonzero(ok)]
+    draws = np.column_stack(reps) if all(b is not None for b in reps) else None
+    rk = rank_interval_table(out.loc[ok, "T"].to_numpy(dtype=float), draws, ascending=True, level=level)
+    for c in ("rank", "rank_low", "rank_high"):
+        out.loc[ok, c] = rk[c].to_numpy()
+    return out
