@@ -112,3 +112,10 @@ def test_cli_json_equals_report_summary(tmp_path, capsys):
     m = cli["methods"]["betweenness"]
     assert m["method"] == "sampled paths" and m["median_relative_se_top20"] <= 0.05
     assert res.summary["sections"]["networks"]["methods"] == rep["methods"]
+    # the one helix map: the four provinces with planted synergy are measured as the four
+    # strongest, their rank intervals apart from the rest (the old map ranked none of them first)
+    from kexie_research.synthetic.effects import PLANTED_EFFECTS
+
+    bp = [r for r in rep["triple_helix"]["by_province"] if r["T"] is not None]
+    assert {r["slice"] for r in bp[:4]} == set(PLANTED_EFFECTS["triple_helix_synergy_provinces"])
+    assert max(r["rank_high"] for r in bp[:4]) < min(r["rank_low"] for r in bp[4:])
