@@ -93,7 +93,8 @@ def centrality_ranks(result: MeasuresResult, measure: str, *, top: int = 10, n_b
     -------
     DataFrame
         ``org_id``, the measure, ``<measure>_se`` when sampled, ``rank``, ``rank_low``,
-        ``rank_high``; ``attrs["rank_method"]`` names the method.
+        ``rank_high``; ``attrs`` holds ``rank_method`` (``"path_bootstrap"``, ``"se_draws"``
+        or ``"exact"``), ``n_boot``, ``n_paths`` and ``level``.
     """
     t = result.table
     if measure not in t.columns:
@@ -110,20 +111,19 @@ def centrality_ranks(result: MeasuresResult, measure: str, *, top: int = 10, n_b
     draws = None
     if meth == "sampled paths" and result.paths is not None and n_boot > 0:
         draws = _path_bootstrap(result.paths, cand, n_boot, rng, len(t))
-        how = f"Poisson bootstrap of the {result.paths.n_samples:,} sampled paths ({n_boot} replicates)"
+        how = {"rank_method": "path_bootstrap", "n_boot": n_boot, "n_paths": int(result.paths.n_samples)}
     elif se_col in t.columns and n_boot > 0:
         se = t[se_col].to_numpy(dtype=float)[cand]
         draws = vals[cand][None, :] + rng.standard_normal((n_boot, len(cand))) * se[None, :]
-        how = f"normal draws from each estimate's SE ({n_boot} replicates, independent)"
+        how = {"rank_method": "se_draws", "n_boot": n_boot}
     else:
-        how = "exact values: the interval spans ties only"
+        how = {"rank_method": "exact", "n_boot": 0}
     ranks = rank_interval_table(vals[cand], draws, ascending=asc, level=level)
     out = pd.DataFrame({ORG_ID: t[ORG_ID].to_numpy()[cand], measure: vals[cand]})
     if se_col in t.columns:
         out[se_col] = t[se_col].to_numpy(dtype=float)[cand]
     out = pd.concat([out, ranks[list(RANK_COLUMNS)]], axis=1).head(top)
-    out.attrs["rank_method"] = how
-    out.attrs["level"] = level
+    out.attrs.update(how, level=level)
     return out
 
 

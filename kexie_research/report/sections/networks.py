@@ -23,8 +23,9 @@ def _fmt(x, nd=3):
 def _header(ctx: ReportContext, col: str) -> str:
     from ...labels import column_label, label, table
 
-    if col in table("measure"):
-        return label(col, ctx.lang, kind="measure")
+    for kind in ("measure", "brokerage_role"):
+        if col in table(kind):
+            return label(col, ctx.lang, kind=kind)
     return column_label(col, ctx.lang)
 
 
@@ -140,9 +141,10 @@ def _org_blocks(ctx: ReportContext, sec: Section, a, ref) -> None:
             f"{nat['n_effective']:,} meet all six haves and were active last year (effective: "
             f"{100 * nat['effective_rate']:.1f}%); {nat['n_empty_shell']:,} are empty shells (inactive, "
             f"at most {cov.max_score} of the six haves).")))
-        sec.blocks.append(ctx.table("networks_chain", _frame(ctx, a.chain, tagged=("n", "under_expected_parent")),
-                                    ctx.t("表 行政科协链条：挂在上一级科协之下的比例",
-                                          "Table. Administrative chain: share under the expected parent type")))
+        sec.blocks.append(ctx.table("networks_chain",
+                                    _frame(ctx, a.chain, tagged=("n", "under_expected_parent", "share")),
+                                    ctx.t(f"表 行政科协链条：挂在上一级科协之下的比例{tag}",
+                                          f"Table. Administrative chain: share under the expected parent type{tag}")))
     if cov is not None:
         byp = cov.by_group[cov.by_group["province"] != "(national)"]
         with use_style(ctx.lang):
@@ -249,12 +251,12 @@ def _graph_blocks(ctx: ReportContext, sec: Section, a) -> None:
         f"{comm.n_split} of them not internally connected; split into their connected parts: "
         f"{split.n_communities:,} communities, Q = {split.modularity:.3f}. Betweenness {err}.")))
     if "betweenness" in a.ranks:
+        how = _rank_method(ctx, a.ranks["betweenness"].attrs)
         sec.blocks.append(ctx.table("networks_top_betweenness", _top_table(ctx, a), ctx.t(
-            f"表 介数中心性前十的组织{tag}：估计值、标准误与{a.parameters['level']:.0%}排名区间"
-            f"（{a.ranks['betweenness'].attrs['rank_method']}），及PageRank与Burt约束。",
+            f"表 介数中心性前十的组织{tag}：估计值、标准误与{a.parameters['level']:.0%}排名区间（{how}），"
+            f"及PageRank与Burt约束。",
             f"Table. Top ten organisations by betweenness{tag}: estimate, SE and {a.parameters['level']:.0%} "
-            f"rank interval ({a.ranks['betweenness'].attrs['rank_method']}), with PageRank and Burt's "
-            f"constraint.")))
+            f"rank interval ({how}), with PageRank and Burt's constraint.")))
     if a.brokerage is not None:
         bg = a.brokerage.by_group.pivot(index="group", columns="role", values="ratio").reset_index()
         bg = bg.rename(columns={"group": "type"})
@@ -264,6 +266,17 @@ def _graph_blocks(ctx: ReportContext, sec: Section, a) -> None:
             f"type{tag}")))
     if a.flows_type is not None:
         _flow_figures(ctx, sec, a)
+
+
+def _rank_method(ctx: ReportContext, attrs: dict) -> str:
+    """How the rank intervals were made, in words (see kexie_research.networks.ranking)."""
+    m, b = attrs.get("rank_method"), attrs.get("n_boot", 0)
+    if m == "path_bootstrap":
+        return ctx.t(f"对{attrs['n_paths']:,}条抽样路径做Poisson自助重抽样，{b}次",
+                     f"Poisson bootstrap of the {attrs['n_paths']:,} sampled paths, {b} replicates")
+    if m == "se_draws":
+        return ctx.t(f"按各估计值的标准误独立正态抽样，{b}次", f"independent normal draws from the SEs, {b} replicates")
+    return ctx.t("精确值，区间只覆盖并列", "exact values: the interval spans ties only")
 
 
 def _top_table(ctx: ReportContext, a) -> pd.DataFrame:
@@ -335,7 +348,7 @@ def _helix_blocks(ctx: ReportContext, sec: Section, a) -> None:
                       f"MI {label(x, 'en', kind='helix')}–{label(y, 'en', kind='helix')}") + tag] = v
         rows.append(row)
     sec.blocks.append(ctx.table("networks_triple_helix", _frame(ctx, pd.DataFrame(rows), tagged=("T",)), ctx.t(
-        "表 三螺旋T值与两两互信息（比特）", "Table. Triple-helix T and pairwise mutual information (bits)")))
+        f"表 三螺旋T值与两两互信息（比特）{tag}", f"Table. Triple-helix T and pairwise mutual information (bits){tag}")))
     with use_style(ctx.lang):
         fig, ax = figure("single", 2.6)
         plot_triple_helix_slices(a.helix_by_year, ax=ax, lang=ctx.lang, by="year")
@@ -345,11 +358,11 @@ def _helix_blocks(ctx: ReportContext, sec: Section, a) -> None:
         f"resamples, seed {ctx.seed}; {_src(ctx)}).")))
     bp = a.helix_by_province.dropna(subset=["T"]).sort_values(["T", "slice"]).head(10)
     bp = bp[["slice", "n_units", "T", "ci_low", "ci_high", "rank", "rank_low", "rank_high"]]
-    bp = bp.rename(columns={"rank": "league_rank"})
+    bp = bp.rename(columns={"rank": "league_rank", "slice": "province"})
     sec.blocks.append(ctx.table("networks_triple_helix_provinces", _frame(ctx, bp, tagged=("T",)), ctx.t(
-        f"表 协同最强（T最小）的十个省份，含{lvl:.0%}自助区间与排名区间（各省自助重抽样逐次联合排名，{nb}次）",
-        f"Table. Ten provinces with the strongest synergy (lowest T), with {lvl:.0%} bootstrap intervals and "
-        f"rank intervals (provinces ranked jointly in each of {nb} bootstrap replicates)")))
+        f"表 协同最强（T最小）的十个省份{tag}，含{lvl:.0%}自助区间与排名区间（各省自助重抽样逐次联合排名，{nb}次）",
+        f"Table. Ten provinces with the strongest synergy (lowest T){tag}, with {lvl:.0%} bootstrap intervals "
+        f"and rank intervals (provinces ranked jointly in each of {nb} bootstrap replicates)")))
 
 
 def _affiliation_blocks(ctx: ReportContext, sec: Section, s: dict) -> None:
