@@ -158,7 +158,7 @@ _TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "under_expected_parent": ("挂在上一级科协之下", "under the expected parent"),
         "share": ("占比", "share"), "count": ("数量", "count"), "new_in_year": ("当年新建", "new in year"),
         "base_count": ("基期数量", "base-year count"), "growth": ("增长", "growth"),
-        "growth_pct": ("增长率（%）", "growth (%)"), "league_rank": ("排名", "rank"), "rank_low": ("排名区间下限", "rank from"),
+        "growth_pct": ("增长率（%）", "growth (%)"), "league_rank": ("排名", "place"), "rank_low": ("排名区间下限", "rank from"),
         "rank_high": ("排名区间上限", "rank to"), "rank_interval": ("排名（95%区间）", "rank (95% interval)"),
         "slice": ("分组", "slice"), "n_units": ("分析单位数", "units"), "T": ("T（比特）", "T (bits)"),
         "counting": ("计数方式", "counting"), "group": ("组别", "group"), "origin": ("来源", "origin"),
