@@ -274,11 +274,11 @@ _TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "type": ("类型", "type"), "kind": ("联系类型", "link kind"), "modality": ("培训方式", "modality"),
         "segment": ("群体", "segment"), "rank": ("职级", "rank"), "year": ("年份", "year"),
         "hours": ("学时", "hours"), "days": ("天数", "days"), "status": ("状态", "status"),
-        "count": ("次数", "count"),
+        "count": ("数量", "count"),
         # estimates
         "n": ("样本数", "n"), "estimate": ("估计值", "estimate"),
         "ci_low": ("区间下限", "CI low"), "ci_high": ("区间上限", "CI high"),
-        "place": ("排名", "rank"), "rank_low": ("排名下限", "rank low"), "rank_high": ("排名上限", "rank high"),
+        "place": ("排名", "rank"), "rank_low": ("排名区间下限", "rank from"), "rank_high": ("排名区间上限", "rank to"),
         "tied_rank": ("并列排名", "tied rank"), "n_better": ("确定更优的班次", "surely better"),
         "std_error": ("标准误", "SE"), "p": ("p", "p"), "p_adjusted": ("校正 p", "adjusted p"),
         "reject": ("拒绝原假设", "reject H0"), "method": ("方法", "method"), "term": ("项", "term"),
@@ -293,7 +293,7 @@ _TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "mean_post": ("后测均分", "mean post"),
         # coverage
         "coverage": ("覆盖率", "coverage"), "n_trained": ("参训人数", "trained"),
-        "dimension": ("维度", "dimension"), "group": ("组", "group"), "total": ("人数", "total"),
+        "dimension": ("维度", "dimension"), "group": ("组别", "group"), "total": ("人数", "total"),
         "trained": ("已培训", "trained"), "share_of_reps": ("占代表比", "share of reps"),
         "below_threshold": ("低于阈值", "below threshold"), "n_groups": ("组数", "groups"),
         "n_below_threshold": ("低于阈值组数", "groups below threshold"),
@@ -345,7 +345,29 @@ _TABLES: dict[str, dict[str, tuple[str, str]]] = {
         "paper_table3.figure": ("数字", "figure"), "paper_table3.as_printed": ("原文", "as printed"),
         "paper_table3_summary.periods": ("时间", "periods"), "paper_table3_summary.n_records": ("条数", "records"),
         "paper_table3_summary.figures": ("数字", "figures"),
+        # network tables (organisation system, centrality and synergy league tables)
+        "under_expected_parent": ("挂在上一级科协之下", "under the expected parent"),
+        "new_in_year": ("当年新建", "new in year"),
+        "base_count": ("基期数量", "base-year count"), "growth": ("增长", "growth"),
+        "growth_pct": ("增长率（%）", "growth (%)"), "league_rank": ("排名", "place"),
+        "rank_interval": ("排名（95%区间）", "rank (95% interval)"),
+        "slice": ("分组", "slice"), "n_units": ("分析单位数", "units"), "T": ("T（比特）", "T (bits)"),
+        "counting": ("计数方式", "counting"), "origin": ("来源", "origin"),
+        "betweenness_se": ("介数标准误", "betweenness SE"), "closeness_se": ("接近度标准误", "closeness SE"),
+        "community": ("社区", "community"), "size": ("规模", "size"),
     },
+    # Leydesdorff's helices (kexie_research.schema.ORG_HELIX)
+    "helix": {
+        "university": ("高校与科研院所", "university"), "industry": ("产业", "industry"),
+        "government": ("政府与科协", "government"), "society": ("学会与公共机构", "society"),
+    },
+    # Gould–Fernandez brokerage roles (kexie_research.networks.brokerage)
+    "brokerage_role": {
+        "coordinator": ("协调者", "coordinator"), "consultant": ("顾问", "consultant"),
+        "representative": ("代表者", "representative"), "gatekeeper": ("守门人", "gatekeeper"),
+        "liaison": ("联络者", "liaison"),
+    },
+    "counting": {"full": ("全计数", "full counting"), "fractional": ("分数计数", "fractional counting")},
 }
 
 _ALIASES: dict[str, dict[str, str]] = {
@@ -422,7 +444,7 @@ for _code, _names in {
     "icc": ("ICC", "ICC"), "pairs_pre_post": ("前后测配对", "pre/post pairs"),
     "n_srs_exact": ("每组人数（未取整）", "n per arm (exact)"),
     "n_per_arm_exact": ("每组人数（整群，未取整）", "n per arm clustered (exact)"),
-    "place": ("名次", "place"), "rank_low": ("排名下限", "rank low"), "rank_high": ("排名上限", "rank high"),
+    "place": ("名次", "place"), "rank_low": ("排名区间下限", "rank from"), "rank_high": ("排名区间上限", "rank to"),
     "tied_rank": ("并列排名", "tied rank"), "n_better": ("确定更优的班次", "surely better"),
     "p_above": ("不低于上一名的比例", "share ≥ the one above"),
     "indistinguishable_from_above": ("与上一名无法区分", "indistinguishable from above"),

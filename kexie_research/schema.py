@@ -32,6 +32,10 @@ __all__ = [
     "TABLES",
     "TABLE_KINDS",
     "QUALITY_ITEMS",
+    "ORG_HELIX",
+    "ORG_HELIX4",
+    "HELIX_DIMS3",
+    "HELIX_DIMS4",
     "get_spec",
     "data_dictionary_markdown",
 ]
@@ -120,6 +124,52 @@ ORG_TYPES = ("cast", "provincial_association", "city_association", "county_assoc
              "joint_association", "workstation", "consortium", "university_association",
              "university", "research_institute", "enterprise", "hospital", "lab", "finance",
              "other")
+HELIX_DIMS3 = ("university", "industry", "government")
+"""The three helices of Leydesdorff's triple-helix model (university/institute side,
+industry, government/society side)."""
+HELIX_DIMS4 = ("university", "industry", "government", "society")
+"""Four helices: learned societies and public bodies split off the government side."""
+
+ORG_HELIX: dict[str, str | None] = {
+    # CAST and its local associations at every level, down to the town (seed 003: "党和政府
+    # 联系科技工作者的桥梁和纽带"; 乡镇科协 are grass-roots bodies of the same system)
+    "cast": "government", "provincial_association": "government",
+    "city_association": "government", "county_association": "government",
+    "town_association": "government",
+    # learned societies: CAST's member bodies that take on government-delegated work (seed
+    # 003, CAST charter art. 14); a fourth helix of their own in ORG_HELIX4
+    "national_society": "government", "local_society": "government",
+    # enterprise-side associations: seed 003 defines each form through enterprises: 企业科协
+    # is CAST's grass-roots body *in the enterprise*; 园区科协 serves a park's firms;
+    # 企业科协联合会 is "以企业科协为主体的联合组织" (Q47); 企业联合科协 is formed by firms
+    # too small for their own (Q49); 企业科协工作站 sit in enterprises
+    "enterprise_association": "industry", "park_association": "industry",
+    "federation": "industry", "joint_association": "industry", "workstation": "industry",
+    "enterprise": "industry",
+    # university / institute side (the 学 and 研 of 产学研)
+    "university_association": "university", "university": "university",
+    "research_institute": "university", "lab": "university",
+    # outside the three helices: seed 003 names finance apart from industry ("产学研金服用",
+    # the park association's separate finance group), and hospitals and elderly-care bodies
+    # (the Qixia alliance's members) are users and public services, not one of the three
+    "finance": None, "hospital": None, "other": None,
+    # a consortium is itself a collaboration, not an actor
+    "consortium": None,
+}
+"""Organisation type → helix of the three-helix model (``None``: in none of the three).
+
+The one map: the synthetic generator plants project compositions with it and
+:mod:`kexie_research.networks.triple_helix` measures with it, so the synergy planted is the
+synergy measured. The reasoning per type (seed 003) is in the comments of the source."""
+
+ORG_HELIX4: dict[str, str | None] = {
+    **ORG_HELIX,
+    "national_society": "society", "local_society": "society", "hospital": "society",
+    "other": "society",
+}
+"""Four helices: learned societies and public bodies (hospitals, other) form the fourth
+(public/society) helix; finance and consortia stay outside."""
+
 ORG_LEVELS = ("national", "provincial", "city", "county", "town", "grassroots")
 """Organisation levels, highest first; a child may not sit above its parent."""
 LINK_KINDS = ("membership", "founding_member", "joint_lab", "project",

@@ -85,4 +85,4 @@ def test_report_section_states_controls_bounds_and_units(tmp_path):
     did = pd.read_csv(tmp_path / "tables" / "effectiveness_did.csv")
     assert set(did["方法"]) == {"双向固定效应", "分组-时期"}
     rk = pd.read_csv(tmp_path / "tables" / "effectiveness_ranking.csv")
-    assert {"排名下限", "排名上限", "与上一名无法区分"} <= set(rk.columns)
+    assert {"排名区间下限", "排名区间上限", "与上一名无法区分"} <= set(rk.columns)

@@ -165,19 +165,24 @@ def test_cli_network_json(tmp_path, capsys):
     cmd = ["network", "--orgs", str(orgs), "--links", str(links)]
     assert main(cmd + ["--json", "--top", "3", "--n-boot", "50"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert (d["nodes"], d["edges"], d["components"]) == (9, 9, 1)
-    assert d["density"] == pytest.approx(9 / 36)
+    g = d["graph"]
+    assert (g["nodes"], g["edges"], g["components"]) == (9, 9, 1)
+    assert g["density"] == pytest.approx(9 / 36)
     assert len(d["top"]["betweenness"]) == 3
     # ring of 9: every node has betweenness (3·2·... ) = 0.2143 (networkx: 6/28)
     assert d["top"]["betweenness"][0][1] == pytest.approx(6 / 28)
-    assert "modularity" in d["communities"]
-    assert d["triple_helix"]["unit"] == "project"
-    assert set(d["pairwise_mi_bits"]) == {"university-industry", "university-government",
-                                          "industry-government"}
-    assert isinstance(d["triple_helix_bits"], float)
+    # exact and all equal: every node ties for rank 1 (the interval spans the ties)
+    assert {(r["rank"], r["rank_low"], r["rank_high"]) for r in d["ranks"]["betweenness"]} == {(1, 1, 9)}
+    assert "modularity" in d["communities"] and "modularity" in d["communities_connected"]
+    th = d["triple_helix"]
+    assert th["unit"] == "project" and th["full"]["n_boot"] == 50
+    assert set(th["full"]["pairwise_mi_bits"]) == {"university-industry", "university-government",
+                                                   "industry-government"}
+    assert isinstance(th["full"]["T_bits"], float) and "fractional" in th and "four_helix" in th
+    assert d["parameters"]["seed_scheme"]["streams"]["measures"] == 0
     assert main(cmd) == 0 and "triple helix T" in capsys.readouterr().out
     assert main(cmd + ["--json", "--n-boot", "0", "--connected-communities"]) == 0
-    c = json.loads(capsys.readouterr().out)["communities"]
+    c = json.loads(capsys.readouterr().out)["communities_connected"]
     assert c["connected"] is True and c["disconnected_louvain_communities"] == 0
     assert main(cmd[:-1] + [str(tmp_path / "missing.csv")]) == 2
     assert "missing.csv" in capsys.readouterr().err

@@ -68,7 +68,10 @@ def test_networks_section_builds(tmp_path):
     s = res.summary["sections"]["networks"]
     assert s["seed_growth"]["count_2021"] == 26708
     assert s["graph"]["nodes"] == 67 and s["graph"]["components"] >= 1
-    assert s["triple_helix"]["unit"] == "project" and s["triple_helix"]["n_units"] == 40
+    assert s["triple_helix"]["unit"] == "project" and s["triple_helix"]["full"]["n_units"] == 40
+    assert s["ranks"]["betweenness"][0]["rank"] == 1
+    by_prov = s["triple_helix"]["by_province"]
+    assert all(r["rank_low"] <= r["rank"] <= r["rank_high"] for r in by_prov if r["T"] is not None)
     assert s["affiliation"]["ties"] == 28 + 1  # 8 classmates in S1 (28 pairs) + R0–R9 in S2
     assert s["coverage"]["n_formal"] == 43
     figs = sorted(p.name for p in (tmp_path / "out" / "figures").glob("networks_*.png"))
@@ -76,6 +79,16 @@ def test_networks_section_builds(tmp_path):
         "consortium_c01", "coverage_by_province", "province_ranking", "growth", "flow_type",
         "flow_province", "triple_helix_years"))
     json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    # every display name from labels: no English header or code in the Chinese tables (issue 13)
+    md = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    for code in ("under_expected_parent", "provincial_association", "org_id", "| slice", "n_units",
+                 "节点大小：degree", "| type", "CI low", "betweenness_se"):
+        assert code not in md, code
+    assert "挂在上一级科协之下" in md and "排名区间下限" in md and "省级科协" in md
+    # user data: no origin tag on the data's own numbers; the seed's figure is tagged real
+    assert "【合成数据】" not in md and "【种子文献】" in md
+    assert s["data_origin"] == "mixed" and s["data_origin_items"]["seed_growth"] == "real"
+    assert s["data_origin_items"]["triple_helix"] == "data"
 
 
 def test_networks_section_on_edge_cases(tmp_path):

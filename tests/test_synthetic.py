@@ -21,9 +21,9 @@ import pytest
 
 from kexie_research import load_dataset, validate_table
 from kexie_research.data import load_real, synthetic_dir
-from kexie_research.schema import QUALITY_ITEMS, TABLE_KINDS
+from kexie_research.schema import ORG_HELIX, QUALITY_ITEMS, TABLE_KINDS
 from kexie_research.calibration import generate_dataset
-from kexie_research.synthetic import (HELIX_CLASSES, NINTH_SESSIONS, PLANTED_EFFECTS, generate_representatives,
+from kexie_research.synthetic import (NINTH_SESSIONS, PLANTED_EFFECTS, generate_representatives,
                                       treated_from_year)
 
 SHIPPED = synthetic_dir()
@@ -271,7 +271,7 @@ def test_triple_helix_synergy_planted(ds):
     pr = lk[lk["kind"] == "project"]
     mem = pd.concat([pr[["project_id", "source_id"]].set_axis(["p", "o"], axis=1),
                      pr[["project_id", "target_id"]].set_axis(["p", "o"], axis=1)]).drop_duplicates()
-    mem["cl"] = mem["o"].map(o["type"]).map(HELIX_CLASSES).fillna("none")
+    mem["cl"] = mem["o"].map(o["type"]).map(ORG_HELIX).fillna("none")
     present = pd.crosstab(mem["p"], mem["cl"]).reindex(columns=["university", "industry", "government"],
                                                        fill_value=0) > 0
     lead = pr.groupby("project_id")["source_id"].first().map(o["province"])  # first row: the lead

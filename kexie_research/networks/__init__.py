@@ -11,7 +11,11 @@ Modules, one topic each:
   assortativity, cross-province/type shares; :mod:`.brokerage` (Gould–Fernandez, Burt);
   :mod:`.communities` (Louvain, modularity); :mod:`.flows` (type × type, province ×
   province); :mod:`.triple_helix` (Leydesdorff's synergy, four-helix co-information).
-- :mod:`.backend` — the fast kernels (sparse linear algebra, networkit).
+- :mod:`.backend` — the fast kernels (sparse linear algebra, networkit, and the compiled
+  shortest-path sampler of :mod:`._paths`).
+- :mod:`.ranking` — rank intervals for league tables.
+- :mod:`.pipeline` — :func:`analyse_network`, everything in one call with one seed scheme
+  (what the CLI, the report, the widget and notebook 05 run).
 """
 
 from .graphs import (AffiliationNetwork, OrgGraph, TypeAffiliation, build_affiliation,
@@ -26,6 +30,8 @@ from .brokerage import BrokerageResult, burt_constraint, compute_brokerage
 from .flows import FlowMatrix, flow_matrix
 from .triple_helix import (TripleHelixResult, co_information, compute_triple_helix,
                            presence_table, triple_helix, triple_helix_by)
+from .ranking import centrality_ranks, rank_interval_table
+from .pipeline import NetworkAnalysis, analyse_network, seed_reference
 
 __all__ = [
     "AffiliationNetwork", "OrgGraph", "build_affiliation", "build_graph", "consortium_graph",
@@ -39,4 +45,6 @@ __all__ = [
     "FlowMatrix", "flow_matrix",
     "TripleHelixResult", "co_information", "compute_triple_helix", "presence_table",
     "triple_helix", "triple_helix_by",
+    "centrality_ranks", "rank_interval_table",
+    "NetworkAnalysis", "analyse_network", "seed_reference",
 ]

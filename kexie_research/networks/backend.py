@@ -7,7 +7,15 @@ when sources are sampled); the tests compare them with networkx on its own graph
 
 Why these engines (measured in ``benchmarks/bench_networks.py``, 2 cores):
 
-- **Sampled betweenness** — an algebraic Brandes (Brandes 2001, in the batched
+- **Sampled betweenness (default on large graphs)** — uniformly random shortest paths
+  between random pairs (:func:`sample_betweenness`, compiled with numba in :mod:`._paths`):
+  unbiased, with a binomial standard error per node, and ~25,000 paths reach a median
+  relative SE of 0.05 for the top 20 of the national graph in seconds. networkit's
+  KADABRA was measured and rejected: its backtracking picks predecessors with the wrong
+  weights (``nPaths[target]`` for ``nPaths[pred]``), so on graphs with several shortest
+  paths its scores are biased (up to −20 %/+47 % on a 7 × 7 grid, z up to 78), and its
+  counts include the calibration phase's samples that the divisor leaves out (+1 %).
+- **Source-sampled betweenness** (``betweenness_method="sources"``) — an algebraic Brandes (Brandes 2001, in the batched
   matrix form of Kepner & Gilbert's *Graph Algorithms in the Language of Linear Algebra*):
   shortest-path counts of 64 sources at once are propagated level by level with one
   sparse × dense product per level, then dependencies are accumulated backwards the same
@@ -56,6 +64,11 @@ __all__ = [
     "components",
     "triangles",
     "louvain_networkit",
+    "PathSample",
+    "sample_betweenness",
+    "source_distance_sums",
+    "exact_closeness_of",
+    "median_rse",
 ]
 
 EXACT_WORK = 4e8
@@ -211,6 +224,141 @@ def rescale_betweenness(p: SourcePass, n: int, *, normalized: bool = True,
         se_total = N * np.sqrt(np.clip(1.0 - kk / N, 0.0, None) * var / kk)
     scale = 1.0 / (N * (N - 1)) if normalized else 0.5
     return total * scale, se_total * scale
+
+
+@dataclass(frozen=True)
+class PathSample:
+    """Random shortest paths between random ordered pairs of distinct nodes.
+
+    ``counts[v]`` = sampled paths with ``v`` as an inner node, out of ``n_samples``; the
+    inner nodes of sample ``j`` are ``inner[ptr[j]:ptr[j + 1]]`` (for bootstraps).
+    ``target_reached`` says whether the precision rule stopped the sampling.
+    """
+
+    counts: np.ndarray
+    n_samples: int
+    ptr: np.ndarray
+    inner: np.ndarray
+    work: int
+    target_reached: bool | None = None
+
+    def betweenness(self) -> tuple[np.ndarray, np.ndarray]:
+        """(values, SE) on networkx's normalisation.
+
+        A sampled pair is an ordered pair of distinct nodes drawn uniformly, so the share
+        ``p(v)`` of paths through ``v`` estimates Σ_{s≠t} σ_st(v)/σ_st / (n(n−1)), and
+        networkx's normalised betweenness is ``p(v)·n/(n−2)``; the SE is the binomial
+        ``sqrt(p(1−p)/N)`` on the same scale.
+        """
+        n = len(self.counts)
+        if n < 3 or self.n_samples == 0:
+            return np.zeros(n), np.zeros(n)
+        p = self.counts / self.n_samples
+        scale = n / (n - 2)
+        return p * scale, np.sqrt(p * (1 - p) / self.n_samples) * scale
+
+
+def _csr_parts(A: sp.csr_array):
+    A = sp.csr_array(A)
+    A.sort_indices()
+    return A.indptr.astype(np.int64), A.indices.astype(np.int64)
+
+
+def sample_betweenness(A: sp.csr_array, comp: np.ndarray, *, seed: int, n_samples: int | None = None,
+                       target_rse: float | None = 0.05, step: int = 8192, max_samples: int = 400_000,
+                       top: int = 20, progress=None) -> PathSample:
+    """Betweenness by sampling shortest paths (see :mod:`._paths`).
+
+    Parameters
+    ----------
+    A : csr_array
+        Symmetric adjacency (values ignored: hop-count paths).
+    comp : ndarray
+        Connected-component label of each node (pairs in different components have no path).
+    seed : int
+        Seed of the counter-based stream: the paths depend on ``seed`` and their number only.
+    n_samples : int, optional
+        Draw exactly this many paths. Otherwise draw rounds of ``step`` paths until the
+        median relative SE of the ``top`` largest estimates is at most ``target_rse`` or
+        ``max_samples`` paths are drawn (stopping on an estimated SE makes the final SE
+        slightly optimistic: a budget rule, not a guarantee).
+    progress : callable, optional
+        ``progress(n_drawn, median_rse)`` after each round.
+
+    Returns
+    -------
+    PathSample
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> A = nx.to_scipy_sparse_array(nx.path_graph(3), format="csr")
+    >>> s = sample_betweenness(A, np.zeros(3, dtype=int), seed=1, n_samples=6000)
+    >>> round(float(s.betweenness()[0][1]), 2)   # the middle node: exactly 1
+    1.0
+    """
+    from . import _paths
+
+    indptr, indices = _csr_parts(A)
+    comp = np.ascontiguousarray(comp, dtype=np.int64)
+    seed = int(seed) % (2**63)
+    if n_samples is not None:
+        counts, ptr, inner, work = _paths.sample_shortest_paths(indptr, indices, comp, seed, 0, int(n_samples))
+        return PathSample(counts, int(n_samples), ptr, inner, int(work), None)
+    counts = np.zeros(A.shape[0], dtype=np.int64)
+    ptrs, inners, work, drawn = [np.zeros(1, dtype=np.int64)], [], 0, 0
+    reached = False
+    while drawn < max_samples:
+        take = int(min(step, max_samples - drawn))
+        c, ptr, inner, w = _paths.sample_shortest_paths(indptr, indices, comp, seed, drawn, take)
+        counts += c
+        ptrs.append(ptr[1:] + ptrs[-1][-1])
+        inners.append(inner)
+        work += int(w)
+        drawn += take
+        ps = PathSample(counts, drawn, np.zeros(1), np.zeros(0), 0)
+        med = median_rse(*ps.betweenness(), top=top)
+        if progress is not None:
+            progress(drawn, med)
+        if target_rse is not None and np.isfinite(med) and med <= target_rse:
+            reached = True
+            break
+        if target_rse is None or (not np.isfinite(med) and counts.max() == 0 and drawn >= step):
+            break  # no path has an inner node (e.g. only pairs and isolates): betweenness is 0
+    return PathSample(counts, drawn, np.concatenate(ptrs), np.concatenate(inners) if inners
+                      else np.zeros(0, dtype=np.int64), work, reached)
+
+
+def median_rse(values: np.ndarray, se: np.ndarray, *, top: int = 20) -> float:
+    """Median relative SE of the ``top`` largest values (NaN when none is positive)."""
+    order = np.argsort(-values, kind="stable")[:top]
+    v = values[order]
+    ok = v > 0
+    if not ok.any():
+        return float("nan")
+    return float(np.median(se[order][ok] / v[ok]))
+
+
+def source_distance_sums(A: sp.csr_array, sources) -> "SourcePass":
+    """Distance sums from BFS ``sources`` (compiled; for sampled closeness). Dependencies
+    are not computed (``dep_sum`` is zero)."""
+    from . import _paths
+
+    indptr, indices = _csr_parts(A)
+    src = np.asarray(sources, dtype=np.int64)
+    dsum, dsq, reach = _paths.bfs_distance_sums(indptr, indices, src)
+    z = np.zeros(A.shape[0])
+    return SourcePass(src, z, z.copy(), dsum, dsq, reach)
+
+
+def exact_closeness_of(A: sp.csr_array, nodes) -> tuple[np.ndarray, np.ndarray, int]:
+    """(distance sum, nodes reached incl. itself, edges scanned) of each listed node: one BFS
+    each, inside its own component — linear in the number of small components."""
+    from . import _paths
+
+    indptr, indices = _csr_parts(A)
+    tot, reach, work = _paths.closeness_sums(indptr, indices, np.asarray(nodes, dtype=np.int64))
+    return tot, reach, int(work)
 
 
 def betweenness_exact(A: sp.csr_array, *, normalized: bool = True) -> np.ndarray:

@@ -41,14 +41,19 @@ from . import backend as be
 from .brokerage import burt_constraint
 from .graphs import OrgGraph
 
-__all__ = ["MEASURES", "DEFAULT_K", "MeasuresResult", "compute_measures",
+__all__ = ["MEASURES", "DEFAULT_K", "DEFAULT_TARGET_RSE", "MAX_PATHS", "BETWEENNESS_METHODS",
+           "MeasuresResult", "compute_measures",
            "attribute_assortativity", "degree_assortativity", "cross_shares",
            "sampled_closeness", "bipartite_centralities"]
 
 MEASURES: tuple[str, ...] = ("degree", "strength", "betweenness", "closeness", "eigenvector",
                              "pagerank", "constraint", "clustering")
 DEFAULT_K = 128
-"""Sources for sampled betweenness/closeness (two batches of the algebraic Brandes)."""
+"""Sources for sampled closeness (and for ``betweenness_method="sources"``)."""
+DEFAULT_TARGET_RSE = 0.05
+"""Median relative SE of the top 20 that sampled betweenness is drawn to by default."""
+MAX_PATHS = 400_000
+"""Most shortest paths drawn for sampled betweenness (about 30 s on the national graph)."""
 
 _ASCENDING = {"constraint"}  # low constraint = broker: "best first" means smallest
 
@@ -72,6 +77,8 @@ class MeasuresResult:
     triangles : ndarray or None
         The triangle list when constraint or clustering was computed (for
         :func:`~.brokerage.compute_brokerage`'s ``tri=``, so it is not listed twice).
+    paths : backend.PathSample or None
+        The sampled shortest paths behind sampled betweenness (for rank intervals).
     """
 
     table: pd.DataFrame
@@ -79,6 +86,7 @@ class MeasuresResult:
     methods: dict
     timings: dict = field(default_factory=dict)
     triangles: np.ndarray | None = field(default=None, repr=False, compare=False)
+    paths: be.PathSample | None = field(default=None, repr=False, compare=False)
 
     def top(self, measure: str, n: int = 10) -> list[list]:
         """``[[org_id, value], ...]`` best first (smallest first for ``constraint``)."""
@@ -171,7 +179,8 @@ def sampled_closeness(A: sp.csr_array, p: be.SourcePass, comp: np.ndarray) -> tu
     """Closeness (Wasserman–Faust) from a sampled :class:`backend.SourcePass`, with SE.
 
     A node's distance sum is estimated from the sampled sources in its component,
-    scaled to the component; components without a usable source are computed exactly.
+    scaled to the component; components without a usable source are computed exactly, one
+    BFS per node inside its component (so many small components cost linear time).
     """
     n = A.shape[0]
     sizes = np.bincount(comp)
@@ -191,20 +200,23 @@ def sampled_closeness(A: sp.csr_array, p: be.SourcePass, comp: np.ndarray) -> tu
         ok = (kk > 0) & (r > 1) & (tot > 0)
         close[ok] = ((r - 1) / tot * (r - 1) / (n - 1))[ok]
         se[ok] = (close * se_tot / tot)[ok]
-    need = (kk == 0) & (r > 1)
-    if need.any():
-        idx = np.flatnonzero(need)
-        sub = sp.csr_array(A[idx][:, idx])
-        q = be.brandes_pass(sub, np.arange(len(idx)))
-        rr = q.n_reach.astype(float)
+    need = np.flatnonzero((kk == 0) & (r > 1))
+    if len(need):
+        dsum, reach, _ = be.exact_closeness_of(A, need)
+        rr = reach.astype(float)
         with np.errstate(divide="ignore", invalid="ignore"):
-            close[idx] = np.where(q.dist_sum > 0, (rr - 1) / q.dist_sum * (rr - 1) / (n - 1), 0.0)
-        se[idx] = 0.0
+            close[need] = np.where(dsum > 0, (rr - 1) / dsum * (rr - 1) / (n - 1), 0.0)
+        se[need] = 0.0
     return close, se
 
 
+BETWEENNESS_METHODS = ("auto", "exact", "paths", "sources")
+
+
 def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None,
-                     exact_work: float = be.EXACT_WORK, rng=None, target_rse: float | None = None,
+                     exact_work: float = be.EXACT_WORK, rng=None,
+                     target_rse: float | None = DEFAULT_TARGET_RSE, n_paths: int | None = None,
+                     max_paths: int = MAX_PATHS, betweenness_method: str = "auto",
                      k_max: int = 4096, progress=None) -> MeasuresResult:
     """Compute the measure suite.
 
@@ -214,23 +226,27 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
     measures : iterable of str
         Subset of :data:`MEASURES`.
     k : int, optional
-        Sources for sampled betweenness/closeness. ``None``: exact when
-        ``n·m <= exact_work``, else :data:`DEFAULT_K` sampled sources. ``k >= n`` is exact.
+        Sources for sampled closeness (and for ``betweenness_method="sources"``). ``None``:
+        exact paths when ``n·m <= exact_work``, else :data:`DEFAULT_K` sources. ``k >= n``
+        is exact.
     exact_work : float
         Threshold on n·m for exact paths.
     rng : numpy Generator or seed, keyword-only
-        Draws the sampled sources.
-    target_rse : float, optional
-        Sample to a precision instead of a fixed ``k``: draw sources in rounds of ``k`` (or
-        :data:`DEFAULT_K`), without replacement, until the median relative standard error of
-        the top 20 (betweenness, or closeness when betweenness is not asked for) is at most
-        ``target_rse`` or ``k_max`` sources have been used. ``methods[...]`` records the
-        sources used and whether the target was reached. Stopping on the estimated SE makes
-        the final SE slightly optimistic; treat the target as a budget rule, not a guarantee.
-    k_max : int
-        Most sources drawn with ``target_rse`` (default 4,096; ``n`` at most).
+        Draws the closeness sources, then the seed of the path sample.
+    target_rse : float or None
+        Betweenness on large graphs is estimated from random shortest paths
+        (:func:`backend.sample_betweenness`), drawn in rounds until the median relative SE of
+        the top 20 is at most ``target_rse`` (default 0.05) or ``max_paths`` paths are
+        drawn. ``methods["betweenness"]`` records the paths used and whether the target was
+        reached. With ``betweenness_method="sources"`` the same rule draws sources in rounds
+        of ``k`` (at most ``k_max``).
+    n_paths : int, optional
+        Draw exactly this many paths instead.
+    betweenness_method : {"auto", "exact", "paths", "sources"}
+        ``auto``: exact when paths are exact, else ``paths``. ``sources``: networkx's
+        k-source estimator (Brandes & Pich 2007) with a per-node SE.
     progress : callable, optional
-        Called as ``progress(k_used, median_rse)`` after each round (e.g. to update a bar).
+        Called as ``progress(n_drawn, median_rse)`` after each sampling round.
 
     Returns
     -------
@@ -247,15 +263,20 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
     unknown = sorted(set(measures) - set(MEASURES))
     if unknown:
         raise ValueError(f"unknown measure(s) {', '.join(unknown)}; allowed: {', '.join(MEASURES)}")
+    if betweenness_method not in BETWEENNESS_METHODS:
+        raise ValueError(f"betweenness_method must be one of {', '.join(BETWEENNESS_METHODS)}, "
+                         f"not {betweenness_method!r}")
     if graph.n_nodes == 0:
         raise AnalysisError("the graph has no nodes")
     if target_rse is not None and not (isinstance(target_rse, (int, float)) and target_rse > 0):
         raise ValueError(f"target_rse must be a positive number, not {target_rse!r}")
     if target_rse is not None and k_max < 2:
         raise ValueError(f"k_max must be at least 2, not {k_max!r}")
+    if n_paths is not None and n_paths < 1:
+        raise ValueError(f"n_paths must be at least 1, not {n_paths!r}")
     rng = np.random.default_rng(rng)
     A = graph.adjacency
-    n, m = graph.n_nodes, graph.n_edges
+    n = graph.n_nodes
     timings: dict[str, float] = {}
     methods: dict[str, dict] = {}
     t0 = time.perf_counter()
@@ -270,51 +291,90 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
     if "strength" in measures:
         tab["strength"] = np.asarray(A.sum(axis=1)).ravel()
         methods["strength"] = {"method": "exact"}
-    want_paths = {"betweenness", "closeness"} & set(measures)
-    if want_paths:
-        exact = (k is None and n * m <= exact_work) or (k is not None and k >= n)
-        if exact:
-            if "betweenness" in measures:
-                t0 = time.perf_counter()
-                tab["betweenness"] = be.betweenness_exact(A)
-                timings["betweenness"] = time.perf_counter() - t0
-                methods["betweenness"] = {"method": "exact", "engine": "networkit" if n >= be.NK_MIN_NODES and be.has_networkit() else "sparse"}
-            if "closeness" in measures:
-                t0 = time.perf_counter()
-                tab["closeness"] = be.closeness_exact(A)
-                timings["closeness"] = time.perf_counter() - t0
-                methods["closeness"] = {"method": "exact", "engine": "networkit" if n >= be.NK_MIN_NODES and be.has_networkit() else "sparse"}
-        else:
-            kk = int(k or DEFAULT_K)
+    paths = None
+    if {"betweenness", "closeness"} & set(measures):
+        opts = dict(k=k, exact_work=exact_work, target_rse=target_rse, n_paths=n_paths,
+                    max_paths=max_paths, method=betweenness_method, k_max=k_max, progress=progress)
+        paths = _path_measures(graph, comp, tab, methods, timings, rng, measures, opts)
+    _spectral_and_local(graph, tab, methods, timings, measures)
+    tri = tab.attrs.pop("triangles", None)
+    t0 = time.perf_counter()
+    sizes = np.bincount(comp)
+    summary = {"nodes": n, "edges": graph.n_edges, "density": graph.density, "components": n_comp,
+               "giant_size": int(sizes.max()), "giant_share": float(sizes.max() / n),
+               "isolates": int((deg == 0).sum()),
+               "mean_degree": float(2 * graph.n_edges / n),
+               "assortativity": {"type": attribute_assortativity(graph, "type"),
+                                 "region": attribute_assortativity(graph, "region"),
+                                 "province": attribute_assortativity(graph, "province"),
+                                 "degree": degree_assortativity(graph)},
+               **cross_shares(graph)}
+    timings["summary"] = time.perf_counter() - t0
+    return MeasuresResult(tab, summary, methods, {k_: round(v, 4) for k_, v in timings.items()}, tri, paths)
+
+
+def _engine(n: int) -> str:
+    return "networkit" if n >= be.NK_MIN_NODES and be.has_networkit() else "sparse"
+
+
+def _path_measures(graph, comp, tab, methods, timings, rng, measures, o) -> be.PathSample | None:
+    """Betweenness and closeness: exact on small graphs, else sampled (see compute_measures)."""
+    A, n, m = graph.adjacency, graph.n_nodes, graph.n_edges
+    k = o["k"]
+    exact = (o["method"] == "exact" or (o["method"] == "auto" and k is None and n * m <= o["exact_work"])
+             or (k is not None and k >= n))
+    if exact:
+        if "betweenness" in measures:
             t0 = time.perf_counter()
-            done: dict[str, tuple] = {}  # the measure the stopping rule already estimated
-            if target_rse is None:
-                sources = np.sort(rng.choice(n, size=min(kk, n), replace=False))
-                p = be.brandes_pass(A, sources)
-            else:
-                use_b = "betweenness" in measures
-                p, reached, est = _sample_to_precision(A, n, kk, float(target_rse), int(k_max), rng,
-                                                       use_b, comp, progress)
-                done["betweenness" if use_b else "closeness"] = est
-                kk = len(p.sources)
-            dt = time.perf_counter() - t0
-            if "betweenness" in measures:
-                val, se = done.get("betweenness") or be.rescale_betweenness(p, n, sampled=True)
-                tab["betweenness"] = val
-                tab["betweenness_se"] = se
-                timings["betweenness"] = dt
-                methods["betweenness"] = _sampled_statement("betweenness", val, se, kk)
-                if target_rse is not None:
-                    methods["betweenness"].update(target_rse=float(target_rse), target_reached=reached)
-            if "closeness" in measures:
-                t1 = time.perf_counter()
-                val, se = done.get("closeness") or sampled_closeness(A, p, comp)
-                tab["closeness"] = val
-                tab["closeness_se"] = se
-                timings["closeness"] = time.perf_counter() - t1 + (0 if "betweenness" in measures else dt)
-                methods["closeness"] = _sampled_statement("closeness", val, se, kk)
-                if target_rse is not None:
-                    methods["closeness"].update(target_rse=float(target_rse), target_reached=reached)
+            tab["betweenness"] = be.betweenness_exact(A)
+            timings["betweenness"] = time.perf_counter() - t0
+            methods["betweenness"] = {"method": "exact", "engine": _engine(n)}
+        if "closeness" in measures:
+            t0 = time.perf_counter()
+            tab["closeness"] = be.closeness_exact(A)
+            timings["closeness"] = time.perf_counter() - t0
+            methods["closeness"] = {"method": "exact", "engine": _engine(n)}
+        return None
+    kk = min(int(k or DEFAULT_K), n)
+    t0 = time.perf_counter()
+    sources = np.sort(rng.choice(n, size=kk, replace=False))
+    path_seed = int(rng.integers(2**63))
+    paths = None
+    if o["method"] == "sources" and "betweenness" in measures:
+        if o["target_rse"] is None:
+            p = be.brandes_pass(A, sources)
+            val, se = be.rescale_betweenness(p, n, sampled=True)
+            reached = None
+        else:
+            p, reached, (val, se) = _sample_to_precision(A, n, kk, float(o["target_rse"]), int(o["k_max"]),
+                                                         np.random.default_rng(path_seed), True, comp,
+                                                         o["progress"])
+        tab["betweenness"], tab["betweenness_se"] = val, se
+        methods["betweenness"] = _sampled_statement("betweenness", val, se, len(p.sources))
+        if reached is not None:
+            methods["betweenness"].update(target_rse=float(o["target_rse"]), target_reached=reached)
+        timings["betweenness"] = time.perf_counter() - t0
+    elif "betweenness" in measures:
+        paths = be.sample_betweenness(A, comp, seed=path_seed, n_samples=o["n_paths"],
+                                      target_rse=o["target_rse"], max_samples=int(o["max_paths"]),
+                                      progress=o["progress"])
+        val, se = paths.betweenness()
+        tab["betweenness"], tab["betweenness_se"] = val, se
+        methods["betweenness"] = _paths_statement(val, se, paths, o["target_rse"] if o["n_paths"] is None else None)
+        timings["betweenness"] = time.perf_counter() - t0
+    if "closeness" in measures:
+        t1 = time.perf_counter()
+        val, se = sampled_closeness(A, be.source_distance_sums(A, sources), comp)
+        tab["closeness"], tab["closeness_se"] = val, se
+        methods["closeness"] = _sampled_statement("closeness", val, se, kk)
+        timings["closeness"] = time.perf_counter() - t1
+    return paths
+
+
+def _spectral_and_local(graph, tab, methods, timings, measures) -> None:
+    """Eigenvector, PageRank, clustering and Burt's constraint (triangles listed once)."""
+    A, n = graph.adjacency, graph.n_nodes
+    deg = np.diff(A.indptr)
     if "eigenvector" in measures:
         t0 = time.perf_counter()
         tab["eigenvector"] = be.eigenvector(A)
@@ -325,36 +385,23 @@ def compute_measures(graph: OrgGraph, *, measures=MEASURES, k: int | None = None
         tab["pagerank"] = be.pagerank(A)
         timings["pagerank"] = time.perf_counter() - t0
         methods["pagerank"] = {"method": "power iteration", "alpha": 0.85, "weighted": True}
-    tri = None
     if {"constraint", "clustering"} & set(measures):
         t0 = time.perf_counter()
         tri = be.triangles(A)
+        tab.attrs["triangles"] = tri
         timings["triangles"] = time.perf_counter() - t0
-    if "clustering" in measures:
-        t0 = time.perf_counter()
-        tcount = np.bincount(tri.ravel(), minlength=n).astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tab["clustering"] = np.where(deg > 1, 2 * tcount / (deg * (deg - 1.0)), 0.0)
-        timings["clustering"] = time.perf_counter() - t0
-        methods["clustering"] = {"method": "exact", "triangles": int(len(tri))}
-    if "constraint" in measures:
-        t0 = time.perf_counter()
-        tab["constraint"] = burt_constraint(graph, tri=tri)
-        timings["constraint"] = time.perf_counter() - t0
-        methods["constraint"] = {"method": "exact", "weighted": True, "order": "ascending"}
-    t0 = time.perf_counter()
-    sizes = np.bincount(comp)
-    summary = {"nodes": n, "edges": m, "density": graph.density, "components": n_comp,
-               "giant_size": int(sizes.max()), "giant_share": float(sizes.max() / n),
-               "isolates": int((deg == 0).sum()),
-               "mean_degree": float(2 * m / n),
-               "assortativity": {"type": attribute_assortativity(graph, "type"),
-                                 "region": attribute_assortativity(graph, "region"),
-                                 "province": attribute_assortativity(graph, "province"),
-                                 "degree": degree_assortativity(graph)},
-               **cross_shares(graph)}
-    timings["summary"] = time.perf_counter() - t0
-    return MeasuresResult(tab, summary, methods, {k_: round(v, 4) for k_, v in timings.items()}, tri)
+        if "clustering" in measures:
+            t0 = time.perf_counter()
+            tcount = np.bincount(tri.ravel(), minlength=n).astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                tab["clustering"] = np.where(deg > 1, 2 * tcount / (deg * (deg - 1.0)), 0.0)
+            timings["clustering"] = time.perf_counter() - t0
+            methods["clustering"] = {"method": "exact", "triangles": int(len(tri))}
+        if "constraint" in measures:
+            t0 = time.perf_counter()
+            tab["constraint"] = burt_constraint(graph, tri=tri)
+            timings["constraint"] = time.perf_counter() - t0
+            methods["constraint"] = {"method": "exact", "weighted": True, "order": "ascending"}
 
 
 def _median_rse_top20(val: np.ndarray, se: np.ndarray) -> tuple[float, float]:
@@ -407,6 +454,18 @@ def _sampled_statement(name: str, val: np.ndarray, se: np.ndarray, k: int) -> di
            "Eppstein–Wang sampled distance sums per component, SE by the delta method")
     return {"method": "sampled", "k": int(k), "estimator": est, "se_column": f"{name}_se",
             "median_relative_se_top20": med, "max_relative_se_top20": mx}
+
+
+def _paths_statement(val, se, paths: be.PathSample, target) -> dict:
+    med, mx = _median_rse_top20(val, se)
+    out = {"method": "sampled paths", "n_paths": int(paths.n_samples),
+           "estimator": "share of uniformly random shortest paths between random pairs on which "
+                        "the node lies inside (Riondato–Kornaropoulos; balanced bidirectional BFS), "
+                        "× n/(n−2) to networkx's normalisation; binomial SE",
+           "se_column": "betweenness_se", "median_relative_se_top20": med, "max_relative_se_top20": mx}
+    if target is not None:
+        out.update(target_rse=float(target), target_reached=bool(paths.target_reached))
+    return out
 
 
 def bipartite_centralities(graph: OrgGraph, top) -> pd.DataFrame:

@@ -69,7 +69,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from ..schema import ORG_ID, PROVINCE
+from ..schema import HELIX_DIMS3, HELIX_DIMS4, ORG_HELIX, ORG_HELIX4, ORG_ID, PROVINCE
 from ..stats import co_information, entropy_bits, mutual_information
 from ..stats import subset_entropies as _subset_entropies
 from ._common import check_choice
@@ -79,35 +79,23 @@ __all__ = ["HELIX_OF_TYPE", "HELIX4_OF_TYPE", "DIMS3", "DIMS4", "entropy_bits",
            "co_information", "mutual_information", "TripleHelixResult", "presence_table", "default_unit",
            "triple_helix", "compute_triple_helix", "triple_helix_by"]
 
-DIMS3 = ("university", "industry", "government")
-DIMS4 = ("university", "industry", "government", "society")
+DIMS3 = HELIX_DIMS3
+DIMS4 = HELIX_DIMS4
 
-HELIX_OF_TYPE: dict[str, str | None] = {
-    "university": "university", "research_institute": "university", "lab": "university",
-    "university_association": "university",
-    "enterprise": "industry", "finance": "industry", "enterprise_association": "industry",
-    "park_association": "industry", "joint_association": "industry",
-    "workstation": "industry",
-    "cast": "government", "provincial_association": "government",
-    "city_association": "government", "county_association": "government",
-    "town_association": "government", "federation": "government",
-    "national_society": "government", "local_society": "government",
-    "hospital": "government", "other": "government",
-    "consortium": None,
-}
-"""Organisation type → helix of the three-helix model (``None``: not classified).
+HELIX_OF_TYPE = ORG_HELIX
+"""Organisation type → helix of the three-helix model (``None``: not classified): the one
+map, :data:`kexie_research.schema.ORG_HELIX` (the synthetic generator plants with it too).
 
-Government/society merges the CAST system (associations at every level, federations),
-learned societies and public bodies (hospitals, other); enterprise-side associations
-(enterprise, park, joint associations, workstations) belong to industry. A consortium
-is itself a collaboration, not an actor. Pass your own mapping to change any of this."""
+University side = universities, institutes, labs, university associations; industry =
+enterprises and the enterprise-side associations (enterprise, park, joint associations,
+federations of enterprise associations, workstations); government/society = CAST and its
+local associations down to the town, learned societies. Finance, hospitals, other bodies
+and consortia are in none of the three (seed 003 names finance and public services apart
+from 产学研). Pass your own ``helix_map`` to change any of this."""
 
-HELIX4_OF_TYPE: dict[str, str | None] = {
-    **HELIX_OF_TYPE,
-    "national_society": "society", "local_society": "society", "hospital": "society",
-    "other": "society",
-}
-"""Four helices: learned societies and public bodies split off government/society."""
+HELIX4_OF_TYPE = ORG_HELIX4
+"""Four helices (:data:`kexie_research.schema.ORG_HELIX4`): learned societies, hospitals and
+other public bodies form the society helix."""
 
 
 @dataclass(frozen=True)
@@ -133,6 +121,8 @@ class TripleHelixResult:
     ci : tuple or None
         Bootstrap percentile interval of T; ``ci_level``, ``n_boot``.
     pairwise_ci : dict
+    boot_T : ndarray or None
+        The bootstrap replicates of T (for rank intervals across slices; not in ``to_dict``).
     """
 
     T: float
@@ -149,6 +139,7 @@ class TripleHelixResult:
     ci_level: float = 0.95
     n_boot: int = 0
     pairwise_ci: dict = field(default_factory=dict)
+    boot_T: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
         return {"T_bits": self.T, "dims": list(self.dims), "pairwise_mi_bits": self.pairwise,
@@ -240,6 +231,7 @@ def triple_helix(presence: pd.DataFrame, *, dims=DIMS3, weight: str | None = Non
     table["share"] = cells / cells.sum()
     lo_hi = None
     pair_ci = {}
+    bT = None
     if n_boot:
         rng = np.random.default_rng(rng)
         N = len(presence)
@@ -264,7 +256,8 @@ def triple_helix(presence: pd.DataFrame, *, dims=DIMS3, weight: str | None = Non
         threeway={k: float(v[0]) for k, v in triple.items()},
         entropies={k: float(v[0]) for k, v in ent.items()}, table=table,
         n_units=int(len(presence)), total_weight=float(cells.sum()), counting=counting,
-        unit=unit, ci=lo_hi, ci_level=ci, n_boot=int(n_boot), pairwise_ci=pair_ci)
+        unit=unit, ci=lo_hi, ci_level=ci, n_boot=int(n_boot), pairwise_ci=pair_ci,
+        boot_T=None if bT is None else np.asarray(bT, dtype=float))
 
 
 def default_unit(graph: OrgGraph) -> str:
@@ -418,7 +411,11 @@ def triple_helix_by(presence: pd.DataFrame, by: str, *, dims=DIMS3, counting: st
     Returns
     -------
     DataFrame
-        ``slice``, ``n_units``, ``T``, ``ci_low``, ``ci_high``, one column per pairwise MI.
+        ``slice``, ``n_units``, ``T``, ``ci_low``, ``ci_high``, one column per pairwise MI,
+        and for ``by="province"`` the league-table columns ``rank`` (1 = lowest T, the
+        strongest synergy), ``rank_low``–``rank_high`` (the ``ci`` percentile interval of
+        the ranks over the bootstrap replicates, slices ranked jointly replicate by
+        replicate; NaN for slices under ``min_units``).
     """
     check_choice(by, ("province", "year"), "by")
     check_choice(counting, ("full", "fractional"), "counting")
@@ -437,7 +434,7 @@ def triple_helix_by(presence: pd.DataFrame, by: str, *, dims=DIMS3, counting: st
         ex = ex[pd.notna(ex["slice"])]
     groups = sorted(ex["slice"].unique(), key=str)
     seeds = np.random.SeedSequence(np.random.default_rng(rng).integers(2**63)).spawn(max(len(groups), 1))
-    rows = []
+    rows, boots = [], []
     w = "w_fractional" if counting == "fractional" else None
     for gname, ss in zip(groups, seeds):
         sub = ex[ex["slice"] == gname]
@@ -447,7 +444,29 @@ def triple_helix_by(presence: pd.DataFrame, by: str, *, dims=DIMS3, counting: st
                              rng=np.random.default_rng(ss), counting=counting)
             row.update({"T": r.T, "ci_low": r.ci[0] if r.ci else np.nan,
                         "ci_high": r.ci[1] if r.ci else np.nan, **r.pairwise})
+            boots.append(r.boot_T)
         else:
             row.update({"T": np.nan, "ci_low": np.nan, "ci_high": np.nan})
+            boots.append(None)
         rows.append(row)
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    if by == "province" and len(out):
+        out = _with_ranks(out, boots, ci)
+    return out
+
+
+def _with_ranks(out: pd.DataFrame, boots: list, level: float) -> pd.DataFrame:
+    """Rank (lowest T first) and bootstrap rank interval of the slices with a T."""
+    from .ranking import rank_interval_table
+
+    ok = out["T"].notna().to_numpy()
+    for c in ("rank", "rank_low", "rank_high"):
+        out[c] = pd.array([pd.NA] * len(out), dtype="Int64")
+    if not ok.any():
+        return out
+    reps = [boots[i] for i in np.flatnonzero(ok)]
+    draws = np.column_stack(reps) if all(b is not None for b in reps) else None
+    rk = rank_interval_table(out.loc[ok, "T"].to_numpy(dtype=float), draws, ascending=True, level=level)
+    for c in ("rank", "rank_low", "rank_high"):
+        out.loc[ok, c] = rk[c].to_numpy()
+    return out

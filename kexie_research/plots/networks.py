@@ -15,29 +15,21 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 
+from .. import labels as names
 from ..regions import province_name
 from .style import COLORS, HATCHES, MARKERS, label, new_axes, use_style
 
-__all__ = ["TYPE_NAMES", "type_name", "plot_small_graph", "plot_flow_matrix",
+__all__ = ["type_name", "plot_small_graph", "plot_flow_matrix",
            "plot_province_ranking", "plot_coverage", "plot_growth", "plot_triple_helix_slices"]
 
-TYPE_NAMES: dict[str, tuple[str, str]] = {
-    "cast": ("中国科协", "CAST"), "provincial_association": ("省级科协", "Provincial assoc."),
-    "city_association": ("市级科协", "City assoc."), "county_association": ("县级科协", "County assoc."),
-    "town_association": ("乡镇科协", "Town assoc."), "national_society": ("全国学会", "National society"),
-    "local_society": ("地方学会", "Local society"), "enterprise_association": ("企业科协", "Enterprise assoc."),
-    "park_association": ("园区科协", "Park assoc."), "federation": ("企业科协联合会", "Federation"),
-    "joint_association": ("联合科协", "Joint assoc."), "workstation": ("科协工作站", "Workstation"),
-    "consortium": ("联合体", "Consortium"), "university_association": ("高校科协", "University assoc."),
-    "university": ("高校", "University"), "research_institute": ("科研院所", "Research institute"),
-    "enterprise": ("企业", "Enterprise"), "hospital": ("医院", "Hospital"), "lab": ("实验室", "Lab"),
-    "finance": ("金融机构", "Finance"), "other": ("其他", "Other"),
-}
-
-
 def type_name(t: str, lang: str) -> str:
-    zh, en = TYPE_NAMES.get(t, (t, t))
-    return zh if lang == "zh" else en
+    """Display name of an organisation type (from :mod:`kexie_research.labels`), capitalised
+    for legends and axes."""
+    return _cap(names.label(t, lang, kind="org_type"))
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
 
 
 def _prov(p: str, lang: str) -> str:
@@ -109,7 +101,8 @@ def plot_small_graph(graph, *, size_by=None, measures=None, ax=None, lang: str =
         ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), markerscale=0.6,
                   title=label(lang, "类型", "Type"))
         if size_by:
-            ax.text(0.0, -0.02, label(lang, f"节点大小：{size_by}", f"Node size: {size_by}"),
+            what = names.label(size_by, lang, kind="measure")
+            ax.text(0.0, -0.02, label(lang, f"节点大小：{what}", f"Node size: {what}"),
                     transform=ax.transAxes, fontsize=6, va="top")
         if title:
             ax.set_title(title)

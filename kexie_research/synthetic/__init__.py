@@ -17,7 +17,7 @@ See ``docs/synthetic.md`` for the model, every assumption and :data:`PLANTED_EFF
 from ._common import DEFAULT_SEED, GENERATOR_VERSION, source_label
 from .dataset import GZIPPED_KINDS, generate_tables, write_dataset
 from .effects import PLANTED_EFFECTS
-from .network import HELIX_CLASSES, NETWORK_SIZES, generate_network
+from .network import NETWORK_SIZES, generate_network
 from .people import DELEGATION_SHARES, TARGET_SHARES, generate_cadres, generate_representatives
 from .training import NINTH_SESSIONS, SYNTHETIC_SESSIONS, treated_from_year
 
@@ -27,7 +27,6 @@ __all__ = [
     "DEFAULT_SEED",
     "DELEGATION_SHARES",
     "TARGET_SHARES",
-    "HELIX_CLASSES",
     "NETWORK_SIZES",
     "NINTH_SESSIONS",
     "SYNTHETIC_SESSIONS",

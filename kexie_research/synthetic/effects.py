@@ -127,7 +127,7 @@ _EFFECTS.update(_survey_derived(_EFFECTS))
 
 _TH = _EFFECTS["triple_helix_patterns"]
 # expected T (bits) of the planted compositions; unit: a project (project_id); a class counts
-# once if any partner of it takes part (classes: kexie_research.synthetic.HELIX_CLASSES);
+# once if any partner of it takes part (classes: kexie_research.schema.ORG_HELIX);
 # province = the lead partner's (source_id of the project's first link row). "excl_none"
 # leaves out projects with none of the three classes. Realised values are in the MANIFEST.
 _EFFECTS["triple_helix_T_bits"] = {

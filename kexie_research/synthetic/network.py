@@ -11,23 +11,11 @@ import numpy as np
 import pandas as pd
 
 from ..regions import PROVINCES
+from ..schema import HELIX_DIMS3
 from ._common import COUNTIES, ECONOMIC_WEIGHTS, PREFECTURES, PROVINCE_LIST, apportion, source_label
 from .effects import PLANTED_EFFECTS, _co_information
 
-__all__ = ["generate_network", "HELIX_CLASSES", "NETWORK_SIZES"]
-
-#: Triple-helix class of each organisation type used when planting project compositions:
-#: ``university`` (university / institute side), ``industry``, ``government`` (government
-#: and learned society side); other types (hospital, finance, ...) belong to none.
-HELIX_CLASSES: dict[str, str] = {
-    "university": "university", "research_institute": "university",
-    "university_association": "university", "lab": "university",
-    "enterprise": "industry", "enterprise_association": "industry",
-    "park_association": "industry", "workstation": "industry",
-    "national_society": "government", "local_society": "government",
-    "provincial_association": "government", "city_association": "government",
-    "county_association": "government", "cast": "government",
-}
+__all__ = ["generate_network", "NETWORK_SIZES"]
 
 #: Sizes at scale 1 (counts of organisations / collaborations) other than the calibrated ones.
 NETWORK_SIZES: dict[str, int] = {
@@ -56,6 +44,10 @@ _SUFFIX = ("学会", "协会", "研究会")
 _PATTERNS = [tuple(p) for p in PLANTED_EFFECTS["triple_helix_patterns"]["patterns"]]
 _P_NORMAL = np.array(PLANTED_EFFECTS["triple_helix_patterns"]["other_provinces"])
 _P_SYNERGY = np.array(PLANTED_EFFECTS["triple_helix_patterns"]["synergy_provinces"])
+# which organisation types fill a slot of each helix class in a project, and how often; the
+# classes are those of the one helix map (schema.ORG_HELIX; "none" = a type in none of the
+# three); tests/test_synthetic.py checks the two agree, so the synergy planted is the
+# synergy measured
 _CLASS_TYPES = {
     "university": (("university", 0.45), ("research_institute", 0.35),
                    ("university_association", 0.08), ("lab", 0.12)),
@@ -264,9 +256,35 @@ class _Pool:
         return out
 
 
+class _Net:
+    """State shared by the generation steps (one random stream, drawn in a fixed order)."""
+
+    def __init__(self, gen: np.random.Generator, scale: float):
+        self.gen = gen
+        self.s = float(scale)
+        self.O = _Orgs()
+        self.pcode = {p: i for i, p in enumerate(PROVINCE_LIST)}
+        self.econ = np.array([ECONOMIC_WEIGHTS[p] for p in PROVINCE_LIST])
+        self.econ_p = self.econ / self.econ.sum()
+
+    def sc(self, kind: str) -> int:
+        """Count of ``kind`` at this scale; at least 12 of each kind, so the named
+        compositions (C01: 9 universities) fit at any scale."""
+        return max(12, int(round(NETWORK_SIZES[kind] * self.s)))
+
+    def ids(self, rows) -> np.ndarray:
+        return np.array(self.O.cols["org_id"], dtype=object)[rows]
+
+
 def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int | None = None,
                      stats: pd.DataFrame, consortia: pd.DataFrame):
     """Generate the ``organizations`` and ``links`` tables of the national network.
+
+    The steps, in the order they draw from ``gen``: the administrative hierarchy, societies,
+    parks / federations / joint associations, enterprise associations (seed 003's counts),
+    workstations, university associations, partner organisations, consortia and the named
+    compositions (C01–C04); then the organisations table and the links (memberships,
+    consortium founders, projects with planted helix compositions, other kinds).
 
     Parameters
     ----------
@@ -298,129 +316,157 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     (['CAST', 'cast', 'national'], np.True_)
     """
     label = source_label(seed)
-    s = float(scale)
-    # at least 12 of each kind, so the named compositions (C01: 9 universities) fit at any scale
-    sc = lambda k: max(12, int(round(NETWORK_SIZES[k] * s)))  # noqa: E731
-    O = _Orgs()
-    pcode = {p: i for i, p in enumerate(PROVINCE_LIST)}
-    econ = np.array([ECONOMIC_WEIGHTS[p] for p in PROVINCE_LIST])
-    econ_p = econ / econ.sum()
+    c = _Net(gen, scale)
+    _hierarchy(c)
+    _societies(c)
+    _parks_federations_joint(c, consortia)
+    ws_given = _enterprise_associations(c, stats, consortia)
+    _workstations(c, ws_given)
+    _university_associations(c)
+    _partners(c)
+    _consortia(c, consortia)
+    orgs = _organizations_table(c, label)
+    lk = _Links(c)
+    _membership_links(c, lk, orgs)
+    _founding_links(c, lk, orgs)
+    proj = _project_links(c, lk)
+    _other_links(c, lk)
+    links_df = lk.frame(c.O.arrays()["org_id"], label)
+    return orgs, links_df, _realised(c, orgs, proj)
 
-    # ---------------------------------------------------------------- hierarchy
+
+def _hierarchy(c: _Net) -> None:
+    """CAST, provincial, city, county and town associations."""
+    gen, O, s = c.gen, c.O, c.s
     O.add("CAST", "cast", "national", _NAT, None, 1958, names=["中国科学技术协会"])
     O.add("PA", "provincial_association", "provincial", np.arange(_NAT), "CAST",
-               np.where(np.array(PROVINCE_LIST) == "新疆兵团", 1985, _years(gen, _NAT, 1958, 1980)),
-               names=[f"{PROVINCES[p][2]}科学技术协会" for p in PROVINCE_LIST])
-    pa_id = {i: f"PA{i + 1:05d}" for i in range(_NAT)}
-    pa_ids = np.array([pa_id[i] for i in range(_NAT)] + ["CAST"], dtype=object)
+          np.where(np.array(PROVINCE_LIST) == "新疆兵团", 1985, _years(gen, _NAT, 1958, 1980)),
+          names=[f"{PROVINCES[p][2]}科学技术协会" for p in PROVINCE_LIST])
+    c.pa_id = {i: f"PA{i + 1:05d}" for i in range(_NAT)}
+    c.pa_ids = np.array([c.pa_id[i] for i in range(_NAT)] + ["CAST"], dtype=object)
+    pa_ids = c.pa_ids
 
     n_city = np.array([max(0, int(round(PREFECTURES[p] * s))) if PREFECTURES[p] else 0 for p in PROVINCE_LIST])
     n_city = np.where((n_city == 0) & (np.array([PREFECTURES[p] for p in PROVINCE_LIST]) > 0), 1, n_city)
+    c.n_city = n_city
     city_prov = np.repeat(np.arange(_NAT), n_city)
     city_rank = np.concatenate([np.arange(1, k + 1) for k in n_city])
     city = O.add("CA", "city_association", "city", city_prov, pa_ids[city_prov],
                  _years(gen, len(city_prov), 1958, 1995, 0.03),
                  names=[f"{PROVINCE_LIST[p]}第{r}市科协（合成）" for p, r in zip(city_prov, city_rank)])
-    city_ids = np.array(O.cols["org_id"], dtype=object)[city]
-    city_by = {p: city_ids[city_prov == p] for p in range(_NAT)}
+    city_ids = c.ids(city)
+    c.city_by = {p: city_ids[city_prov == p] for p in range(_NAT)}
 
     n_county = apportion(int(round(NETWORK_SIZES["county_association"] * s)),
                          [COUNTIES[p] for p in PROVINCE_LIST], minimum=1)
     county_prov = np.repeat(np.arange(_NAT), n_county)
-    county_parent = _pick_parent(gen, city_by, county_prov, pa_ids)
+    county_parent = _pick_parent(gen, c.city_by, county_prov, pa_ids)
     county = O.add("CO", "county_association", "county", county_prov, county_parent,
                    _years(gen, len(county_prov), 1965, 2005, 0.02),
                    names=[f"{PROVINCE_LIST[p]}第{r}县科协（合成）" for p, r in
                           zip(county_prov, np.concatenate([np.arange(1, k + 1) for k in n_county]))])
-    county_ids = np.array(O.cols["org_id"], dtype=object)[county]
-    county_by = {p: county_ids[county_prov == p] for p in range(_NAT)}
+    county_ids = c.ids(county)
+    c.county_by = {p: county_ids[county_prov == p] for p in range(_NAT)}
 
-    n_town = apportion(sc("town_association"), n_county)
+    n_town = apportion(c.sc("town_association"), n_county)
     town_prov = np.repeat(np.arange(_NAT), n_town)
-    O.add("TO", "town_association", "town", town_prov, _pick_parent(gen, county_by, town_prov, pa_ids),
+    O.add("TO", "town_association", "town", town_prov, _pick_parent(gen, c.county_by, town_prov, pa_ids),
           _years(gen, len(town_prov), 1985, 2021, 0.05),
           names=[f"{PROVINCE_LIST[p]}乡镇科协{j + 1:05d}（合成）" for j, p in enumerate(town_prov)])
 
-    # ---------------------------------------------------------------- societies
-    n_ns = sc("national_society")
+
+def _societies(c: _Net) -> None:
+    """National societies, provincial and city-level local societies."""
+    gen, O, econ, pa_ids = c.gen, c.O, c.econ, c.pa_ids
+    n_ns = c.sc("national_society")
     ns_names = []
     for j in range(n_ns):
         f = _FIELDS[j % len(_FIELDS)]
         suf = _SUFFIX[(j // len(_FIELDS)) % len(_SUFFIX)]
         ns_names.append(f"中国{f}{suf}（合成）")
-    ns = O.add("NS", "national_society", "national", np.full(n_ns, _NAT), "CAST",
-               _years(gen, n_ns, 1907, 2021, 0.02), names=ns_names,
-               members=np.round(np.exp(gen.normal(np.log(20000), 0.9, n_ns))).astype(int))
-    n_ps = apportion(sc("provincial_society"), np.sqrt(econ) * 10, minimum=1)
+    c.ns = O.add("NS", "national_society", "national", np.full(n_ns, _NAT), "CAST",
+                 _years(gen, n_ns, 1907, 2021, 0.02), names=ns_names,
+                 members=np.round(np.exp(gen.normal(np.log(20000), 0.9, n_ns))).astype(int))
+    n_ps = apportion(c.sc("provincial_society"), np.sqrt(econ) * 10, minimum=1)
     ps_prov = np.repeat(np.arange(_NAT), n_ps)
     O.add("LS", "local_society", "provincial", ps_prov, pa_ids[ps_prov], _years(gen, len(ps_prov), 1960, 2021, 0.02),
           names=[f"{PROVINCE_LIST[p]}省级学会{j + 1:05d}（合成）" for j, p in enumerate(ps_prov)],
           members=np.round(np.exp(gen.normal(np.log(800), 0.8, len(ps_prov)))).astype(int))
-    has_city = np.flatnonzero(n_city > 0)
-    cs_prov = has_city[gen.choice(len(has_city), size=sc("city_society"), p=econ[has_city] / econ[has_city].sum())]
+    has_city = np.flatnonzero(c.n_city > 0)
+    cs_prov = has_city[gen.choice(len(has_city), size=c.sc("city_society"), p=econ[has_city] / econ[has_city].sum())]
     cs_prov.sort()
-    O.add("LS", "local_society", "city", cs_prov, _pick_parent(gen, city_by, cs_prov, pa_ids),
+    O.add("LS", "local_society", "city", cs_prov, _pick_parent(gen, c.city_by, cs_prov, pa_ids),
           _years(gen, len(cs_prov), 1975, 2021, 0.03),
           names=[f"{PROVINCE_LIST[p]}市级学会{j + 1:05d}（合成）" for j, p in enumerate(cs_prov)],
           members=np.round(np.exp(gen.normal(np.log(200), 0.8, len(cs_prov)))).astype(int))
 
-    # ---------------------------------------------------------------- parks, federations, joint
-    n_park = sc("park_association")
-    park_prov = np.sort(gen.choice(_NAT, size=n_park, p=econ_p))
+
+def _parks_federations_joint(c: _Net, consortia: pd.DataFrame) -> None:
+    """Park associations (C03 first), federations (Hunan's two-level one), joint associations (C02 first)."""
+    gen, O, s, pcode, pa_ids = c.gen, c.O, c.s, c.pcode, c.pa_ids
+    n_park = c.sc("park_association")
+    park_prov = np.sort(gen.choice(_NAT, size=n_park, p=c.econ_p))
     park_prov[0] = pcode["广东"]  # the Huaxin park association (C03) is the first park
-    park = O.add("PK", "park_association", "county", park_prov,
-                 _pick_parent(gen, city_by, park_prov, pa_ids), _years(gen, n_park, 1995, 2021, 0.08),
-                 names=[f"{PROVINCE_LIST[p]}园区科协{j + 1:04d}（合成）" for j, p in enumerate(park_prov)],
-                 members=np.round(np.exp(gen.normal(np.log(120), 0.7, n_park))).astype(int))
+    c.park = O.add("PK", "park_association", "county", park_prov,
+                   _pick_parent(gen, c.city_by, park_prov, pa_ids), _years(gen, n_park, 1995, 2021, 0.08),
+                   names=[f"{PROVINCE_LIST[p]}园区科协{j + 1:04d}（合成）" for j, p in enumerate(park_prov)],
+                   members=np.round(np.exp(gen.normal(np.log(120), 0.7, n_park))).astype(int))
     c03 = consortia[consortia["consortium_id"] == "C03"]
-    O.cols["name"][park[0]] = str(c03["name"].iloc[0])
-    O.cols["founded"][park[0]] = int(c03["year"].iloc[0])
-    O.cols["members"][park[0]] = int(c03.loc[c03["relation"] == "resident", "n_members"].iloc[0])
-    park_ids = np.array(O.cols["org_id"], dtype=object)[park]
-    park_by = {p: park_ids[park_prov == p] for p in range(_NAT)}
+    c.c03 = c03
+    O.cols["name"][c.park[0]] = str(c03["name"].iloc[0])
+    O.cols["founded"][c.park[0]] = int(c03["year"].iloc[0])
+    O.cols["members"][c.park[0]] = int(c03.loc[c03["relation"] == "resident", "n_members"].iloc[0])
+    park_ids = c.ids(c.park)
+    c.park_by = {p: park_ids[park_prov == p] for p in range(_NAT)}
 
     # federations: Hunan provincial federation with city federations as its members (seed
     # 003: 湖南 city federations are group members of the provincial one); a few others
     fed_specs = [("湖南", 14)] + [(p, max(1, int(round(k * min(1.0, s * 4))))) for p, k in
                                    (("江苏", 6), ("浙江", 4), ("山东", 4), ("广西", 5), ("广东", 5), ("湖北", 3))]
-    fed_members: dict[int, np.ndarray] = {}
+    c.fed_members = {}
     for p, k in fed_specs:
         pc = pcode[p]
-        top = O.add("FD", "federation", "provincial", pc, pa_id[pc], int(gen.integers(2012, 2018)),
+        top = O.add("FD", "federation", "provincial", pc, c.pa_id[pc], int(gen.integers(2012, 2018)),
                     names=[f"{PROVINCES[p][2]}企业科协联合会（合成）"])
         top_id = O.cols["org_id"][top[0]]
-        kk = min(k, max(1, n_city[pc])) if n_city[pc] else k
+        kk = min(k, max(1, c.n_city[pc])) if c.n_city[pc] else k
         subs = O.add("FD", "federation", "city", np.full(kk, pc), top_id, _years(gen, kk, 2016, 2021, 0.1),
                      names=[f"{p}第{j + 1}市企业科协联合会（合成）" for j in range(kk)])
-        fed_members[pc] = np.concatenate([top, subs])
+        c.fed_members[pc] = np.concatenate([top, subs])
 
-    n_joint = sc("joint_association")
-    joint_prov = np.sort(gen.choice(_NAT, size=n_joint, p=econ_p))
+    n_joint = c.sc("joint_association")
+    joint_prov = np.sort(gen.choice(_NAT, size=n_joint, p=c.econ_p))
     joint_prov[0] = pcode["江苏"]
-    joint = O.add("JA", "joint_association", "county", joint_prov,
-                  _pick_parent(gen, county_by, joint_prov, pa_ids), _years(gen, n_joint, 2012, 2021, 0.15),
-                  names=[f"{PROVINCE_LIST[p]}企业联合科协{j + 1:04d}（合成）" for j, p in enumerate(joint_prov)])
+    c.joint = O.add("JA", "joint_association", "county", joint_prov,
+                    _pick_parent(gen, c.county_by, joint_prov, pa_ids), _years(gen, n_joint, 2012, 2021, 0.15),
+                    names=[f"{PROVINCE_LIST[p]}企业联合科协{j + 1:04d}（合成）" for j, p in enumerate(joint_prov)])
     c02 = consortia[consortia["consortium_id"] == "C02"]
-    O.cols["name"][joint[0]] = str(c02["name"].iloc[0])
-    O.cols["founded"][joint[0]] = int(c02["year"].iloc[0])
-    O.cols["members"][joint[0]] = int(c02["total_members"].iloc[0])
+    c.c02 = c02
+    O.cols["name"][c.joint[0]] = str(c02["name"].iloc[0])
+    O.cols["founded"][c.joint[0]] = int(c02["year"].iloc[0])
+    O.cols["members"][c.joint[0]] = int(c02["total_members"].iloc[0])
 
-    # ---------------------------------------------------------------- enterprise associations
+
+def _enterprise_associations(c: _Net, stats: pd.DataFrame, consortia: pd.DataFrame) -> dict:
+    """Enterprise associations by province and founding year (seed 003's counts), with
+    group-company associations and their branches (C04). Returns the workstation counts."""
+    gen, O, s, pcode, pa_ids = c.gen, c.O, c.s, c.pcode, c.pa_ids
     totals, new21, total17, ws_given = _ea_targets(stats, s)
     founded = _ea_founding(gen, totals, new21, total17)
     ea_prov = np.concatenate([np.full(totals[p], pcode[p]) for p in PROVINCE_LIST])
     ea_found = np.concatenate([founded[p] for p in PROVINCE_LIST])
     ne = len(ea_prov)
     u = gen.random(ne)
-    parent = _pick_parent(gen, county_by, ea_prov, pa_ids)
+    parent = _pick_parent(gen, c.county_by, ea_prov, pa_ids)
     to_city = u < 0.15
-    parent[to_city] = _pick_parent(gen, city_by, ea_prov[to_city], pa_ids)
+    parent[to_city] = _pick_parent(gen, c.city_by, ea_prov[to_city], pa_ids)
     to_park = (u >= 0.15) & (u < 0.25)
-    parent[to_park] = _pick_parent(gen, park_by, ea_prov[to_park], parent[to_park])
+    parent[to_park] = _pick_parent(gen, c.park_by, ea_prov[to_park], parent[to_park])
     level = np.full(ne, "grassroots", dtype=object)
     ea = O.add("EA", "enterprise_association", level, ea_prov, parent, ea_found,
                members=np.round(np.exp(gen.normal(np.log(60), 0.9, ne))).astype(int))
-    ea_ids = np.array(O.cols["org_id"], dtype=object)[ea]
+    c.ea = ea
+    ea_ids = c.ids(ea)
     ea_names = [f"{PROVINCE_LIST[p]}企业科协{j + 1:06d}（合成）" for j, p in enumerate(ea_prov)]
     # group-company associations with subsidiaries' branch associations (seed 003: a group
     # HQ with subsidiaries as branches; China Mobile, C04: 40 branches)
@@ -434,17 +480,15 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
         hq[0] = first
     taken = np.zeros(ne, dtype=bool)
     taken[hq] = True
-    hq_branches = []
     for g, h in enumerate(hq):
         k = int(c04["n_members"].iloc[0]) if g == 0 else int(gen.integers(3, 21))
         free = np.flatnonzero(~taken)
         br = gen.choice(free, size=min(k, len(free)), replace=False)
         taken[br] = True
-        hq_branches.append(br)
         national = g == 0 or gen.random() < 0.3  # central SOE groups report to CAST directly
         base = ea[0]
         O.cols["level"][base + h] = "national" if national else "provincial"
-        O.cols["parent"][base + h] = "CAST" if national else pa_id[int(ea_prov[h])]
+        O.cols["parent"][base + h] = "CAST" if national else c.pa_id[int(ea_prov[h])]
         for b in br:
             O.cols["level"][base + b] = "provincial" if national else "city"
             O.cols["parent"][base + b] = ea_ids[h]
@@ -452,110 +496,137 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
     ea_names[hq[0]] = str(c04["name"].iloc[0])
     for j, i in enumerate(ea):
         O.cols["name"][i] = ea_names[j]
+    return ws_given
 
-    # ---------------------------------------------------------------- workstations
+
+def _workstations(c: _Net, ws_given: dict) -> None:
+    """Enterprise-association workstations: the seed's province counts, apportioned elsewhere."""
     ws_tot = {p: 0 for p in PROVINCE_LIST}
     ws_tot.update(ws_given)
     others = [p for p in PROVINCE_LIST if p not in ws_given]
-    ws_tot.update(dict(zip(others, apportion(sc("workstation_other_provinces"),
+    ws_tot.update(dict(zip(others, apportion(c.sc("workstation_other_provinces"),
                                              [ECONOMIC_WEIGHTS[p] for p in others]).tolist())))
-    ws_prov = np.concatenate([np.full(ws_tot[p], pcode[p]) for p in PROVINCE_LIST])
-    ws = O.add("WS", "workstation", "grassroots", ws_prov, _pick_parent(gen, county_by, ws_prov, pa_ids),
-               _years(gen, len(ws_prov), 2015, 2021, 0.25),
-               names=[f"{PROVINCE_LIST[p]}企业科协工作站{j + 1:05d}（合成）" for j, p in enumerate(ws_prov)])
+    ws_prov = np.concatenate([np.full(ws_tot[p], c.pcode[p]) for p in PROVINCE_LIST])
+    c.ws = c.O.add("WS", "workstation", "grassroots", ws_prov, _pick_parent(c.gen, c.county_by, ws_prov, c.pa_ids),
+                   _years(c.gen, len(ws_prov), 2015, 2021, 0.25),
+                   names=[f"{PROVINCE_LIST[p]}企业科协工作站{j + 1:05d}（合成）" for j, p in enumerate(ws_prov)])
 
-    # ---------------------------------------------------------------- university associations
-    n_ua = sc("university_association")
-    ua_prov = np.sort(gen.choice(_NAT, size=n_ua, p=econ_p))
-    O.add("UA", "university_association", "city", ua_prov, pa_ids[ua_prov], _years(gen, n_ua, 1985, 2021, 0.04),
-          names=[f"{PROVINCE_LIST[p]}高校科协{j + 1:04d}（合成）" for j, p in enumerate(ua_prov)],
-          members=np.round(np.exp(gen.normal(np.log(300), 0.7, n_ua))).astype(int))
 
-    # ---------------------------------------------------------------- partner organisations
-    partner_levels = {
-        "university": (("national", 0.1), ("provincial", 0.9)),
-        "research_institute": (("national", 0.25), ("provincial", 0.5), ("city", 0.25)),
-        "enterprise": (("national", 0.02), ("provincial", 0.08), ("city", 0.3), ("county", 0.6)),
-        "hospital": (("provincial", 0.2), ("city", 0.5), ("county", 0.3)),
-        "lab": (("national", 0.15), ("provincial", 0.6), ("city", 0.25)),
-        "finance": (("provincial", 0.3), ("city", 0.7)),
-        "other": (("provincial", 0.2), ("city", 0.4), ("county", 0.4)),
-    }
-    zh = {"university": "大学", "research_institute": "研究院", "enterprise": "企业", "hospital": "医院",
-          "lab": "重点实验室", "finance": "金融机构", "other": "机构"}
-    prefix = {"university": "UN", "research_institute": "RI", "enterprise": "EN", "hospital": "HO",
-              "lab": "LB", "finance": "FI", "other": "OT"}
-    partner_idx = {}
-    for t, lv in partner_levels.items():
-        k = sc(t)
-        pp = np.sort(gen.choice(_NAT, size=k, p=econ_p))
+def _university_associations(c: _Net) -> None:
+    gen = c.gen
+    n_ua = c.sc("university_association")
+    ua_prov = np.sort(gen.choice(_NAT, size=n_ua, p=c.econ_p))
+    c.O.add("UA", "university_association", "city", ua_prov, c.pa_ids[ua_prov], _years(gen, n_ua, 1985, 2021, 0.04),
+            names=[f"{PROVINCE_LIST[p]}高校科协{j + 1:04d}（合成）" for j, p in enumerate(ua_prov)],
+            members=np.round(np.exp(gen.normal(np.log(300), 0.7, n_ua))).astype(int))
+
+
+_PARTNER_LEVELS = {
+    "university": (("national", 0.1), ("provincial", 0.9)),
+    "research_institute": (("national", 0.25), ("provincial", 0.5), ("city", 0.25)),
+    "enterprise": (("national", 0.02), ("provincial", 0.08), ("city", 0.3), ("county", 0.6)),
+    "hospital": (("provincial", 0.2), ("city", 0.5), ("county", 0.3)),
+    "lab": (("national", 0.15), ("provincial", 0.6), ("city", 0.25)),
+    "finance": (("provincial", 0.3), ("city", 0.7)),
+    "other": (("provincial", 0.2), ("city", 0.4), ("county", 0.4)),
+}
+_PARTNER_ZH = {"university": "大学", "research_institute": "研究院", "enterprise": "企业", "hospital": "医院",
+               "lab": "重点实验室", "finance": "金融机构", "other": "机构"}
+_PARTNER_PREFIX = {"university": "UN", "research_institute": "RI", "enterprise": "EN", "hospital": "HO",
+                   "lab": "LB", "finance": "FI", "other": "OT"}
+
+
+def _partners(c: _Net) -> None:
+    """Partner organisations outside the association system (universities, firms, hospitals...)."""
+    gen = c.gen
+    c.partner_idx = {}
+    for t, lv in _PARTNER_LEVELS.items():
+        k = c.sc(t)
+        pp = np.sort(gen.choice(_NAT, size=k, p=c.econ_p))
         levels = np.array([a for a, _ in lv], dtype=object)[
             gen.choice(len(lv), size=k, p=[b for _, b in lv])]
-        partner_idx[t] = O.add(prefix[t], t, levels, pp, None, _years(gen, k, 1900, 2020, 0.03),
-                               names=[f"{PROVINCE_LIST[p]}{zh[t]}{j + 1:05d}（合成）" for j, p in enumerate(pp)])
+        c.partner_idx[t] = c.O.add(_PARTNER_PREFIX[t], t, levels, pp, None, _years(gen, k, 1900, 2020, 0.03),
+                                   names=[f"{PROVINCE_LIST[p]}{_PARTNER_ZH[t]}{j + 1:05d}（合成）"
+                                          for j, p in enumerate(pp)])
 
-    # ---------------------------------------------------------------- consortia
+
+def _consortia(c: _Net, consortia: pd.DataFrame) -> None:
+    """The aero-engine consortium (C01) and synthetic consortia, with the special partner
+    organisations of the named compositions (C01 founders, C02 members)."""
+    gen, O, pcode = c.gen, c.O, c.pcode
     c01 = consortia[consortia["consortium_id"] == "C01"]
-    n_cons = sc("consortium_synthetic")
-    con = O.add("CN", "consortium", "national", _NAT, "CAST", int(c01["year"].iloc[0]),
-                names=[str(c01["name"].iloc[0])], members=int(c01["total_members"].iloc[0]))
-    cons_prov = gen.choice(_NAT + 1, size=n_cons, p=np.append(econ_p * 0.7, 0.3))
-    cons = O.add("CN", "consortium", np.where(cons_prov == _NAT, "national", "provincial"), cons_prov,
-                 pa_ids[cons_prov], _years(gen, n_cons, 2015, 2021, 0.2),
-                 names=[f"{'全国' if p == _NAT else PROVINCE_LIST[p]}企业科技联合体{j + 1:03d}（合成）"
-                        for j, p in enumerate(cons_prov)])
-
-    # special partner organisations of the named compositions
-    c01_other = O.add("OT", "other", "national", _NAT, None, 2016, names=["航空发动机产业联盟（合成）"])
-    c01_lead = O.add("EN", "enterprise", "national", pcode["北京"], None, 2016,
-                     names=["中国航空发动机集团（牵头单位）"])
-    c01_soe = O.add("EN", "enterprise", "national", np.full(5, pcode["北京"]), None,
-                    _years(gen, 5, 1950, 2010, 0.0), names=[f"中央企业{j + 1}（合成，航空发动机联合体发起单位）" for j in range(5)])
+    c.c01 = c01
+    n_cons = c.sc("consortium_synthetic")
+    c.con = O.add("CN", "consortium", "national", _NAT, "CAST", int(c01["year"].iloc[0]),
+                  names=[str(c01["name"].iloc[0])], members=int(c01["total_members"].iloc[0]))
+    cons_prov = gen.choice(_NAT + 1, size=n_cons, p=np.append(c.econ_p * 0.7, 0.3))
+    c.cons = O.add("CN", "consortium", np.where(cons_prov == _NAT, "national", "provincial"), cons_prov,
+                   c.pa_ids[cons_prov], _years(gen, n_cons, 2015, 2021, 0.2),
+                   names=[f"{'全国' if p == _NAT else PROVINCE_LIST[p]}企业科技联合体{j + 1:03d}（合成）"
+                          for j, p in enumerate(cons_prov)])
+    c.c01_other = O.add("OT", "other", "national", _NAT, None, 2016, names=["航空发动机产业联盟（合成）"])
+    c.c01_lead = O.add("EN", "enterprise", "national", pcode["北京"], None, 2016,
+                       names=["中国航空发动机集团（牵头单位）"])
+    c.c01_soe = O.add("EN", "enterprise", "national", np.full(5, pcode["北京"]), None,
+                      _years(gen, 5, 1950, 2010, 0.0),
+                      names=[f"中央企业{j + 1}（合成，航空发动机联合体发起单位）" for j in range(5)])
     js = pcode["江苏"]
+    c02 = c.c02
     c02_rows = c02.set_index("member_type_zh")
-    c02_new = {}
+    c.c02_new = {}
     for tz, r in c02_rows.iterrows():
         t = r["member_type"]
         if t == "university":
             continue  # three existing Jiangsu universities are members
         k = int(r["n_members"])
-        c02_new[tz] = O.add(prefix[t], t, "county" if t not in ("lab",) else "city", np.full(k, js), None,
-                            _years(gen, k, 1990, 2020, 0.05),
-                            names=[f"栖霞{_C02_NAMES.get(t if t != 'other' or '养老' in tz else 'unlisted', tz)}{j + 1:02d}（合成）"
-                                   for j in range(k)])
-    js_univ = partner_idx["university"][np.asarray(O.cols["prov"])[partner_idx["university"]] == js]
+        c.c02_new[tz] = O.add(_PARTNER_PREFIX[t], t, "county" if t not in ("lab",) else "city", np.full(k, js),
+                              None, _years(gen, k, 1990, 2020, 0.05),
+                              names=[f"栖霞{_C02_NAMES.get(t if t != 'other' or '养老' in tz else 'unlisted', tz)}"
+                                     f"{j + 1:02d}（合成）" for j in range(k)])
+    pu = c.partner_idx["university"]
+    js_univ = pu[np.asarray(O.cols["prov"])[pu] == js]
     n_univ = int(c02.loc[c02["member_type"] == "university", "n_members"].iloc[0])
     if len(js_univ) < n_univ:  # tiny scales: add the member universities
         js_univ = np.concatenate([js_univ, O.add("UN", "university", "provincial", np.full(n_univ - len(js_univ), js),
                                                  None, 1980, names=[f"江苏大学{j + 1:02d}（合成）"
                                                                     for j in range(n_univ - len(js_univ))])])
-    c02_univ = js_univ[:n_univ]
+    c.c02_univ = js_univ[:n_univ]
 
-    # ---------------------------------------------------------------- assemble organisations
-    A = O.arrays()
-    n = O.n
-    types = A["type"]
-    prov = A["prov"]
-    flags = _six_haves(gen, types)
-    org_ids = A["org_id"]
+
+def _organizations_table(c: _Net, label: str) -> pd.DataFrame:
+    """The organisations table: ids, types, levels, provinces, parents, six haves."""
+    A = c.O.arrays()
+    c.n = c.O.n
+    c.types = A["type"]
+    c.prov = A["prov"]
+    c.found = A["founded"].astype(int)
+    c.org_ids = A["org_id"]
+    c.parents = A["parent"]
+    flags = _six_haves(c.gen, c.types)
     orgs = pd.DataFrame({
-        "org_id": org_ids, "name": A["name"], "type": types, "level": A["level"],
-        "province": [None if p == _NAT else PROVINCE_LIST[p] for p in prov],
-        "parent_id": A["parent"], "founded_year": A["founded"].astype(int),
+        "org_id": c.org_ids, "name": A["name"], "type": c.types, "level": A["level"],
+        "province": [None if p == _NAT else PROVINCE_LIST[p] for p in c.prov],
+        "parent_id": A["parent"], "founded_year": c.found,
     })
     orgs["members"] = pd.array(np.where(A["members"] >= 0, A["members"], 0), dtype="Int64")
     orgs.loc[A["members"] < 0, "members"] = pd.NA
-    for j, c in enumerate(_SIX_COLS + ("active_last_year",)):
+    for j, col_name in enumerate(_SIX_COLS + ("active_last_year",)):
         col = pd.array(flags[:, j] == 1, dtype="boolean")
         col[flags[:, j] < 0] = pd.NA
-        orgs[c] = col
+        orgs[col_name] = col
     orgs["source"] = label
+    return orgs
 
-    # ---------------------------------------------------------------- links
-    found = A["founded"].astype(int)
-    links = []  # arrays: src, tgt, kind, year, weight, project
 
-    def add_links(src, tgt, kind, year, weight, project=None):
+class _Links:
+    """Collector of link arrays (source row, target row, kind, year, weight, project)."""
+
+    def __init__(self, c: _Net):
+        self.found = c.found
+        self.parts: list[tuple] = []
+
+    def add(self, src, tgt, kind, year, weight, project=None):
+        found = self.found
         src = np.asarray(src, dtype=int)
         tgt = np.asarray(tgt, dtype=int)
         keep = src != tgt
@@ -563,79 +634,101 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
                                 np.maximum(found[src], found[tgt])), 2015, 2023)
         w = np.asarray(weight, dtype=float) * np.ones(len(src))
         pj = np.asarray(project if project is not None else [None] * len(src), dtype=object)
-        links.append((src[keep], tgt[keep], np.full(int(keep.sum()), kind, dtype=object), yr[keep],
-                      w[keep], pj[keep]))
+        self.parts.append((src[keep], tgt[keep], np.full(int(keep.sum()), kind, dtype=object), yr[keep],
+                           w[keep], pj[keep]))
 
-    row_of = pd.Series(np.arange(n), index=org_ids)
-    has_parent = np.array([p is not None for p in A["parent"]])
+    def frame(self, org_ids, label: str) -> pd.DataFrame:
+        links = self.parts
+        src = np.concatenate([x[0] for x in links])
+        tgt = np.concatenate([x[1] for x in links])
+        return pd.DataFrame({
+            "source_id": org_ids[src], "target_id": org_ids[tgt],
+            "kind": np.concatenate([x[2] for x in links]),
+            "year": np.concatenate([x[3] for x in links]).astype(int),
+            "weight": np.concatenate([x[4] for x in links]).astype(float),
+            "project_id": np.concatenate([x[5] for x in links]),
+            "source": label})
+
+
+def _membership_links(c: _Net, lk: _Links, orgs: pd.DataFrame) -> None:
+    """Child → parent for every hierarchy edge; members of federations and joint associations (C02 exact)."""
+    gen, prov, found = c.gen, c.prov, c.found
+    row_of = pd.Series(np.arange(c.n), index=c.org_ids)
+    has_parent = np.array([p is not None for p in c.parents])
     ch = np.flatnonzero(has_parent)
-    add_links(ch, row_of[A["parent"][ch]].to_numpy(), "membership", 2015, 1.0)
+    lk.add(ch, row_of[c.parents[ch]].to_numpy(), "membership", 2015, 1.0)
     # federation membership: enterprise associations of federated provinces
-    for pc, feds in fed_members.items():
+    ea = c.ea
+    for pc, feds in c.fed_members.items():
         eas = ea[(prov[ea] == pc)]
         share = 0.6 if PROVINCE_LIST[pc] == "湖南" else 0.2
         mem = eas[gen.random(len(eas)) < share]
         target = feds[1:] if len(feds) > 1 else feds
         tg = target[gen.integers(0, len(target), len(mem))]
-        add_links(mem, tg, "membership", gen.integers(2017, 2022, len(mem)), 1.0)
-        for f, c in zip(*np.unique(tg, return_counts=True)):
-            orgs.loc[f, "members"] = int(c)
+        lk.add(mem, tg, "membership", gen.integers(2017, 2022, len(mem)), 1.0)
+        for f, cnt in zip(*np.unique(tg, return_counts=True)):
+            orgs.loc[f, "members"] = int(cnt)
         orgs.loc[feds[0], "members"] = len(target)
     # joint associations' member enterprises (C02: exact composition)
-    ent_pool = _Pool(partner_idx["enterprise"], prov)
-    for j in joint[1:]:
+    ent_pool = _Pool(c.partner_idx["enterprise"], prov)
+    for j in c.joint[1:]:
         k = int(gen.integers(5, 31))
         mem = ent_pool.sample(gen, np.full(k, prov[j]), np.ones(k, bool))
         mem = np.unique(mem)
-        add_links(mem, np.full(len(mem), j), "membership", found[j], 1.0)
+        lk.add(mem, np.full(len(mem), j), "membership", found[j], 1.0)
         orgs.loc[j, "members"] = len(mem)
-    c02_members = np.concatenate(list(c02_new.values()) + [c02_univ]).astype(int)
-    add_links(c02_members, np.full(len(c02_members), joint[0]), "membership",
-              int(c02["year"].iloc[0]), 1.0, ["C02"] * len(c02_members))
-    # consortia founders (C01 exact)
-    ns_ids = ns
-    c01_ns = gen.choice(ns_ids, size=7, replace=False)
-    univ_nat = partner_idx["university"]
-    c01_un = gen.choice(univ_nat, size=9, replace=False)
-    c01_ri = gen.choice(partner_idx["research_institute"], size=2, replace=False)
-    founders = np.concatenate([c01_ns, c01_other, c01_un, c01_soe, c01_lead, c01_ri])
-    add_links(founders, np.full(len(founders), con[0]), "founding_member", int(c01["year"].iloc[0]), 1.0,
-              ["C01"] * len(founders))
-    cand = np.concatenate([ns, partner_idx["university"], partner_idx["research_institute"],
-                           partner_idx["enterprise"], ea])
-    for c in cons:
+    c02_members = np.concatenate(list(c.c02_new.values()) + [c.c02_univ]).astype(int)
+    lk.add(c02_members, np.full(len(c02_members), c.joint[0]), "membership",
+           int(c.c02["year"].iloc[0]), 1.0, ["C02"] * len(c02_members))
+
+
+def _founding_links(c: _Net, lk: _Links, orgs: pd.DataFrame) -> None:
+    """Consortium founders (C01 exact, synthetic consortia) and the C03 park's partners."""
+    gen, prov, found, pidx = c.gen, c.prov, c.found, c.partner_idx
+    c01_ns = gen.choice(c.ns, size=7, replace=False)
+    c01_un = gen.choice(pidx["university"], size=9, replace=False)
+    c01_ri = gen.choice(pidx["research_institute"], size=2, replace=False)
+    founders = np.concatenate([c01_ns, c.c01_other, c01_un, c.c01_soe, c.c01_lead, c01_ri])
+    lk.add(founders, np.full(len(founders), c.con[0]), "founding_member", int(c.c01["year"].iloc[0]), 1.0,
+           ["C01"] * len(founders))
+    cand = np.concatenate([c.ns, pidx["university"], pidx["research_institute"], pidx["enterprise"], c.ea])
+    for cn in c.cons:
         k = int(gen.integers(5, 21))
         f = gen.choice(cand, size=k, replace=False)
-        add_links(f, np.full(k, c), "founding_member", found[c], 1.0, [org_ids[c]] * k)
-        orgs.loc[c, "members"] = k
+        lk.add(f, np.full(k, cn), "founding_member", found[cn], 1.0, [c.org_ids[cn]] * k)
+        orgs.loc[cn, "members"] = k
     # C03 park partners: universities/institutes (44) and finance (~20) of Guangdong
-    gd = pcode["广东"]
-    c03_ui = np.concatenate([partner_idx["university"], partner_idx["research_institute"]])
+    c03 = c.c03
+    gd = c.pcode["广东"]
+    c03_ui = np.concatenate([pidx["university"], pidx["research_institute"]])
     c03_ui = c03_ui[prov[c03_ui] == gd]
-    c03_fi = partner_idx["finance"][prov[partner_idx["finance"]] == gd]
+    c03_fi = pidx["finance"][prov[pidx["finance"]] == gd]
     k_ui = min(len(c03_ui), int(c03.loc[c03["relation"] == "partner", "n_members"].iloc[0]))
     k_fi = min(len(c03_fi), int(c03.loc[c03["member_type"] == "finance", "n_members"].iloc[0]))
     pk = np.concatenate([gen.choice(c03_ui, k_ui, replace=False), gen.choice(c03_fi, k_fi, replace=False)])
-    add_links(pk, np.full(len(pk), park[0]), "other", 2019, 1.0, ["C03"] * len(pk))
+    lk.add(pk, np.full(len(pk), c.park[0]), "other", 2019, 1.0, ["C03"] * len(pk))
 
-    # projects: compositions by helix pattern; synergy provinces lean to bilateral ones
+
+def _project_links(c: _Net, lk: _Links) -> dict:
+    """Projects of 2–6 partners whose helix composition is drawn from the planted patterns
+    (synergy provinces lean to bilateral ones); every pair of partners is linked."""
+    gen, types, prov, found = c.gen, c.types, c.prov, c.found
     type_pool = {}
     for t in set(tt for cl in _CLASS_TYPES.values() for tt, _ in cl):
         type_pool[t] = _Pool(np.flatnonzero(types == t), prov)
-    n_proj = sc("projects")
-    lead = gen.choice(_NAT, size=n_proj, p=econ_p)
-    syn_codes = [pcode[p] for p in PLANTED_EFFECTS["triple_helix_synergy_provinces"]]
+    n_proj = c.sc("projects")
+    lead = gen.choice(_NAT, size=n_proj, p=c.econ_p)
+    syn_codes = [c.pcode[p] for p in PLANTED_EFFECTS["triple_helix_synergy_provinces"]]
     is_syn = np.isin(lead, syn_codes)
     pat = np.where(is_syn, gen.choice(8, size=n_proj, p=_P_SYNERGY), gen.choice(8, size=n_proj, p=_P_NORMAL))
     size = gen.choice([2, 3, 4, 5, 6], size=n_proj, p=[0.35, 0.30, 0.18, 0.11, 0.06])
-    classes = ("university", "industry", "government")
     slot_proj, slot_class = [], []
     for pi in range(8):
         sel = np.flatnonzero(pat == pi)
-        present = [classes[c] for c in range(3) if _PATTERNS[pi][c]] or ["none"]
+        present = [HELIX_DIMS3[d] for d in range(3) if _PATTERNS[pi][d]] or ["none"]
         k = np.maximum(size[sel], len(present))
         size[sel] = k
-        for j, cl in enumerate(present):  # one slot of each present class
+        for cl in present:  # one slot of each present class
             slot_proj.append(sel)
             slot_class.append(np.full(len(sel), cl, dtype=object))
         extra = k - len(present)
@@ -684,9 +777,14 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
                 tgt_l.append(member[base + b])
                 pj_l.append(ps)
     psel = np.concatenate(pj_l)
-    add_links(np.concatenate(src_l), np.concatenate(tgt_l), "project", pyear[psel], 1.0, proj_ids[psel])
+    lk.add(np.concatenate(src_l), np.concatenate(tgt_l), "project", pyear[psel], 1.0, proj_ids[psel])
+    return {"pat": pat, "cnt": cnt, "is_syn": is_syn}
 
-    # joint labs, technology transfer, expert workstations, training
+
+def _other_links(c: _Net, lk: _Links) -> None:
+    """Joint labs, technology transfer, expert workstations, training and other ties."""
+    gen, types, prov, n = c.gen, c.types, c.prov, c.n
+
     def pairs(n_, src_types, tgt_types, p_same):
         tgt_all = np.concatenate([np.flatnonzero(types == t) for t in tgt_types])
         tgt = tgt_all[gen.integers(0, len(tgt_all), n_)]
@@ -695,57 +793,52 @@ def generate_network(gen: np.random.Generator, *, scale: float = 1.0, seed: int 
         return src, tgt
 
     yrs = lambda k: gen.choice(np.arange(2015, 2024), size=k, p=_growth_p(9, 0.06))  # noqa: E731
-    k = sc("joint_labs")
+    k = c.sc("joint_labs")
     a, b = pairs(k, ("university", "research_institute", "lab"), ("enterprise",), 0.7)
-    add_links(a, b, "joint_lab", yrs(k), 1.0)
-    k = sc("technology_transfers")
+    lk.add(a, b, "joint_lab", yrs(k), 1.0)
+    k = c.sc("technology_transfers")
     a, b = pairs(k, ("university", "research_institute"), ("enterprise", "enterprise_association"), 0.6)
-    add_links(a, b, "technology_transfer", yrs(k), 1.0 + gen.poisson(1.5, k))
-    per = gen.integers(1, 4, len(ws))
-    wt = np.repeat(ws, per)
-    ex_pool = _Pool(np.concatenate([partner_idx["university"], partner_idx["research_institute"], ns]), prov)
+    lk.add(a, b, "technology_transfer", yrs(k), 1.0 + gen.poisson(1.5, k))
+    per = gen.integers(1, 4, len(c.ws))
+    wt = np.repeat(c.ws, per)
+    ex_pool = _Pool(np.concatenate([c.partner_idx["university"], c.partner_idx["research_institute"], c.ns]), prov)
     ex = ex_pool.sample(gen, prov[wt], gen.random(len(wt)) < 0.7)
-    add_links(ex, wt, "expert_workstation", yrs(len(wt)), 1.0)
-    k = sc("trainings")
+    lk.add(ex, wt, "expert_workstation", yrs(len(wt)), 1.0)
+    k = c.sc("trainings")
     a, b = pairs(k, ("provincial_association", "city_association", "national_society", "local_society"),
                  ("enterprise_association", "town_association", "workstation", "county_association"), 0.85)
-    add_links(a, b, "training", yrs(k), 1.0 + gen.poisson(1.0, k))
-    k = sc("other_links")
+    lk.add(a, b, "training", yrs(k), 1.0 + gen.poisson(1.0, k))
+    k = c.sc("other_links")
     a = gen.integers(0, n, k)
     b = gen.integers(0, n, k)
-    add_links(a, b, "other", yrs(k), 1.0)
+    lk.add(a, b, "other", yrs(k), 1.0)
 
-    src = np.concatenate([x[0] for x in links])
-    tgt = np.concatenate([x[1] for x in links])
-    links_df = pd.DataFrame({
-        "source_id": org_ids[src], "target_id": org_ids[tgt],
-        "kind": np.concatenate([x[2] for x in links]),
-        "year": np.concatenate([x[3] for x in links]).astype(int),
-        "weight": np.concatenate([x[4] for x in links]).astype(float),
-        "project_id": np.concatenate([x[5] for x in links]),
-        "source": label})
 
+def _realised(c: _Net, orgs: pd.DataFrame, proj: dict) -> dict:
+    """Facts of this draw for the manifest: counts by province, shares, realised helix T."""
+    types, prov, found = c.types, c.prov, c.found
+    pat, cnt, is_syn = proj["pat"], proj["cnt"], proj["is_syn"]
     ea_mask = types == "enterprise_association"
-    realised = {
+    return {
         "enterprise_associations_2021": int(ea_mask.sum()),
         "enterprise_associations_2017": int((ea_mask & (found <= 2017)).sum()),
         "enterprise_associations_by_province_2021": {
-            PROVINCE_LIST[p]: int(c) for p, c in zip(*np.unique(prov[ea_mask], return_counts=True))},
+            PROVINCE_LIST[p]: int(k) for p, k in zip(*np.unique(prov[ea_mask], return_counts=True))},
         "enterprise_associations_new_2021": {
-            PROVINCE_LIST[p]: int(c) for p, c in zip(*np.unique(prov[ea_mask & (found == 2021)], return_counts=True))},
+            PROVINCE_LIST[p]: int(k) for p, k in zip(*np.unique(prov[ea_mask & (found == 2021)], return_counts=True))},
         "workstations_by_province_2021": {
-            PROVINCE_LIST[p]: int(c) for p, c in zip(*np.unique(prov[types == "workstation"], return_counts=True))},
+            PROVINCE_LIST[p]: int(k) for p, k in zip(*np.unique(prov[types == "workstation"], return_counts=True))},
         "enterprise_association_shares": {
-            c: round(float(orgs.loc[ea_mask, c].astype(float).mean()), 4)
-            for c in ("has_site", "has_staff", "has_funding", "active_last_year")},
+            col: round(float(orgs.loc[ea_mask, col].astype(float).mean()), 4)
+            for col in ("has_site", "has_staff", "has_funding", "active_last_year")},
         "n_projects": int((cnt >= 2).sum()),
         "triple_helix_T_bits": {
             f"{name}{suffix}": round(float(_co_information(_PATTERNS, np.bincount(pat[m & (cnt >= 2) & keep],
                                                                                   minlength=len(_PATTERNS)))), 4)
-            for name, m in (("synergy_provinces", is_syn), ("other_provinces", ~is_syn))
+            for name, m in (("synergy_provinces", is_syn), ("other_provinces", ~is_syn),
+                            ("all_projects", np.ones(len(pat), bool)))
             for suffix, keep in (("", True), ("_excl_none", pat != 0))},
     }
-    return orgs, links_df, realised
 
 
 def _growth_p(k, g):

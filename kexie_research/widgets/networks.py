@@ -3,8 +3,9 @@ allows — a node-link layout for small graphs, an aggregated flow matrix for la
 (a national hairball is not a figure).
 
 Wraps :func:`kexie_research.networks.build_graph` (links of the chosen kinds and years),
-:meth:`~kexie_research.networks.OrgGraph.subgraph` (organisation types and province),
-:func:`~kexie_research.networks.measures.compute_measures` and
+:meth:`~kexie_research.networks.OrgGraph.subgraph` (organisation types and province), the
+measures step of :func:`kexie_research.networks.pipeline.analyse_network` (the CLI's and the
+report's defaults and seed scheme: on the unfiltered graph the numbers equal theirs) and
 :func:`~kexie_research.networks.flows.flow_matrix`. Full graphs are cached by (link kinds,
 years), so changing the type or province filter costs one subgraph and the measure.
 """
@@ -21,28 +22,15 @@ from ..data import Dataset, load_dataset
 from ..errors import AnalysisError
 from ..networks import OrgGraph, build_graph
 from ..networks.flows import FlowMatrix, flow_matrix
-from ..networks.measures import MEASURES, MeasuresResult, compute_measures
+from ..networks.measures import MEASURES, MeasuresResult
 from ..schema import ORG_ID
-from .common import LINK_KIND_NAMES, Explorer, code_name, display_frame, frame_html
+from .common import Explorer, code_name, display_frame, frame_html
 
-__all__ = ["NetworkExplorer", "MEASURE_NAMES", "SMALL_GRAPH_NODES", "LARGE_GRAPH_K"]
+__all__ = ["NetworkExplorer", "SMALL_GRAPH_NODES"]
 
-MEASURE_NAMES: dict[str, tuple[str, str]] = {
-    "degree": ("度（合作伙伴数）", "Degree (partners)"),
-    "strength": ("强度（合作权重和）", "Strength (tie weight)"),
-    "betweenness": ("中介中心性", "Betweenness"),
-    "closeness": ("接近中心性", "Closeness"),
-    "eigenvector": ("特征向量中心性", "Eigenvector"),
-    "pagerank": ("PageRank", "PageRank"),
-    "constraint": ("伯特约束（低=中介）", "Burt's constraint (low = broker)"),
-    "clustering": ("聚类系数", "Clustering"),
-}
 SMALL_GRAPH_NODES = 250
 """Graphs with at most this many (non-isolated) nodes are drawn as a layout; larger ones as
 a flow matrix."""
-LARGE_GRAPH_K = 32
-"""Sampled sources for betweenness/closeness on graphs too large for exact paths (the
-measure table then carries a standard error per node)."""
 _ALL = "all"
 
 
@@ -138,18 +126,19 @@ class NetworkExplorer(Explorer):
         return "layout" if self.graph is not None and self.graph.n_nodes <= self.small_graph_nodes else "matrix"
 
     def compute(self) -> MeasuresResult:
+        from ..networks.pipeline import analyse_network
+
         g = self.filtered_graph()
         if g.n_nodes == 0:
             raise AnalysisError(self.t("筛选后没有任何合作关系；请放宽条件。",
                                        "no ties left after filtering; widen the filters"))
-        from ..networks import backend as be
-
-        exact = g.n_nodes * g.n_edges <= be.EXACT_WORK
-        res = compute_measures(g, measures=("degree", self.measure.value) if self.measure.value != "degree"
-                               else ("degree",), k=None if exact else LARGE_GRAPH_K, rng=self.seed)
+        m = self.measure.value
+        a = analyse_network(self.dataset.organizations, None, graph=g, seed=self.seed, parts=("measures",),
+                            measures=("degree", m) if m != "degree" else ("degree",))
+        self.analysis = a
         self.graph = g
         self.flows = flow_matrix(g, by=self.flow_by.value, top=20)
-        return res
+        return a.measures
 
     # ---- display ----------------------------------------------------------------------------
     def labels(self):
@@ -160,12 +149,16 @@ class NetworkExplorer(Explorer):
                 "flow_ratio": ("矩阵显示观测/期望", "Matrix: observed / expected")}
 
     def option_labels(self):
-        from ..plots.networks import TYPE_NAMES
+        from ..labels import table
 
+        def cap(kind):  # English names run lower case in sentences; options start capitalised
+            return {c: (zh, en[:1].upper() + en[1:]) for c, (zh, en) in table(kind).items()}
+
+        types, kinds, measures = cap("org_type"), cap("link_kind"), cap("measure")
         return {
-            "types": [(t, TYPE_NAMES.get(t, (t, t))) for t in self._types],
-            "kinds": [(k, LINK_KIND_NAMES.get(k, (k, k))) for k in self._kinds],
-            "measure": [(m, MEASURE_NAMES[m]) for m in MEASURES],
+            "types": [(t, types.get(t, (t, t))) for t in self._types],
+            "kinds": [(k, kinds.get(k, (k, k))) for k in self._kinds],
+            "measure": [(m, measures[m]) for m in MEASURES],
             "flow_by": [("type", ("组织类型", "Type")), ("province", ("省份", "Province")),
                         ("region", ("地区", "Region"))],
             "province": [(p, ("全部", "All") if p == _ALL else (code_name(p, "zh"), code_name(p, "en")))
@@ -173,37 +166,40 @@ class NetworkExplorer(Explorer):
         }
 
     def table(self) -> pd.DataFrame:
-        """Top organisations on the chosen measure (best first; smallest for constraint)."""
+        """Top organisations on the chosen measure (best first; smallest for constraint), with
+        the rank interval of each (:func:`~kexie_research.networks.ranking.centrality_ranks`,
+        the pipeline's rank stream)."""
+        from ..networks.pipeline import STREAMS, N_STREAMS
+        from ..networks.ranking import centrality_ranks
+
         m = self.measure.value
-        top = self.result.top(m, self.top_n.value)
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed).spawn(N_STREAMS)[STREAMS["ranks"]])
+        out = centrality_ranks(self.result, m, top=self.top_n.value, rng=rng)
         t = self.result.table.set_index(ORG_ID)
-        rows = []
-        for oid, val in top:
-            r = t.loc[oid]
-            row = {ORG_ID: oid, "type": r["type"], "province": r["province"], m: val}
-            if f"{m}_se" in t.columns:
-                row[f"{m}_se"] = r[f"{m}_se"]
-            rows.append(row)
-        out = pd.DataFrame(rows)
+        out.insert(1, "type", out[ORG_ID].map(t["type"]).to_numpy())
+        out.insert(2, "province", out[ORG_ID].map(t["province"]).to_numpy())
         if "name" in self.graph.nodes.columns and len(out):
             names = dict(zip(self.graph.nodes[ORG_ID], self.graph.nodes["name"]))
             out.insert(1, "name", out[ORG_ID].map(names))
-        return out
+        return out.rename(columns={"rank": "place"})  # "place": the rank header of display_frame
 
     def render(self) -> None:
         s = self.result.summary
+        from ..labels import label
+
         meth = self.result.methods.get(self.measure.value, {})
         how = meth.get("method", "")
+        mname = (label(self.measure.value, "zh", kind="measure"), label(self.measure.value, "en", kind="measure"))
+        by = label(self.flow_by.value, "zh", kind="column")
         view = self.t("节点-连线图" if self.view == "layout" else "聚合流量矩阵",
                       "node-link layout" if self.view == "layout" else "aggregated flow matrix")
         self.summary.value = self.t(
             f"<b>{s['nodes']:,}</b> 个组织、<b>{s['edges']:,}</b> 条合作关系，密度 {s['density']:.2g}，"
             f"{s['components']} 个连通分量（最大占 {s['giant_share']:.0%}）；组内合作占 {self.flows.within_share:.0%}"
-            f"（按{dict(type='类型', province='省份', region='地区')[self.flow_by.value]}）。"
-            f"{MEASURE_NAMES[self.measure.value][0]}：{how}。图：{view}。",
+            f"（按{by}）。{mname[0]}：{how}。图：{view}。",
             f"<b>{s['nodes']:,}</b> organisations, <b>{s['edges']:,}</b> ties, density {s['density']:.2g}, "
             f"{s['components']} components (largest {s['giant_share']:.0%}); {self.flows.within_share:.0%} "
-            f"of tie weight within the same {self.flow_by.value}. {MEASURE_NAMES[self.measure.value][1]}: "
+            f"of tie weight within the same {self.flow_by.value}. {mname[1][:1].upper() + mname[1][1:]}: "
             f"{how}. Figure: {view}.")
         self._render_top()
         self.show_figure()
@@ -229,10 +225,13 @@ class NetworkExplorer(Explorer):
         src = self.data_source()
         filt = (f"types={','.join(self.types.value) or 'all'}; kinds={','.join(self.kinds.value) or 'all'}; "
                 f"province={self.province.value}; years={self.years.value[0]}-{self.years.value[1]}")
-        what = self.t("节点大小为" + MEASURE_NAMES[self.measure.value][0] if self.view == "layout"
-                      else f"按{self.flow_by.value}聚合的合作权重矩阵",
-                      f"node size: {self.measure.value}" if self.view == "layout"
-                      else f"tie weight aggregated by {self.flow_by.value}")
+        from ..labels import label
+
+        m, by = self.measure.value, self.flow_by.value
+        what = self.t("节点大小为" + label(m, "zh", kind="measure") if self.view == "layout"
+                      else f"按{label(by, 'zh', kind='column')}聚合的合作权重矩阵",
+                      f"node size: {label(m, 'en', kind='measure')}" if self.view == "layout"
+                      else f"tie weight aggregated by {label(by, 'en', kind='column')}")
         return self.t(f"组织合作网络（{what}）。筛选：{filt}。数据：{src}。",
                       f"Organisation collaboration network ({what}). Filters: {filt}. Data: {src}.")
 
