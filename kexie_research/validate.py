@@ -4,7 +4,9 @@ Three passes, each recording every problem as a reject row
 (``row, column, value, rule, message``) rather than stopping at the first:
 
 1. **parse** each cell by its column kind (:mod:`kexie_research.schema`): numbers
-   (full-width digits and thousands separators accepted), counts with qualifiers
+   (full-width digits accepted; the decimal mark decided once per file, thousands
+   separators only in well-formed groups, see :func:`decide_decimal_mark`), identifiers
+   (Unicode-normalised: ``R1``, ``R１`` and ``R1`` + a zero-width space are one id), counts with qualifiers
    (``约70`` → 70 approx), booleans (``是/否``), dates, categories with synonyms,
    provinces (normalised);
 2. **check** values with a pandera schema built from the same spec (ranges, empty cells);
@@ -39,6 +41,9 @@ __all__ = [
     "guess_kind",
     "check_foreign_keys",
     "parse_count",
+    "decide_decimal_mark",
+    "DecimalMark",
+    "normalize_id",
     "REJECT_COLUMNS",
 ]
 
@@ -196,10 +201,12 @@ def parse_count(text: str) -> tuple[int | None, str | None]:
     --------
     >>> parse_count("约70"), parse_count("140多"), parse_count("150余名"), parse_count("66")
     ((70, 'approx'), (140, 'at_least'), (150, 'at_least'), (66, 'exact'))
-    >>> parse_count("seventy")
-    (None, None)
+    >>> parse_count("seventy"), parse_count("约1,500"), parse_count("1,5")
+    ((None, None), (1500, 'approx'), (None, None))
     """
-    t = unicodedata.normalize("NFKC", str(text)).strip().replace(",", "")
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    # a thousands separator only in well-formed groups: "1,500" is 1500, "1,5" is no count
+    t = _GROUPED_INT.sub(lambda m: m.group(0).replace(",", ""), t)
     m = _COUNT.match(t)
     if not m:
         return None, None
@@ -213,6 +220,138 @@ def parse_count(text: str) -> tuple[int | None, str | None]:
     else:
         q = "exact"
     return int(num), q
+
+
+_GROUPED_INT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,.])")
+_ID_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u00a0\u202f\u2007]")
+# a number with its decimal point and thousands commas (or spaces) in well-formed groups...
+_NUM_DOT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+)(?:\.\d+)?")
+# ...and with a decimal comma and thousands points (or spaces)
+_NUM_COMMA = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?: \d{3})+)(?:,\d+)?")
+_AMBIGUOUS = "\x00ambiguous"
+_MIXED = "\x00mixed"
+
+
+def normalize_id(value):
+    """An identifier as compared and stored: NFKC (full-width letters and digits become
+    ASCII), zero-width characters, soft hyphens and non-breaking spaces removed, trimmed.
+
+    Examples
+    --------
+    >>> [normalize_id(v) for v in ("R1", "R１", "R1\\u200b", "\\u00a0R1 ")]
+    ['R1', 'R1', 'R1', 'R1']
+    """
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFKC", _ID_INVISIBLE.sub("", value)).strip()
+
+
+def _number_readings(t: str) -> tuple[str | None, str | None]:
+    """``t`` read with a decimal point and with a decimal comma, as plain numeric text
+    (``None`` where that reading is not a well-formed number)."""
+    dot = t.replace(",", "").replace(" ", "") if _NUM_DOT.fullmatch(t) else None
+    comma = (t.replace(".", "").replace(" ", "").replace(",", ".")
+             if _NUM_COMMA.fullmatch(t) else None)
+    return dot, comma
+
+
+@dataclass(frozen=True, slots=True)
+class DecimalMark:
+    """The decimal mark of one file, decided once from its delimiter and its numbers.
+
+    Attributes
+    ----------
+    mark : {"point", "comma", "unknown", "mixed"}
+        ``point`` (``3.5``, thousands ``1,234``), ``comma`` (``3,5``, thousands ``1.234``),
+        ``unknown`` (a ``;``-delimited file whose numbers show neither mark: a number such
+        as ``1,234`` is ambiguous there and rejected), ``mixed`` (both marks appear: every
+        number that reads differently under the two is rejected).
+    point_example, comma_example : tuple or None
+        ``(row, column, value)`` of the first cell that shows each mark.
+    usual : {"point", "comma"}
+        The mark the delimiter suggests (``comma`` for ``;``). A number that reads either
+        way (``1,234``, ``1.234``) is taken in the file's mark only when the two agree, and
+        rejected as ambiguous otherwise.
+    """
+
+    mark: str
+    point_example: tuple | None = None
+    comma_example: tuple | None = None
+    usual: str = "point"
+
+    def describe(self) -> str:
+        def ex(e):
+            return f"row {e[0]}, column {e[1]!r}: {e[2]!r}"
+        if self.mark == "mixed":
+            return (f"the file mixes decimal commas ({ex(self.comma_example)}) and decimal points "
+                    f"({ex(self.point_example)})")
+        return {"point": "decimal point", "comma": "decimal comma",
+                "unknown": "no decimal mark shown"}[self.mark]
+
+
+def decide_decimal_mark(frame: pd.DataFrame, columns, delimiter: str | None) -> DecimalMark:
+    """Decide the decimal mark of a file from the shapes of its numbers and its delimiter.
+
+    A cell that only reads as a number with a decimal comma (``3,5``, ``1.234,5``) is
+    evidence for ``comma``; one that only reads with a decimal point (``3.5``,
+    ``12,345.5``) for ``point``. Cells such as ``1,234`` or ``1.234`` read either way and
+    prove nothing. With evidence of one kind only, that is the file's mark; with both, the
+    file is ``mixed``; with none, a ``;``-delimited file (the European Excel export, where
+    decimal commas are the norm) is ``unknown`` and any other file uses the point. A cell
+    that reads either way is taken in the file's mark only when the delimiter suggests the
+    same mark (``1,234`` is 1234 in a comma-separated file that uses points, 1.234 in a
+    semicolon-separated one that uses commas); otherwise it is rejected as ambiguous, never
+    guessed.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"hours": ["3,5", "12", "1.234,5"]}, index=[1, 2, 3])
+    >>> decide_decimal_mark(f, ["hours"], ";").mark
+    'comma'
+    >>> decide_decimal_mark(pd.DataFrame({"h": ["1,234"]}, index=[1]), ["h"], ",").mark
+    'point'
+    >>> decide_decimal_mark(pd.DataFrame({"h": ["1,234"]}, index=[1]), ["h"], ";").mark
+    'unknown'
+    """
+    point = comma = None
+    usual = "comma" if delimiter == ";" else "point"
+    seen: set[str] = set()
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        for r, v in frame[col].items():
+            if not isinstance(v, str) or v in seen:
+                continue
+            seen.add(v)
+            t = unicodedata.normalize("NFKC", v).strip()
+            d, c = _number_readings(t)
+            if d is not None and c is None and point is None:
+                point = (r, col, v)
+            elif c is not None and d is None and comma is None:
+                comma = (r, col, v)
+            if point is not None and comma is not None:
+                return DecimalMark("mixed", point, comma, usual)
+    if comma is not None:
+        return DecimalMark("comma", None, comma, usual)
+    if point is not None:
+        return DecimalMark("point", point, None, usual)
+    return DecimalMark("unknown" if delimiter == ";" else "point", usual=usual)
+
+
+def _number_text(t: str, mark: DecimalMark) -> str:
+    """Numeric text of cell ``t`` under the file's mark, or a sentinel for a reject."""
+    d, c = _number_readings(t)
+    if d is None and c is None:
+        return t            # not a grouped/decimal number: exponents, words... (to_numeric decides)
+    if d == c:
+        return d
+    if mark.mark in ("point", "comma"):
+        if d is None or c is None:          # only one reading: the file's own mark
+            return (d if mark.mark == "point" else c) or t
+        return (d if mark.mark == "point" else c) if mark.mark == mark.usual else _AMBIGUOUS
+    if mark.mark == "unknown":
+        return _AMBIGUOUS
+    return _MIXED
 
 
 _YEAR_RANGE = (1800, 2200)
@@ -243,8 +382,12 @@ def _to_datetime(values: pd.Series, fmt: str) -> pd.Series:
     return out.astype("datetime64[us]")
 
 
-def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, pd.Series | None]:
-    """Parse one column; returns the typed series and (for counts) inferred qualifiers."""
+def _parse_column(col: Column, s: pd.Series, rej: _Rejects,
+                  mark: DecimalMark | None = None) -> tuple[pd.Series, pd.Series | None]:
+    """Parse one column; returns the typed series and (for counts) inferred qualifiers.
+
+    ``mark`` is the file's decimal mark (:func:`decide_decimal_mark`; default: point)."""
+    mark = mark or DecimalMark("point")
     missing = _is_missing(s)
     if col.kind == "category" and col.allowed:
         # an allowed category that looks like a missing marker (e.g. role "none") is a value
@@ -260,7 +403,7 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
     present = ~missing
     k = col.kind
     if k in ("str", "id"):
-        out = _map(txt, lambda v: v.strip() if isinstance(v, str) else v)
+        out = _map(txt, normalize_id if k == "id" else (lambda v: v.strip() if isinstance(v, str) else v))
         too_long = _map(out, lambda v: isinstance(v, str) and len(v) > col.max_length).astype(bool)
         for r in idx[too_long.to_numpy()]:
             rej.add(r, col.name, out[r][:60] + "…", "max_length",
@@ -271,9 +414,26 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, 
                 rej.add(r, col.name, out[r], "id_chars", "identifier contains control characters")
         return out.astype(object), None
     if k in ("int", "float"):
-        norm = _map(_nfkc(txt), lambda v: v.replace(",", "").replace("，", "").strip() if isinstance(v, str) else v)
-        num = pd.to_numeric(norm, errors="coerce")
-        bad = present & num.isna()
+        norm = _map(_nfkc(txt), lambda v: _number_text(v.strip(), mark) if isinstance(v, str) else v)
+        unsure = _map(norm, lambda v: v in (_AMBIGUOUS, _MIXED)).astype(bool)
+        for r in idx[unsure.to_numpy()]:
+            t = unicodedata.normalize("NFKC", s[r]).strip()
+            d, c = _number_readings(t)
+            if norm[r] == _AMBIGUOUS:
+                if mark.mark == "unknown":
+                    ctx = "no other number in this ';'-separated file shows its decimal mark"
+                else:
+                    e = mark.comma_example or mark.point_example
+                    ctx = (f"the file uses a {mark.describe()} (row {e[0]}: {e[2]!r}) but its "
+                           f"separator suggests a {'decimal comma' if mark.usual == 'comma' else 'decimal point'}")
+                why = (f"ambiguous number: {d} (thousands separator) or {c} (decimal comma)? "
+                       f"{ctx}; write it without a thousands separator")
+            else:
+                why = (f"cannot tell the decimal mark: {mark.describe()}; re-save the file with "
+                       "one decimal mark")
+            rej.add(r, col.name, s[r], "decimal_mark", why)
+        num = pd.to_numeric(norm.where(~unsure, None), errors="coerce")
+        bad = present & ~unsure & num.isna()
         for r in idx[bad.to_numpy()]:
             v, q = parse_count(s[r])
             hint = (f"; looks like a count {v} ({q}) — numbers must be plain here" if v is not None else "")
@@ -529,10 +689,10 @@ def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None 
     ['上海', 'east', 'university']
     """
     spec = get_spec(kind)
-    encoding = sheet = None
+    encoding = sheet = delimiter = None
     if isinstance(raw, RawTable):
         file = file or raw.path
-        encoding, sheet = raw.encoding, raw.sheet
+        encoding, sheet, delimiter = raw.encoding, raw.sheet, raw.delimiter
         frame = raw.frame
     else:
         frame = raw
@@ -558,10 +718,15 @@ def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None 
         rej.add(row, column, value, rule, message)
     typed = frame.copy()
     warnings: list[str] = []
+    mark = decide_decimal_mark(frame, [c.name for c in spec.columns if c.kind in ("int", "float")],
+                               delimiter)
+    if mark.mark == "comma":
+        warnings.append(f"numbers read with a decimal comma (e.g. {mark.comma_example[2]!r} at row "
+                        f"{mark.comma_example[0]}); a point separates thousands")
     for col in spec.columns:
         if col.name not in frame.columns:
             continue
-        out, qual = _parse_column(col, frame[col.name], rej)
+        out, qual = _parse_column(col, frame[col.name], rej, mark)
         typed[col.name] = out
         if qual is not None and col.qualifier_column:
             qcol = col.qualifier_column
@@ -598,8 +763,15 @@ def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None 
                 first.setdefault(k, r)
             for r in typed.index[dup.to_numpy()]:
                 k = tuple(keyframe.loc[r])
+                f = first[k]
+                msg = f"duplicate key {'/'.join(map(str, k))} (first at row {f})"
+                here, there = ([str(frame.at[i, c]) for c in key] for i in (r, f))
+                if here != there:
+                    msg = (f"duplicate key {'/'.join(map(str, k))}: row {r} "
+                           f"{'/'.join(here)!r} and row {f} {'/'.join(there)!r} are the same "
+                           f"identifier once normalised (first at row {f})")
                 rej.add(r, key[0] if len(key) == 1 else "+".join(key), "/".join(map(str, k)),
-                        "unique_key", f"duplicate key {'/'.join(map(str, k))} (first at row {first[k]})")
+                        "unique_key", msg)
     _row_rules(spec, typed, rej)
     if "parent_exists" in spec.row_rules:
         _cascade_rejected_parents(typed, rej)
