@@ -7,7 +7,23 @@ import os
 
 import pandas as pd
 
-__all__ = ["render_markdown", "render_html", "table_markdown", "table_latex"]
+__all__ = ["render_markdown", "render_html", "table_markdown", "table_latex", "escape_markdown"]
+
+_MD_INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
+
+
+def escape_markdown(text) -> str:
+    r"""Data as literal Markdown text: emphasis, code, links, raw HTML, strikethrough,
+    entities and table pipes are backslash-escaped (CommonMark) and newlines become spaces.
+    Use it for every data value put inline into Markdown (table cells, captions, names in
+    sentences).
+
+    Examples
+    --------
+    >>> print(escape_markdown("**x** | [link](http://a.test) <b>"))
+    \*\*x\*\* \| \[link\](http://a.test) \<b\>
+    """
+    return " ".join(str(text).splitlines()).translate(_MD_INLINE)
 
 
 def _fmt(v) -> str:
@@ -21,9 +37,10 @@ def _fmt(v) -> str:
 
 
 def table_markdown(df: pd.DataFrame, max_rows: int = 60) -> str:
-    """A GitHub-flavoured Markdown table (pipes and newlines in cells escaped)."""
+    """A GitHub-flavoured Markdown table; every cell and header is literal text
+    (:func:`escape_markdown`: no emphasis, link, HTML or stray pipe from data)."""
     d = df.head(max_rows)
-    esc = lambda s: _fmt(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    esc = lambda s: escape_markdown(_fmt(s))  # noqa: E731
     lines = ["| " + " | ".join(esc(c) for c in d.columns) + " |",
              "|" + "|".join("---" for _ in d.columns) + "|"]
     for row in d.itertuples(index=False):
@@ -67,7 +84,8 @@ def render_markdown(sections, summary: dict, lang: str) -> str:
     out = [f"# {title}", ""]
     out.append(("*数据：" if lang == "zh" else "*Data: ")
                + ("合成数据（非真实个人数据）" if prov["synthetic_data"] and lang == "zh" else
-                  "synthetic (not real persons)" if prov["synthetic_data"] else str(prov["data_dir"]))
+                  "synthetic (not real persons)" if prov["synthetic_data"]
+                  else escape_markdown(prov["data_dir"]))
                + f"; kexie_research {prov['version']}; seed {prov['seed']}*")
     out.append("")
     for s in sections:
@@ -77,13 +95,13 @@ def render_markdown(sections, summary: dict, lang: str) -> str:
                 out += [b.text, ""]
             elif b.kind == "table":
                 if b.caption:
-                    out += [f"**{b.caption}**", ""]
+                    out += [f"**{escape_markdown(b.caption)}**", ""]
                 out += [table_markdown(b.table), ""]
             elif b.kind == "figure":
                 png = b.files.get("png")
                 if png is not None:
-                    out += [f"![{b.caption}](figures/{png.name})", ""]
-                out += [f"*{b.caption}*", ""]
+                    out += [f"![{escape_markdown(b.caption)}](figures/{png.name})", ""]
+                out += [f"*{escape_markdown(b.caption)}*", ""]
     return "\n".join(out).rstrip() + "\n"
 
 
