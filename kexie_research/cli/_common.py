@@ -243,7 +243,7 @@ def check_paths(args: argparse.Namespace) -> None:
             if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
                 opt = "--" + dest.replace("_", "-") if dest != "path" else "PATH"
                 raise DataValidationError(
-                    f"{opt}: not a regular file ({_kind(st.st_mode)}); inputs must be regular "
+                    f"not a regular file ({_kind(st.st_mode)}, given as {opt}); inputs must be regular "
                     "files — copy the data into a file first", file=v, rule="regular_file")
             inputs.append(v)
     for dest, v, is_dir in outputs:
