@@ -74,10 +74,10 @@ DEFAULT_MAX_INPUT_BYTES = 64 * 1024 ** 2
 the national links table, is 25 MB). Raise it with ``--max-input-bytes`` or the environment
 variable ``KEXIE_MAX_INPUT_BYTES``."""
 
-DEFAULT_MAX_CELLS = 5_000_000
-"""Most cells (rows x columns, header included) read from one table: 5 million keeps the
-peak memory of loading and validating under ~1.2 GB. Raise it with ``--max-cells`` or
-``KEXIE_MAX_CELLS``."""
+DEFAULT_MAX_CELLS = 4_000_000
+"""Most cells (rows x columns, header included) read from one table: 4 million (the largest
+shipped table has 1.7 million) keeps the peak memory of loading and validating one table
+under 1.5 GB. Raise it with ``--max-cells`` or ``KEXIE_MAX_CELLS``."""
 
 XLSX_PART_FACTOR = 4
 """A workbook part (a sheet's XML, the shared strings) may unpack to this many times the
@@ -479,11 +479,27 @@ def _unclosed_quote(text: str, start_line: int, delimiter: str) -> bool:
     return False
 
 
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (no second copy of a large text in memory)."""
+    start, n = 0, len(text)
+    while start < n:
+        end = text.find("\n", start)
+        if end < 0:
+            yield text[start:]
+            return
+        yield text[start:end + 1]
+        start = end + 1
+
+
 def _csv_rows(text: str, path: str, delimiter: str, limits: InputLimits) -> list[list[str]]:
-    """Non-blank rows of ``text``, refusing runaway fields, unclosed quotes and too many cells."""
+    """Non-blank rows of ``text``, refusing runaway fields, unclosed quotes and too many cells.
+
+    Repeated short cell values (categories, yes/no, codes) are stored once: on national
+    tables this halves the memory of the rows."""
     csv.field_size_limit(MAX_FIELD_CHARS + 1)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, strict=False)
+    reader = csv.reader(_lines(text), delimiter=delimiter, strict=False)
     rows: list[list[str]] = []
+    shared: dict[str, str] = {}
     n_cells = 0
     last_start = 1
     header: list[str] | None = None
@@ -504,6 +520,8 @@ def _csv_rows(text: str, path: str, delimiter: str, limits: InputLimits) -> list
                                          f"at line {reader.line_num})", limits.max_cells)
             if header is None:
                 header = r
+            if len(shared) < 1_000_000:
+                r = [shared.setdefault(v, v) if len(v) <= 24 else v for v in r]
             rows.append(r)
     except csv.Error as exc:
         line = reader.line_num
@@ -534,7 +552,7 @@ def _csv_frame(text: str, path: str, limits: InputLimits | None = None):
     if not text.strip():
         raise DataValidationError("the file is empty (no header, no rows)", file=path, rule="non_empty")
     try:
-        dialect = csv.Sniffer().sniff(text[:20000].split("\n", 1)[0], delimiters=",;\t|")
+        dialect = csv.Sniffer().sniff(next(_lines(text[:20000])).rstrip("\n"), delimiters=",;\t|")
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","

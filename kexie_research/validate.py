@@ -143,6 +143,21 @@ class _Rejects:
         return df.sort_values(["row", "column"], kind="stable", na_position="first").reset_index(drop=True)
 
 
+class _Lookup:
+    """``series[label]`` through a dict built on first use (pandas' per-label access costs
+    microseconds; a table with a reject on every row makes millions of them)."""
+
+    __slots__ = ("_s", "_d")
+
+    def __init__(self, s: pd.Series):
+        self._s, self._d = s, None
+
+    def __getitem__(self, label):
+        if self._d is None:
+            self._d = dict(zip(self._s.index, self._s.to_numpy()))
+        return self._d[label]
+
+
 def _map(s: pd.Series, fn) -> pd.Series:
     """``s.map(fn)`` computed once per distinct value when the cells are all text.
 
@@ -388,6 +403,7 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects,
 
     ``mark`` is the file's decimal mark (:func:`decide_decimal_mark`; default: point)."""
     mark = mark or DecimalMark("point")
+    sv = _Lookup(s)   # s[r] one row at a time is slow on large tables with many rejects
     missing = _is_missing(s)
     if col.kind == "category" and col.allowed:
         # an allowed category that looks like a missing marker (e.g. role "none") is a value
@@ -417,7 +433,7 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects,
         norm = _map(_nfkc(txt), lambda v: _number_text(v.strip(), mark) if isinstance(v, str) else v)
         unsure = _map(norm, lambda v: v in (_AMBIGUOUS, _MIXED)).astype(bool)
         for r in idx[unsure.to_numpy()]:
-            t = unicodedata.normalize("NFKC", s[r]).strip()
+            t = unicodedata.normalize("NFKC", sv[r]).strip()
             d, c = _number_readings(t)
             if norm[r] == _AMBIGUOUS:
                 if mark.mark == "unknown":
@@ -431,25 +447,25 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects,
             else:
                 why = (f"cannot tell the decimal mark: {mark.describe()}; re-save the file with "
                        "one decimal mark")
-            rej.add(r, col.name, s[r], "decimal_mark", why)
+            rej.add(r, col.name, sv[r], "decimal_mark", why)
         num = pd.to_numeric(norm.where(~unsure, None), errors="coerce")
         bad = present & ~unsure & num.isna()
         for r in idx[bad.to_numpy()]:
-            v, q = parse_count(s[r])
+            v, q = parse_count(sv[r])
             hint = (f"; looks like a count {v} ({q}) — numbers must be plain here" if v is not None else "")
-            rej.add(r, col.name, s[r], "number", f"not a number{hint}")
+            rej.add(r, col.name, sv[r], "number", f"not a number{hint}")
         inf = np.isinf(num.astype(float))
         for r in idx[inf.to_numpy()]:
-            rej.add(r, col.name, s[r], "finite", "infinite value")
+            rej.add(r, col.name, sv[r], "finite", "infinite value")
         num = num.where(~inf)
         if k == "int":
             frac = present & num.notna() & (num != np.floor(num))
             for r in idx[frac.to_numpy()]:
-                rej.add(r, col.name, s[r], "integer", "must be a whole number")
+                rej.add(r, col.name, sv[r], "integer", "must be a whole number")
             # beyond 2**53 a float is no longer an exact whole number (and 2**63 overflows)
             huge = present & num.notna() & ~frac & (num.abs() > 2.0 ** 53)
             for r in idx[huge.to_numpy()]:
-                rej.add(r, col.name, s[r], "range", "a whole number far too large for this column")
+                rej.add(r, col.name, sv[r], "range", "a whole number far too large for this column")
             out = num.where(~frac & ~huge).round().astype("Int64")
         else:
             out = num.astype("float64")
@@ -478,7 +494,7 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects,
         out = _map(txt, _bool_value)
         bad = present & out.isna()
         for r in idx[bad.to_numpy()]:
-            rej.add(r, col.name, s[r], "boolean", "not a yes/no value (true/false, 1/0, 是/否)")
+            rej.add(r, col.name, sv[r], "boolean", "not a yes/no value (true/false, 1/0, 是/否)")
         return out.astype("boolean"), None
     if k == "date":
         norm = _map(_nfkc(txt), lambda v: v.strip() if isinstance(v, str) else v)
@@ -491,11 +507,11 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects,
             out.loc[alt.index] = alt
             todo = present & out.isna()
         for r in idx[todo.to_numpy()]:
-            rej.add(r, col.name, s[r], "date", "not a valid date (use YYYY-MM-DD)")
+            rej.add(r, col.name, sv[r], "date", "not a valid date (use YYYY-MM-DD)")
         year = out.dt.year
         odd = out.notna() & ((year < _YEAR_RANGE[0]) | (year > _YEAR_RANGE[1]))
         for r in idx[odd.to_numpy()]:
-            rej.add(r, col.name, s[r], "date",
+            rej.add(r, col.name, sv[r], "date",
                     f"a date outside {_YEAR_RANGE[0]}–{_YEAR_RANGE[1]} (a typo?)")
         return out.where(~odd).astype("datetime64[ns]"), None
     if k == "category":
@@ -510,14 +526,14 @@ def _parse_column(col: Column, s: pd.Series, rej: _Rejects,
         out = _map(txt, canon)
         bad = present & ~out.isin(col.allowed or ())
         for r in idx[bad.to_numpy()]:
-            rej.add(r, col.name, s[r], "allowed_values",
+            rej.add(r, col.name, sv[r], "allowed_values",
                     f"not one of: {', '.join(col.allowed or ())}")
         return out.where(~bad, None).astype(object), None
     if k == "province":
         out = _map(txt, lambda v: regions.normalize_province(v) if isinstance(v, str) else None)
         bad = present & out.isna()
         for r in idx[bad.to_numpy()]:
-            rej.add(r, col.name, s[r], "province",
+            rej.add(r, col.name, sv[r], "province",
                     "unknown province or delegation (31 provinces, 新疆兵团, 全国学会, 解放军, 中央企业, 中央和国家机关)")
         return out.astype(object), None
     raise AssertionError(f"unhandled column kind {k}")  # pragma: no cover

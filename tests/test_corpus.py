@@ -7,6 +7,7 @@ value and rule, and with the accounting ``n_input == n_accepted + n_rejected``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from kexie_research import load_dataset
 from kexie_research.cli import main
 from kexie_research.errors import DataValidationError, HierarchyError, KexieError
+from kexie_research.io import limit_inputs, parse_size
 from kexie_research.schema import TABLE_KINDS, get_spec
 from kexie_research.validate import REJECT_COLUMNS, load_table
 
@@ -41,6 +43,15 @@ def _kwargs(c) -> dict:
         if flag in opts:
             kw[key] = opts[opts.index(flag) + 1]
     return kw
+
+
+def _limits(c):
+    """The case's --max-input-bytes / --max-cells, as the API's limit_inputs context."""
+    opts = c.get("options", [])
+    kw = {key: parse_size(opts[opts.index(flag) + 1])
+          for flag, key in (("--max-input-bytes", "max_bytes"), ("--max-cells", "max_cells"))
+          if flag in opts}
+    return limit_inputs(**kw) if kw else contextlib.nullcontext()
 
 
 def _find(res, c) -> pd.DataFrame:
@@ -91,6 +102,11 @@ def test_generator_recreates_the_corpus_byte_for_byte(tmp_path):
 
 @pytest.mark.parametrize("c", FILE_CASES, ids=_id)
 def test_api(c):
+    with _limits(c):
+        _check_api(c)
+
+
+def _check_api(c):
     path = CORPUS / c["file"]
     kind = c.get("kind") or None
     if c["outcome"] == "error":
@@ -151,10 +167,20 @@ def test_dataset_api(c):
     path = CORPUS / c["file"]
     if c["outcome"] == "accept":
         ds = load_dataset(path)
-        assert set(ds.tables()) == set(TABLE_KINDS)
+        assert set(ds.tables()) == set(c.get("tables") or TABLE_KINDS)
         assert all(len(t) == c["n_input"] for t in ds.tables().values())
         assert len(ds.foreign_key_rejects) == 0
         return
+    if c.get("keep_going"):
+        # drop mode (report --keep-going): per table, rows read = accepted + rejected, the
+        # rejected rows (dangling references included) are out of the tables
+        ds = load_dataset(path, errors="drop")
+        got = {k: [r.n_input, r.n_accepted, r.n_rejected] for k, r in ds.loads.items()}
+        assert got == c["keep_going"]
+        for kind, res in ds.loads.items():
+            assert len(ds.tables()[kind]) == res.n_accepted
+            assert set(res.accepted.index).isdisjoint(set(res.rejects["row"].dropna().astype(int)))
+        assert len(ds.rejects()) >= sum(v[2] for v in c["keep_going"].values())
     with pytest.raises(DataValidationError) as ei:
         load_dataset(path)
     e = ei.value
@@ -184,6 +210,7 @@ def _cli_args(c, *extra):
 
 @pytest.mark.parametrize("c", FILE_CASES, ids=_id)
 def test_cli(c, capsys, tmp_path):
+    """In process: exit code, one line for a refused file, the rejects file."""
     rejects = tmp_path / "rejects.csv"
     code = main(_cli_args(c, "--rejects", str(rejects)))
     out, err = capsys.readouterr()
@@ -205,6 +232,7 @@ def test_cli(c, capsys, tmp_path):
         assert repr(c["value"])[:40].rstrip("'") in text
     if c["outcome"] == "error":
         assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+        assert "nan" not in err.split(": ", 2)[1], err   # no "column nan"
         return
     n_rej = c["n_input"] - c["n_accepted"]
     assert f"{c['n_input']} rows read, {c['n_accepted']} accepted, {n_rej} rejected" in out
@@ -291,7 +319,8 @@ def test_every_error_is_ours():
     """No corpus file makes the loader raise anything but a KexieError."""
     for c in FILE_CASES:
         try:
-            load_table(CORPUS / c["file"], c.get("kind") or None, errors="raise", **_kwargs(c))
+            with _limits(c):
+                load_table(CORPUS / c["file"], c.get("kind") or None, errors="raise", **_kwargs(c))
         except KexieError:
             pass
 

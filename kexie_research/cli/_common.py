@@ -204,7 +204,7 @@ def add_limit_options(p, *, default=None) -> None:
                    help="largest input, after decompression (default 64M, or "
                         "$KEXIE_MAX_INPUT_BYTES; e.g. 256M, 1G)")
     p.add_argument("--max-cells", type=_size_arg, metavar="N", default=default,
-                   help="most cells read from one table (default 5000000, or $KEXIE_MAX_CELLS)")
+                   help="most cells read from one table (default 4000000, or $KEXIE_MAX_CELLS)")
 
 
 # ---- paths ------------------------------------------------------------------------------

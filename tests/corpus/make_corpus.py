@@ -109,6 +109,8 @@ class Case:
     message: str = ""   # a fragment the message must contain
     cells: list = field(default_factory=list)   # [[row, column, expected str(value)], ...]
     options: list = field(default_factory=list)  # extra CLI options, e.g. ["--sheet", "x"]
+    tables: list = field(default_factory=list)   # dataset cases: the tables found (default all)
+    keep_going: dict = field(default_factory=dict)  # dataset: kind -> [read, accepted, rejected]
 
 
 def u8(text: str) -> bytes:
@@ -242,6 +244,32 @@ def xlsx_formula() -> bytes:
     return _xlsx_bytes(build)
 
 
+def xlsx_far_cell() -> bytes:
+    """A valid sheet plus one stray cell at XFD1048576: the sheet declares a grid of
+    17 billion cells (a reader that walks the declared grid runs out of memory)."""
+    def build(wb):
+        ws = wb.active
+        _sheet(ws, ATT_H, ATT)
+        ws["XFD1048576"] = "stray"
+    return _xlsx_bytes(build)
+
+
+def xlsx_far_blank() -> bytes:
+    """A valid sheet plus a formatted but empty cell at A1048576 (a million empty rows
+    declared)."""
+    def build(wb):
+        from openpyxl.styles import Font
+
+        ws = wb.active
+        _sheet(ws, ATT_H, ATT)
+        ws["A1048576"].font = Font(bold=True)
+    return _xlsx_bytes(build)
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
 # ---- the cases --------------------------------------------------------------------------------
 def cases() -> list[Case]:
     C: list[Case] = []
@@ -324,9 +352,10 @@ def cases() -> list[Case]:
     add(Case("att_ragged_short.csv", "attendance", "a row with a missing field", "reject",
              u8(csv_text(ATT_H, [ATT[0], ATT[1], "R003,T02,16"])), rule="field_count", row=3,
              n_input=3, n_accepted=2, message="3 fields"))
-    add(Case("lnk_unclosed_quote.csv", "links", "an unclosed quote swallowing the rest",
-             "reject", u8(csv_text(LNK_H, [LNK[0], 'O2,"O3,project,2021,2.5', LNK[2]])),
-             rule="field_count", row=2, n_input=2, n_accepted=1))
+    add(Case("lnk_unclosed_quote.csv", "links", "an unclosed quote swallowing the rest (the "
+             "file is refused, naming the row and column where the quote opens)",
+             "error", u8(csv_text(LNK_H, [LNK[0], 'O2,"O3,project,2021,2.5', LNK[2]])),
+             rule="unclosed_quote", row=2, column="target_id", message="unclosed quote"))
 
     # columns -------------------------------------------------------------------------------------
     add(Case("reps_missing_column.csv", "representatives", "required column missing (sector)",
@@ -590,6 +619,96 @@ def cases() -> list[Case]:
     add(Case("att_gzip_ok.csv.gz", "attendance", "a gzip-compressed CSV (valid)", "accept",
              gzip.compress(u8(csv_text(ATT_H, ATT)), mtime=0), n_input=3))
 
+
+    # decimal marks (issue 15: "3,5" hours read as 35) -------------------------------------
+    semi = lambda header, rows: u8(csv_text(header.replace(",", ";"), rows))  # noqa: E731
+    add(Case("att_decimal_comma.csv", "attendance", "';'-separated with decimal commas: 3,5 "
+             "hours is 3.5, never 35 (valid)", "accept",
+             semi(ATT_H, ["R001;T01;3,5;是;learner", "R002;T01;30;是;learner",
+                          "R003;T02;16,25;否;learner"]), n_input=3,
+             cells=[[1, "hours", "3.5"], [2, "hours", "30.0"], [3, "hours", "16.25"]]))
+    add(Case("cst_decimal_comma_grouped.csv", "costs", "';'-separated, 1.234,5 (thousands "
+             "point, decimal comma): 1234.5, never 1.2345 (valid)", "accept",
+             semi(CST_H, ["T01;venue;1.234,5", "T01;lodging;86.000,50", "T02;platform;15000"]),
+             n_input=3, cells=[[1, "amount", "1234.5"], [2, "amount", "86000.5"]]))
+    add(Case("cst_quoted_decimal_comma.csv", "costs", 'quoted "1,5" costs in a comma-separated '
+             "file: 1.5, never 15 (valid)", "accept",
+             u8(csv_text(CST_H, ['T01,venue,"1,5"', 'T01,lodging,"2,75"', "T02,platform,15000"])),
+             n_input=3, cells=[[1, "amount", "1.5"], [2, "amount", "2.75"]]))
+    add(Case("cst_thousands_grouped.csv", "costs", "thousands separators in well-formed groups "
+             "with a decimal point: 12,345.5 and 1,000 (valid)", "accept",
+             u8(csv_text(CST_H, ['T01,venue,"12,345.5"', 'T01,lodging,"1,000"', "T02,platform,0.5"])),
+             n_input=3, cells=[[1, "amount", "12345.5"], [2, "amount", "1000.0"]]))
+    add(Case("att_decimal_ambiguous.csv", "attendance", "';'-separated, '1,234' and no other "
+             "number showing the decimal mark: 1234 or 1.234? (rejected, not guessed)", "reject",
+             semi(ATT_H, ["R001;T01;1,234;是;learner", "R002;T01;30;是;learner",
+                          "R003;T02;16;否;learner"]), rule="decimal_mark", row=1, column="hours",
+             value="1,234", n_input=3, n_accepted=2, message="ambiguous"))
+    add(Case("att_decimal_mixed.csv", "attendance", "decimal commas and decimal points in one "
+             "file (both rejected, naming both)", "reject",
+             u8(csv_text(ATT_H, ['R001,T01,"3,5",是,learner', "R002,T01,3.5,是,learner",
+                                 "R003,T02,16,否,learner"])), rule="decimal_mark", row=1,
+             column="hours", value="3,5", n_input=3, n_accepted=1,
+             message="mixes decimal commas (row 1"))
+    add(Case("cst_thousands_vs_decimal_comma.csv", "costs", '"120,000" in a comma-separated '
+             'file whose other cost "1,5" has a decimal comma (120000 or 120? rejected)', "reject",
+             u8(csv_text(CST_H, ['T01,venue,"1,5"', 'T01,lodging,"120,000"', "T02,platform,15000"])),
+             rule="decimal_mark", row=2, column="amount", value="120,000", n_input=3,
+             n_accepted=2))
+    add(Case("cst_malformed_groups.csv", "costs", "a thousands separator outside well-formed "
+             "groups (1,00,000)", "reject",
+             u8(csv_text(CST_H, ['T01,venue,"1,00,000"', CST[1], CST[2]])), rule="number", row=1,
+             column="amount", value="1,00,000", n_input=3, n_accepted=2))
+
+    # identifiers (issue 15: R1, R１ and R1 + zero-width space were three people) ------------
+    add(Case("reps_unicode_ids.csv", "representatives", "R001, Ｒ００１ (full-width) and R001 + a "
+             "zero-width space are one person: duplicates naming both rows", "reject",
+             u8(csv_text(REPS_H, [REPS[0], REPS[1].replace("R002", "Ｒ００１"),
+                                  REPS[2].replace("R003", "R001\u200b")])),
+             rule="unique_key", row=2, column="rep_id", value="R001", n_input=3, n_accepted=1,
+             message="row 2 'Ｒ００１' and row 1 'R001'"))
+    add(Case("att_invisible_ids.csv", "attendance", "identifiers with a non-breaking space, a "
+             "zero-width space, full-width letters (valid: normalised)", "accept",
+             u8(csv_text(ATT_H, ["\u00a0R001,T01,32,是,learner", "R002\u200b,T０１,30,是,learner",
+                                 "Ｒ003,T02\ufeff,16,否,learner"])), n_input=3,
+             cells=[[1, "rep_id", "R001"], [2, "rep_id", "R002"], [2, "training_id", "T01"],
+                    [3, "rep_id", "R003"], [3, "training_id", "T02"]]))
+
+    # more encodings (issue 15: mojibake accepted; UTF-32 called "binary content") -------------
+    gbk_rows = csv_text(REPS_H, REPS[:2]).encode("gbk")
+    add(Case("reps_mixed_gbk_then_utf8.csv", "representatives", "rows 1-2 saved as GBK, row 3 "
+             "as UTF-8 (mixed encodings, refused naming the row)", "error",
+             gbk_rows + u8(REPS[2] + "\n"), rule="encoding", row=3, message="mixed encodings"))
+    add(Case("reps_mixed_utf8_then_gbk.csv", "representatives", "row 1 saved as UTF-8, rows 2-3 "
+             "as GBK (mixed encodings, refused naming the row)", "error",
+             u8(csv_text(REPS_H, REPS[:1])) + ("\n".join(REPS[1:]) + "\n").encode("gbk"),
+             rule="encoding", row=2, message="mixed encodings"))
+    add(Case("reps_utf32_bom.csv", "representatives", "UTF-32 with BOM (valid)", "accept",
+             reps.encode("utf-32"), n_input=3, cells=[[1, "province", "上海"]]))
+    add(Case("trn_utf32le_nobom.csv", "trainings", "UTF-32-LE without BOM (one line naming the "
+             "encoding, not 'binary content')", "error", csv_text(TRN_H, TRN).encode("utf-32-le"),
+             rule="encoding", message="UTF-32-LE"))
+
+    # resources: read only the cells that exist; limits (large inputs: tests/corpus/runner.py) ----
+    add(Case("att_cell_at_xfd1048576.xlsx", "attendance", "a stray cell at XFD1048576 (a "
+             "declared grid of 17 billion cells; only existing cells are read)", "reject",
+             xlsx_far_cell(), rule="field_count", row=4, value="stray", n_input=4, n_accepted=3))
+    add(Case("att_blank_cell_a1048576.xlsx", "attendance", "a formatted empty cell at A1048576 "
+             "(a million empty rows declared) (valid)", "accept", xlsx_far_blank(), n_input=3))
+    add(Case("cst_truncated.xlsx", "costs", "a workbook cut short (one line, not openpyxl's "
+             "several)", "error", xlsx_beyond_header()[:-300], rule="format",
+             message="not a readable .xlsx workbook"))
+    add(Case("att_gzip_over_limit.csv.gz", "attendance", "a .csv.gz inflating beyond the input "
+             "limit (lowered to 64K for the test)", "error",
+             gz(u8(csv_text(ATT_H, ATT * 3000))), rule="size_limit", message="decompresses",
+             options=["--max-input-bytes", "64K"]))
+    add(Case("att_over_cell_limit.csv", "attendance", "more cells than the cell limit (lowered "
+             "to 1000 for the test)", "error", u8(csv_text(ATT_H, ATT * 100)), rule="size_limit",
+             message="cells", options=["--max-cells", "1000"]))
+    add(Case("cst_xlsx_over_limit.xlsx", "costs", "a workbook larger than the input limit "
+             "(lowered to 1K for the test)", "error", xlsx_beyond_header(), rule="size_limit",
+             options=["--max-input-bytes", "1K"]))
+
     # a directory where a file is expected -----------------------------------------------------------
     add(Case("a_directory.csv", "attendance", "a directory instead of a file", "error",
              {}, rule="format"))
@@ -626,6 +745,35 @@ def cases() -> list[Case]:
              n_input=3))
     add(Case("ds_empty", "dataset", "a folder with no table files", "error", {"README.txt": b"x"},
              rule="dataset"))
+    # dataset folders: discovery (issues 14 and 15) --------------------------------------------
+    att_b = u8(csv_text(ATT_H, ATT))
+    add(Case("ds_case_insensitive", "dataset", "table files named REPRESENTATIVES.csv, "
+             "Trainings.CSV, Attendance.Csv (found, whatever the case) (valid)", "accept",
+             {"REPRESENTATIVES.csv": reps_b, "Trainings.CSV": trn_b, "Attendance.Csv": att_b},
+             n_input=3, tables=["representatives", "trainings", "attendance"]))
+    add(Case("ds_csv_and_xlsx", "dataset", "attendance.csv and attendance.xlsx both present "
+             "(which one is meant cannot be guessed)", "error",
+             {"representatives.csv": reps_b, "trainings.csv": trn_b, "attendance.csv": att_b,
+              "attendance.xlsx": _xlsx_bytes(lambda wb: _sheet(wb.active, ATT_H, ATT))},
+             rule="table_file", message="attendance.csv, attendance.xlsx"))
+    add(Case("ds_table_is_directory", "dataset", "attendance.csv is a directory (was skipped "
+             "silently)", "error", {"representatives.csv": reps_b, "trainings.csv": trn_b,
+                                    "attendance.csv/": b""},
+             rule="table_file", message="is a directory"))
+    add(Case("ds_links_without_orgs", "dataset", "links without an organizations table (the "
+             "foreign-key check was skipped silently)", "error",
+             {"links.csv": u8(csv_text(LNK_H, LNK))}, rule="foreign_key_table",
+             column="source_id", message="no organizations table"))
+    add(Case("ds_keep_going", "dataset", "3 bad rows of 9: an unknown province, attendance of "
+             "the rejected representative and at an unknown session (refused; analysed with "
+             "--keep-going)", "error",
+             {"representatives.csv": u8(replace_cell("representatives", 2, "province", "火星")),
+              "trainings.csv": trn_b,
+              "attendance.csv": u8(replace_cell("attendance", 3, "training_id", "T99"))},
+             rule="province", row=2, column="province", value="火星",
+             keep_going={"representatives": [3, 2, 1], "trainings": [3, 3, 0],
+                         "attendance": [3, 1, 2]}))
+
     return C
 
 
@@ -636,6 +784,8 @@ def _toml_value(v) -> str:
         return str(v)
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'
 
@@ -651,9 +801,10 @@ def manifest_text(cs: list[Case]) -> str:
         fields_ = [("file", path), ("kind", c.kind), ("what", c.what), ("outcome", c.outcome),
                    ("rule", c.rule), ("row", c.row), ("column", c.column), ("value", c.value),
                    ("n_input", c.n_input), ("n_accepted", c.n_accepted),
-                   ("message", c.message), ("cells", c.cells), ("options", c.options)]
+                   ("message", c.message), ("cells", c.cells), ("options", c.options),
+                   ("tables", c.tables), ("keep_going", c.keep_going)]
         for k, v in fields_:
-            if v is None or v == "" or v == []:
+            if v is None or v == "" or v == [] or v == {}:
                 continue
             out.append(f"{k} = {_toml_value(v)}")
         out.append("")
@@ -673,6 +824,10 @@ def write_corpus(out: Path) -> list[Case]:
             d = out / "datasets" / c.name
             d.mkdir()
             for fname, data in sorted(c.data.items()):
+                if fname.endswith("/"):      # a directory where a table file is expected
+                    (d / fname).mkdir()
+                    (d / fname / ".keep").write_bytes(b"")
+                    continue
                 (d / fname).write_bytes(data)
         elif isinstance(c.data, dict):   # a directory where a file is expected
             (out / "files" / c.name).mkdir()
