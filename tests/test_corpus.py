@@ -384,3 +384,73 @@ def test_networks_section_runs_on_the_smallest_valid_dataset(tmp_path):
 
     build_report(CORPUS / "datasets" / "ds_valid", tmp_path / "o", quick=True, progress=False,
                  sections=["networks"])
+
+
+# ---- whole command lines, each in its own process: time and memory measured ------------------
+
+COMMANDS = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))["command"]
+
+
+def _runner():
+    sys.path.insert(0, str(CORPUS))
+    try:
+        import runner
+    finally:
+        sys.path.remove(str(CORPUS))
+    return runner
+
+
+def test_commands_cover_every_class_of_issue_15():
+    names = {c["name"] for c in COMMANDS}
+    for needed in ("gzip_bomb", "big_file", "many_cells", "xlsx_sheet_bomb", "xlsx_far_cell",
+                   "xlsx_far_blank", "dev_zero", "fifo_table", "rejects_is_input",
+                   "rejects_dev_null", "rejects_fifo", "report_out_is_file", "window_years_nan",
+                   "report_keep_going", "validate_folder", "report_device_in_folder"):
+        assert needed in names, needed
+    seeded = {n.removeprefix("seed_negative_") for n in names if n.startswith("seed_negative_")}
+    import argparse
+
+    from kexie_research.cli import build_parser
+
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    with_seed = {name for name, sub in subs.choices.items()
+                 if any(a.dest == "seed" for a in sub._actions)}
+    assert with_seed <= seeded, with_seed - seeded
+    assert all(c["code"] in (0, 2) for c in COMMANDS)
+
+
+def test_the_runner_flags_what_it_should():
+    """The checks below are able to fail: a bug exit, a traceback, a hang, memory, clobbering."""
+    runner = _runner()
+    good = {"name": "x", "expected_code": 2, "code": 2, "hung": False, "seconds": 1.0,
+            "cpu_seconds": 1.0, "max_rss_kb": 200_000, "stdout": "",
+            "stderr": "error: f.csv: bad [rule: r]\n", "expect": "[rule: r]", "changed": [],
+            "missing": []}
+    assert runner.problems(good) == []
+    for change in ({"code": 1}, {"stderr": "Traceback (most recent call last):\nerror: x\n"},
+                   {"hung": True}, {"cpu_seconds": 31.0}, {"max_rss_kb": 1_600_000},
+                   {"changed": ["in.csv"]}, {"missing": ["out.csv"]},
+                   {"stderr": "error: a\nerror: b\n"}, {"stderr": "error: f.csv: other\n"}):
+        assert runner.problems({**good, **change}), change
+
+
+@pytest.mark.slow
+def test_every_command_exits_cleanly_in_time_and_memory(tmp_path):
+    """Issue 15's final check: no command of the corpus exits 1, prints a traceback, uses
+    more than 30 s of CPU (or hangs), or exceeds 1.5 GB; refusals are one line; inputs are
+    never overwritten."""
+    p = subprocess.run([sys.executable, str(CORPUS / "runner.py"), "--tmp", str(tmp_path), "--json"],
+                       capture_output=True, text=True, timeout=1800,
+                       env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert p.returncode == 0, p.stderr[-2000:]
+    import json
+
+    results = json.loads(p.stdout)
+    assert [r["name"] for r in results] == [c["name"] for c in COMMANDS]
+    runner = _runner()
+    bad = {r["name"]: runner.problems(r) for r in results if runner.problems(r)}
+    assert not bad, bad
+    # the refusals happen before the work: a bomb is refused long before it is read whole
+    by = {r["name"]: r for r in results}
+    assert by["gzip_bomb"]["max_rss_kb"] < 600 * 1024
+    assert by["xlsx_far_cell"]["cpu_seconds"] < 10

@@ -18,6 +18,16 @@ Outcomes
             ``n_input``/``n_accepted`` give the accounting.
 ``error``   the file as a whole is refused (``DataValidationError`` with ``rule``).
 Dataset cases (a folder, ``kind = "dataset"``) go through ``kexie_research.load_dataset``.
+
+Commands
+--------
+:data:`COMMANDS` (``[[command]]`` in the manifest) are whole command lines run by
+``tests/corpus/runner.py`` in child processes, with the time and the peak memory of each
+measured: hostile inputs too large to store (a gzip bomb, a 100 MB file, millions of
+cells, a workbook whose sheet unpacks to 300 MB — built at test time by the
+:data:`SETUPS` they name), FIFOs and devices as inputs or outputs, outputs that are
+inputs, bad option values, dataset folders and ``--keep-going``. Each must exit with its
+``code`` (never 1), print no traceback, finish within 30 s and stay under 1.5 GB.
 """
 
 from __future__ import annotations
@@ -27,9 +37,11 @@ import codecs
 import datetime as dt
 import gzip
 import io
+import os
 import re
 import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -777,6 +789,236 @@ def cases() -> list[Case]:
     return C
 
 
+# ---- commands: hostile inputs built at test time, options, outputs ------------------------------
+
+def _setup_bomb(tmp: Path) -> None:
+    """bomb.csv.gz: 240 KB inflating to 100 MB of valid-looking attendance rows."""
+    line = "R0001,T01,16,是,learner\n".encode()
+    block = line * 100_000
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)   # gzip container
+    with open(tmp / "bomb.csv.gz", "wb") as fh:
+        fh.write(comp.compress(ATT_H.encode() + b"\n"))
+        for _ in range(100_000_000 // len(block)):
+            fh.write(comp.compress(block))
+        fh.write(comp.flush())
+
+
+def _setup_big(tmp: Path) -> None:
+    """big.csv: a 100 MB file (sparse: no disk used), over the 64 MiB input limit."""
+    with open(tmp / "big.csv", "wb") as fh:
+        fh.write(ATT_H.encode() + b"\n")
+        fh.truncate(100 * 1024 ** 2)
+
+
+def _setup_many_cells(tmp: Path) -> None:
+    """many.csv: 4.2 million one-cell rows (8 MB), over the 4 million cell limit."""
+    with open(tmp / "many.csv", "wb") as fh:
+        fh.write(b"rep_id\n" + b"R\n" * 4_200_000)
+
+
+def _setup_sheet_bomb(tmp: Path) -> None:
+    """bomb.xlsx: a workbook whose sheet XML unpacks to 300 MB (more than 4 x 64 MiB)."""
+    src = zipfile.ZipFile(io.BytesIO(_xlsx_bytes(lambda wb: _sheet(wb.active, ATT_H, ATT))))
+    with zipfile.ZipFile(tmp / "bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                with dst.open(info.filename, "w", force_zip64=True) as fh:
+                    head, tail = body.split(b"<sheetData>", 1)
+                    fh.write(head + b"<sheetData>")
+                    pad = b" " * (1 << 20)
+                    for _ in range(300):
+                        fh.write(pad)
+                    fh.write(tail)
+            else:
+                dst.writestr(info.filename, body)
+
+
+def _setup_specials(tmp: Path) -> None:
+    """A FIFO as a table and as a plan, a link to /dev/zero named like a table."""
+    os.mkfifo(tmp / "pipe.csv")
+    os.mkfifo(tmp / "pipe.toml")
+    os.symlink("/dev/zero", tmp / "zero.csv")
+
+
+def _setup_copies(tmp: Path) -> None:
+    """Inputs the commands must not destroy: copies of corpus tables and of a shipped plan,
+    a hard link, a plain file where a folder is expected, a folder of the user's notes, a
+    dataset folder whose attendance table is a link to a device."""
+    for name in ("att_negative_hours.csv", "reps_utf8_bom.csv", "att_crlf.csv",
+                 "cad_bad_rank.csv", "hrs_extra_columns.csv"):
+        shutil.copyfile(HERE / "files" / name, tmp / name)
+    os.link(tmp / "att_negative_hours.csv", tmp / "att_link.csv")
+    plans = HERE.parents[1] / "datasets" / "plans"
+    shutil.copyfile(plans / "minimal.toml", tmp / "plan.toml")
+    (tmp / "afile").write_text("not a folder\n", encoding="utf-8")
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "notes.txt").write_text("my own notes\n", encoding="utf-8")
+    shutil.copytree(HERE / "datasets" / "ds_valid", tmp / "ds")
+    (tmp / "ds_dev").mkdir()
+    for name in ("representatives.csv", "trainings.csv"):
+        shutil.copyfile(HERE / "datasets" / "ds_valid" / name, tmp / "ds_dev" / name)
+    os.symlink("/dev/zero", tmp / "ds_dev" / "attendance.csv")
+
+
+SETUPS = {"bomb": _setup_bomb, "big": _setup_big, "many_cells": _setup_many_cells,
+          "sheet_bomb": _setup_sheet_bomb, "specials": _setup_specials, "copies": _setup_copies}
+
+
+@dataclass
+class Command:
+    name: str
+    what: str
+    args: list           # {corpus} = tests/corpus, {tmp} = the runner's scratch folder
+    code: int            # expected exit code (0 or 2; never 1)
+    expect: str = ""     # a fragment stderr (or stdout, for code 0) must contain
+    setup: str = ""      # a key of SETUPS, run once before the commands
+    unchanged: list = field(default_factory=list)   # files whose bytes must not change
+    creates: list = field(default_factory=list)     # files the command must write
+    env: dict = field(default_factory=dict)
+
+
+def commands() -> list[Command]:
+    C: list[Command] = []
+    add = C.append
+    T, K = "{tmp}/", "{corpus}/"
+    quick = ["--sections", "data", "--quick", "--no-progress"]
+    # resource exhaustion
+    add(Command("gzip_bomb", "a 240 KB .csv.gz inflating to 100 MB", ["validate", T + "bomb.csv.gz",
+                "--kind", "attendance"], 2, "decompresses to more than 67,108,864", "bomb"))
+    add(Command("gzip_bomb_limit_raised", "the same bomb with --max-input-bytes 128M: read, then "
+                "stopped by the cell limit (memory stays bounded)", ["validate", T + "bomb.csv.gz",
+                "--kind", "attendance", "--max-input-bytes", "128M"], 2, "more than 4,000,000 cells",
+                "bomb"))
+    add(Command("big_file", "a 100 MB CSV (over the 64 MiB limit)", ["validate", T + "big.csv",
+                "--kind", "attendance"], 2, "[rule: size_limit]", "big"))
+    add(Command("many_cells", "4.2 million cells in 8 MB", ["validate", T + "many.csv"], 2,
+                "more than 4,000,000 cells", "many_cells"))
+    add(Command("xlsx_sheet_bomb", "a workbook whose sheet XML unpacks to 300 MB",
+                ["validate", T + "bomb.xlsx", "--kind", "attendance"], 2, "[rule: size_limit]",
+                "sheet_bomb"))
+    add(Command("xlsx_far_cell", "one cell at XFD1048576 (was: MemoryError after 52 s)",
+                ["validate", K + "files/att_cell_at_xfd1048576.xlsx", "--kind", "attendance"], 2,
+                "[rule: field_count]"))
+    add(Command("xlsx_far_blank", "a blank cell at A1048576 (was: 34 s, 1.45 GB)",
+                ["validate", K + "files/att_blank_cell_a1048576.xlsx", "--kind", "attendance"], 0,
+                "3 rows read, 3 accepted"))
+    add(Command("dev_zero", "/dev/zero as a table", ["validate", "/dev/zero", "--kind", "attendance"],
+                2, "[rule: regular_file]"))
+    add(Command("fifo_table", "a FIFO as a table (was: hangs)", ["validate", T + "pipe.csv",
+                "--kind", "attendance"], 2, "a FIFO", "specials"))
+    add(Command("dev_zero_link", "a link to /dev/zero named like a table",
+                ["validate", T + "zero.csv", "--kind", "attendance"], 2, "a device", "specials"))
+    add(Command("fifo_plan", "a FIFO as a plan file", ["simulate", "--plan", T + "pipe.toml"], 2,
+                "a FIFO", "specials"))
+    add(Command("limit_from_env", "KEXIE_MAX_INPUT_BYTES lowers the limit",
+                ["validate", K + "files/att_crlf.csv", "--kind", "attendance"], 2,
+                "KEXIE_MAX_INPUT_BYTES", env={"KEXIE_MAX_INPUT_BYTES": "10"}))
+    add(Command("limit_env_not_a_size", "KEXIE_MAX_CELLS that is not a number",
+                ["validate", K + "files/att_crlf.csv", "--kind", "attendance"], 2,
+                "KEXIE_MAX_CELLS", env={"KEXIE_MAX_CELLS": "lots"}))
+    add(Command("limit_option_not_a_size", "--max-input-bytes lots",
+                ["validate", K + "files/att_crlf.csv", "--max-input-bytes", "lots"], 2, "not a size"))
+    # clobbering
+    add(Command("rejects_is_input", "validate X --rejects X (was: the input overwritten)",
+                ["validate", T + "att_negative_hours.csv", "--kind", "attendance", "--rejects",
+                 T + "att_negative_hours.csv"], 2, "also an input", "copies",
+                unchanged=[T + "att_negative_hours.csv"]))
+    add(Command("rejects_is_hard_link", "--rejects a hard link of the input",
+                ["validate", T + "att_negative_hours.csv", "--kind", "attendance", "--rejects",
+                 T + "att_link.csv"], 2, "also an input", "copies",
+                unchanged=[T + "att_negative_hours.csv"]))
+    add(Command("rejects_dev_null", "--rejects /dev/null (as root it was replaced by a file)",
+                ["validate", K + "files/att_negative_hours.csv", "--kind", "attendance",
+                 "--rejects", "/dev/null"], 2, "character device"))
+    add(Command("rejects_fifo", "--rejects a FIFO (was: turned into a regular file)",
+                ["validate", K + "files/att_negative_hours.csv", "--kind", "attendance",
+                 "--rejects", T + "pipe.csv"], 2, "FIFO", "specials"))
+    add(Command("rejects_directory", "--rejects a directory", ["validate",
+                K + "files/att_negative_hours.csv", "--kind", "attendance", "--rejects", T + "mine"],
+                2, "is a directory", "copies", unchanged=[T + "mine/notes.txt"]))
+    add(Command("rejects_written", "--rejects a new file (the ordinary case)",
+                ["validate", K + "files/att_negative_hours.csv", "--kind", "attendance",
+                 "--rejects", T + "rejects_new.csv"], 2, "1 rejected", creates=[T + "rejects_new.csv"]))
+    add(Command("export_is_input", "coverage --export onto its own attendance input",
+                ["coverage", "--representatives", T + "reps_utf8_bom.csv", "--attendance",
+                 T + "att_crlf.csv", "--export", T + "att_crlf.csv"], 2, "also an input", "copies",
+                unchanged=[T + "att_crlf.csv"]))
+    add(Command("compliance_export_is_input", "compliance --export onto its hours input",
+                ["compliance", "--cadres", T + "cad_bad_rank.csv", "--hours",
+                 T + "hrs_extra_columns.csv", "--export", T + "hrs_extra_columns.csv"], 2,
+                "also an input", "copies", unchanged=[T + "hrs_extra_columns.csv"]))
+    add(Command("untrained_out_dev_null", "simulate --untrained-out /dev/null",
+                ["simulate", "--plan", "minimal", "--untrained-out", "/dev/null"], 2,
+                "character device"))
+    add(Command("plan_out_is_plan", "optimize --plan-out onto its own plan file",
+                ["optimize", "--plan", T + "plan.toml", "--budget", "1e6", "--plan-out",
+                 T + "plan.toml"], 2, "also an input", "copies", unchanged=[T + "plan.toml"]))
+    add(Command("report_out_is_file", "report --out an existing file",
+                ["report", "--data", K + "datasets/ds_valid", "--out", T + "afile", *quick], 2,
+                "is a file, not a folder", "copies", unchanged=[T + "afile"]))
+    add(Command("report_out_is_data", "report --out the data folder itself",
+                ["report", "--data", T + "ds", "--out", T + "ds", *quick], 2, "also an input",
+                "copies", unchanged=[T + "ds/attendance.csv"]))
+    add(Command("report_out_holds_data", "report --out a folder holding the data folder",
+                ["report", "--data", T + "ds", "--out", "{tmp}", *quick], 2, "holds the input",
+                "copies", unchanged=[T + "ds/attendance.csv"]))
+    add(Command("report_out_user_folder", "report --out a folder of the user's files (the "
+                "report replaces its folder whole)", ["report", "--data", K + "datasets/ds_valid",
+                "--out", T + "mine", *quick], 2, "refusing to replace", "copies",
+                unchanged=[T + "mine/notes.txt"]))
+    # exit codes for bad option values
+    for v in ("nan", "inf", "1e6", "-1"):
+        add(Command(f"window_years_{v}", f"coverage --window-years {v}",
+                    ["coverage", "--representatives", K + "files/reps_utf8_bom.csv",
+                     "--attendance", K + "files/att_crlf.csv", "--window-years", v], 2,
+                    "--window-years"))
+    seeded = {"report": ["report", "--out", T + "never"], "figures": ["figures", "--out", T + "never"],
+              "generate": ["generate", "--out", T + "never"],
+              "evaluate": ["evaluate", "--survey", K + "files/sur_likert_high.csv"],
+              "network": ["network", "--orgs", K + "datasets/ds_valid/organizations.csv",
+                          "--links", K + "datasets/ds_valid/links.csv"],
+              "simulate": ["simulate", "--plan", "minimal"],
+              "optimize": ["optimize", "--plan", "minimal"], "sweep": ["sweep", "--plan", "minimal"],
+              "recommend": ["recommend", "--plan", "minimal"]}
+    for cmd, args in seeded.items():
+        add(Command(f"seed_negative_{cmd}", f"{cmd} --seed -1", [*args, "--seed", "-1"], 2,
+                    "a seed is a whole number from 0 to 4294967295"))
+    add(Command("seed_too_large", "report --seed 2**64", ["report", "--out", T + "never",
+                "--seed", str(2 ** 64)], 2, "a seed is a whole number"))
+    # dataset folders
+    add(Command("validate_folder", "validate DIR on a valid folder: one line per table",
+                ["validate", K + "datasets/ds_valid"], 0, "links table, encoding utf-8; 3 rows read"))
+    add(Command("validate_folder_rejects", "validate DIR: rows read = accepted + rejected per "
+                "table, references checked", ["validate", K + "datasets/ds_keep_going", "--rejects",
+                T + "folder_rejects.csv"], 2, "attendance table, encoding utf-8; 3 rows read, 1 "
+                "accepted, 2 rejected", creates=[T + "folder_rejects.csv"]))
+    add(Command("report_stops_on_bad_rows", "report without --keep-going names the first "
+                "reject and the option", ["report", "--data", K + "datasets/ds_keep_going",
+                "--out", T + "kg_stop", *quick], 2, "--keep-going"))
+    add(Command("report_keep_going", "report --keep-going: accepted rows analysed, rejects "
+                "written", ["report", "--data", K + "datasets/ds_keep_going", "--out", T + "kg",
+                "--keep-going", *quick], 0, "3 row(s) rejected",
+                creates=[T + "kg/rejects.csv", T + "kg/summary.json"]))
+    add(Command("report_case_insensitive", "report --data with Attendance.Csv etc.",
+                ["report", "--data", K + "datasets/ds_case_insensitive", "--out", T + "ci", *quick],
+                0, "report written", creates=[T + "ci/report.md"]))
+    add(Command("report_device_in_folder", "report --data with attendance.csv a link to "
+                "/dev/zero (was: skipped silently)", ["report", "--data", T + "ds_dev", "--out",
+                T + "dev_out", *quick], 2, "[rule: table_file]", "copies"))
+    return C
+
+
+def _command_toml(c: Command) -> list[str]:
+    out = ["[[command]]"]
+    for k in ("name", "what", "args", "code", "expect", "setup", "unchanged", "creates", "env"):
+        v = getattr(c, k)
+        if v in ("", [], {}):
+            continue
+        out.append(f"{k} = {_toml_value(v)}")
+    return out + [""]
+
+
 def _toml_value(v) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -808,6 +1050,9 @@ def manifest_text(cs: list[Case]) -> str:
                 continue
             out.append(f"{k} = {_toml_value(v)}")
         out.append("")
+    out += ["# Whole command lines run by tests/corpus/runner.py (time and memory measured)", ""]
+    for c in commands():
+        out += _command_toml(c)
     return "\n".join(out)
 
 
