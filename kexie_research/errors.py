@@ -114,6 +114,14 @@ class OutputWriteError(KexieError, OSError):
 
     Examples
     --------
-    >>> str(OutputWriteError("cannot write out/report.html: No space left on device"))
-    'cannot write out/report.html: No space left on device'
+    >>> import errno
+    >>> e = OutputWriteError("cannot write out/report.html: No space left on device", errno.ENOSPC)
+    >>> str(e), e.errno == errno.ENOSPC
+    ('cannot write out/report.html: No space left on device', True)
     """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(errno, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)

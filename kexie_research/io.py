@@ -951,7 +951,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes, *, root: str | os.P
                 pass
         if isinstance(exc, OSError) and not isinstance(exc, OutputWriteError) \
                 and exc.errno in _WRITE_ERRNOS:
-            raise OutputWriteError(exc.errno, f"cannot write {target}: {exc.strerror}") from None
+            raise OutputWriteError(f"cannot write {target}: {exc.strerror}", exc.errno) from None
         raise
     return target
 
@@ -1280,7 +1280,7 @@ def staged_directory(target: str | os.PathLike, *,
             _remove_tree(stage)
             if isinstance(exc, OSError) and not isinstance(exc, OutputWriteError) \
                     and exc.errno in _WRITE_ERRNOS:
-                raise OutputWriteError(exc.errno, f"cannot write {t}: {exc.strerror}") from None
+                raise OutputWriteError(f"cannot write {t}: {exc.strerror}", exc.errno) from None
             raise
 
 
