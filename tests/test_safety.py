@@ -557,12 +557,20 @@ def test_report_md_escapes_data(tmp_path):
             block = []
 
 
-@pytest.mark.parametrize("payload", MD_PAYLOADS)
-def test_escape_markdown_leaves_no_markup(payload):
+# hand-escaped (CommonMark: a backslash before ASCII punctuation makes it literal)
+MD_ESCAPED = {"**x**": r"\*\*x\*\*", "| a |": r"\| a \|",
+              "[link](http://x.test)": r"[link\](http://x.test)", "<b>bold</b>": r"\<b>bold\</b>",
+              "`code`": r"\`code\`", "~~gone~~": r"\~\~gone\~\~", "_em_ a_b": r"\_em\_ a_b",
+              "&amp; &#60;": r"\&amp; \&#60;", "![img](x.png)": r"![img\](x.png)",
+              # not markup: left readable
+              "[1.03, 1.43]": "[1.03, 1.43]", "<0.001": "<0.001", "~70": "~70",
+              "treated_x": "treated_x", "R&D": "R&D", "a\nb": "a b"}
+
+
+@pytest.mark.parametrize("payload", list(MD_ESCAPED))
+def test_escape_markdown(payload):
     from kexie_research.report.render import escape_markdown, table_markdown
 
-    e = escape_markdown(payload)
-    # every Markdown-active character is preceded by a backslash
-    assert not re.search(r"(?<!\\)[*_`\[\]<>|~]", e.replace("\\\\", "")), e
+    assert escape_markdown(payload) == MD_ESCAPED[payload]
     t = table_markdown(pd.DataFrame({"name": [payload], "n": [1]}))
     assert {_unescaped_pipes(r) for r in t.splitlines() if r.startswith("|")} == {3}

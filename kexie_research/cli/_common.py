@@ -23,11 +23,12 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..errors import DataValidationError, UnsafeOutputError
+from ..errors import DataValidationError, KexieError, UnsafeOutputError
 from ..io import check_output_path, dumps_json, one_line, parse_size
 from ..validate import LoadResult, load_table
 
 __all__ = ["emit_json", "load_arg", "add_json_flag", "seed_arg", "bounded_float", "bounded_int",
+           "check_range",
            "output_file", "output_dir", "OutputFile", "OutputDir", "OneLineParser",
            "harden_parser", "check_paths", "SEED_MAX", "OUTPUT_FILE_OPTIONS"]
 
@@ -127,6 +128,26 @@ def bounded_float(lo: float | None = None, hi: float | None = None, *, lo_open: 
         return v
     parse.__name__ = "number"
     return parse
+
+
+def check_range(option: str, value: float, lo: float | None = None, hi: float | None = None, *,
+                lo_open: bool = False, hi_open: bool = False) -> float:
+    """Raise :class:`KexieError` (exit 2) unless ``value`` is finite and within bounds —
+    the run-time twin of :func:`bounded_float`, for options checked after parsing.
+
+    Examples
+    --------
+    >>> check_range("--window-years", float("nan"), 0, 200, lo_open=True)
+    Traceback (most recent call last):
+    ...
+    kexie_research.errors.KexieError: --window-years must be a finite number in (0, 200], not nan
+    """
+    try:
+        bounded_float(lo, hi, lo_open=lo_open, hi_open=hi_open)(repr(float(value)))
+    except (argparse.ArgumentTypeError, TypeError, ValueError):
+        raise KexieError(f"{option} must be a finite number "
+                         f"{_range_text(lo, hi, lo_open, hi_open)}, not {value!r}") from None
+    return value
 
 
 def bounded_int(lo: int | None = None, hi: int | None = None) -> Callable[[str], int]:

@@ -4,26 +4,42 @@ from __future__ import annotations
 
 import html
 import os
+import re
 
 import pandas as pd
 
 __all__ = ["render_markdown", "render_html", "table_markdown", "table_latex", "escape_markdown"]
 
-_MD_INLINE = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|~&"})
+# what can turn data into markup in a paragraph or a table cell (CommonMark + GFM), each
+# escaped only where it could act, so that numbers like "[1.03, 1.43]", "<0.001" or "~70"
+# and snake_case names stay readable in the raw file
+_MD_ACTIVE = re.compile(
+    r"[\\`*|]"                      # escapes, code spans, emphasis, table cells: always
+    r"|(?<!\w)_|_(?!\w)"            # underscores that could open or close emphasis
+    r"|\](?=[(\[])"                 # the "](" or "][" of a link or image
+    r"|<(?=[A-Za-z/!?])"            # raw HTML and autolinks
+    r"|&(?=#?[0-9A-Za-z]+;)"        # character references
+)
 
 
 def escape_markdown(text) -> str:
-    r"""Data as literal Markdown text: emphasis, code, links, raw HTML, strikethrough,
-    entities and table pipes are backslash-escaped (CommonMark) and newlines become spaces.
-    Use it for every data value put inline into Markdown (table cells, captions, names in
-    sentences).
+    r"""Data as literal Markdown text: emphasis, code spans, links and images, raw HTML,
+    autolinks, character references, strikethrough and table pipes are backslash-escaped
+    (CommonMark), only where they could act; newlines become spaces. Use it for every data
+    value put inline into Markdown (table cells, captions, names in sentences).
 
     Examples
     --------
-    >>> print(escape_markdown("**x** | [link](http://a.test) <b>"))
-    \*\*x\*\* \| \[link\](http://a.test) \<b\>
+    >>> print(escape_markdown("**x** | [link](http://a.test) <b> _y_ ~~z~~"))
+    \*\*x\*\* \| [link\](http://a.test) \<b> \_y\_ \~\~z\~\~
+    >>> print(escape_markdown("treated_x [1.03, 1.43] <0.001 ~70 A&B"))
+    treated_x [1.03, 1.43] <0.001 ~70 A&B
     """
-    return " ".join(str(text).splitlines()).translate(_MD_INLINE)
+    t = " ".join(str(text).splitlines())
+    t = _MD_ACTIVE.sub(lambda m: "\\" + m.group(0), t)
+    if t.count("~") >= 2:           # a pair of tildes strikes text through (GFM)
+        t = t.replace("~", "\\~")
+    return t
 
 
 def _fmt(v) -> str:
