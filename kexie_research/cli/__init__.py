@@ -22,7 +22,7 @@ from typing import Sequence
 
 from ..errors import KexieError
 from ..io import limit_inputs, one_line
-from ._common import OneLineParser, add_limit_options, check_paths, harden_parser
+from ._common import OneLineParser, add_limit_options, check_args, harden_parser
 
 __all__ = ["main", "COMMANDS", "build_parser"]
 
@@ -105,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  ("max_cells", getattr(args, "max_cells", None))) if v}
     try:
         with _sigterm_as_exception(), limit_inputs(**limits):
-            check_paths(args)
+            check_args(args)
             return int(args.func(args) or 0)
     except KexieError as exc:
         _error(exc)

@@ -1,16 +1,20 @@
 """Helpers shared by subcommands: option types, path checks, JSON output, loading tables.
 
-Option types are the one home of what a bad option value is. :func:`harden_parser` gives
-them to every subcommand by destination name, so no subcommand can forget one:
+This module is the one home of what a bad option value or a dangerous path is. Every
+subcommand gets the same checks, by destination name, so none can forget one:
 
-- ``--seed`` → :func:`seed_arg` (a whole number in [0, 2**32 - 1]; ``-1`` is an error);
+- ``--seed`` must be a whole number in [0, 2**32 - 1] (:data:`SEED_MAX`; ``-1`` is an
+  error): :func:`check_args` after parsing, :func:`seed_arg` as a parse-time type;
 - output files (``--rejects``, ``--export``, ``--untrained-out``, ``--plan-out``,
-  ``--assignment-out``: :data:`OUTPUT_FILE_OPTIONS`) → :func:`output_file` (not a directory,
-  not a FIFO or device, never an input of the same command);
-- output folders (``--out``) → :func:`output_dir` (not an existing file);
+  ``--assignment-out``: :data:`OUTPUT_FILE_OPTIONS`) must not be a directory, a FIFO, a
+  device or an input of the same command; output folders (``--out``) must not be an
+  existing file, an input or hold one (:func:`check_paths`);
+- every option naming an existing path must be a regular file or a folder;
 - ``--max-input-bytes`` / ``--max-cells`` (every subcommand) raise the input limits.
 
-A bad value is exit 2 with one line naming the option, never a traceback.
+:func:`harden_parser` marks the outputs when the parser is built; :func:`check_args` runs
+before any work, in :func:`kexie_research.cli.main`. A bad value is exit 2 with one line
+naming the option, never a traceback.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from ..io import check_output_path, dumps_json, one_line, parse_size
 from ..validate import LoadResult, load_table
 
 __all__ = ["emit_json", "load_arg", "add_json_flag", "seed_arg", "bounded_float", "bounded_int",
-           "check_range",
+           "check_range", "check_args",
            "output_file", "output_dir", "OutputFile", "OutputDir", "OneLineParser",
            "harden_parser", "check_paths", "SEED_MAX", "OUTPUT_FILE_OPTIONS"]
 
@@ -175,20 +179,12 @@ class OutputDir(str):
 
 
 def output_file(text: str) -> OutputFile:
-    """An output file: not a directory, not a FIFO/device/socket (inputs checked later)."""
-    try:
-        check_output_path(text)
-    except UnsafeOutputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    """Marks an option value as an output file (checked by :func:`check_paths`)."""
     return OutputFile(text)
 
 
 def output_dir(text: str) -> OutputDir:
-    """An output folder: not an existing file (inputs checked later)."""
-    try:
-        check_output_path(text, directory=True)
-    except UnsafeOutputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    """Marks an option value as an output folder (checked by :func:`check_paths`)."""
     return OutputDir(text)
 
 
@@ -206,13 +202,11 @@ def _iter_subparsers(parser: argparse.ArgumentParser):
 
 
 def harden_parser(parser: argparse.ArgumentParser) -> None:
-    """Give every subcommand the shared option types by destination name, and the input-limit
+    """Mark every subcommand's output options by destination name and add the input-limit
     options. Called once by :func:`kexie_research.cli.build_parser`."""
     for sub in _iter_subparsers(parser):
         for action in sub._actions:
-            if action.dest == "seed":
-                action.type = seed_arg
-            elif action.dest in OUTPUT_FILE_OPTIONS and action.type in (None, str):
+            if action.dest in OUTPUT_FILE_OPTIONS and action.type in (None, str):
                 action.type = output_file
             elif action.dest in OUTPUT_DIR_OPTIONS and action.type in (None, str):
                 action.type = output_dir
@@ -237,6 +231,15 @@ def _strings(value) -> Iterable[str]:
         for v in value:
             if isinstance(v, str):
                 yield v
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Every check shared by the subcommands, before any work: the seed's range, then the
+    paths (:func:`check_paths`). Raises a :class:`KexieError` naming the option."""
+    seed = getattr(args, "seed", None)
+    if seed is not None and not (isinstance(seed, int) and 0 <= seed <= SEED_MAX):
+        raise KexieError(f"--seed must be a whole number from 0 to {SEED_MAX}, not {seed!r}")
+    check_paths(args)
 
 
 def check_paths(args: argparse.Namespace) -> None:

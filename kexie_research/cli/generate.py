@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ..errors import KexieError
-from ._common import add_json_flag, emit_json
+from ._common import add_json_flag, emit_json, seed_arg
 
 
 class _BadOption(KexieError):
@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
                     "give byte-identical files.",
         epilog="Example: kexie-research generate --out /tmp/syn --scale 0.05")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    p.add_argument("--seed", type=_nonneg_int, default=20240, help="master seed (default 20240)")
+    p.add_argument("--seed", type=seed_arg, default=20240, help="master seed (default 20240)")
     p.add_argument("--representatives", type=_nonneg_int, default=1600, metavar="N",
                    help=f"congress size (1000 to {MAX_REPRESENTATIVES:,}; default 1600)")
     p.add_argument("--scale", type=_positive_float, default=1.0, metavar="X",

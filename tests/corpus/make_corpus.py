@@ -983,9 +983,11 @@ def commands() -> list[Command]:
               "recommend": ["recommend", "--plan", "minimal"]}
     for cmd, args in seeded.items():
         add(Command(f"seed_negative_{cmd}", f"{cmd} --seed -1", [*args, "--seed", "-1"], 2,
-                    "a seed is a whole number from 0 to 4294967295"))
+                    "whole number from 0 to 4294967295"))
     add(Command("seed_too_large", "report --seed 2**64", ["report", "--out", T + "never",
-                "--seed", str(2 ** 64)], 2, "a seed is a whole number"))
+                "--seed", str(2 ** 64)], 2, "whole number from 0 to 4294967295"))
+    add(Command("seed_too_large_simulate", "simulate --seed 2**32", ["simulate", "--plan",
+                "minimal", "--seed", str(2 ** 32)], 2, "--seed must be a whole number"))
     # dataset folders
     add(Command("validate_folder", "validate DIR on a valid folder: one line per table",
                 ["validate", K + "datasets/ds_valid"], 0, "links table, encoding utf-8; 3 rows read"))
