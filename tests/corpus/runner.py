@@ -40,8 +40,22 @@ TIMEOUT = 90.0
 MAX_RSS_KB = int(1.5 * 1024 ** 2)
 
 
-def load_commands() -> list[dict]:
-    return tomllib.loads((HERE / "manifest.toml").read_text(encoding="utf-8")).get("command", [])
+def load_commands(*, with_cases: bool = True) -> list[dict]:
+    """The ``[[command]]`` lines and, with ``with_cases``, one ``validate`` line per file and
+    folder case of the corpus (so that every case is measured too)."""
+    m = tomllib.loads((HERE / "manifest.toml").read_text(encoding="utf-8"))
+    cmds = list(m.get("command", []))
+    if with_cases:
+        for c in m["case"]:
+            args = ["validate", "{corpus}/" + c["file"]]
+            if c.get("kind") and c["kind"] != "dataset":
+                args += ["--kind", c["kind"]]
+            args += list(c.get("options", []))
+            ok = c["outcome"] == "accept"
+            cmds.append({"name": "case:" + Path(c["file"]).name, "args": args,
+                         "code": 0 if ok else 2,
+                         "expect": " rows read, " if ok else f"[rule: {c['rule']}]"})
+    return cmds
 
 
 def _fill(x, tmp: Path):
@@ -107,7 +121,8 @@ def _child(argv: list[str], env: dict, out: Path, err: Path) -> None:
 
 def run_one(cmd: dict, tmp: Path, timeout: float = TIMEOUT) -> dict:
     argv = _fill(cmd["args"], tmp)
-    out, err = tmp / f".{cmd['name']}.out", tmp / f".{cmd['name']}.err"
+    stem = cmd["name"].replace(":", "_").replace("/", "_")
+    out, err = tmp / f".{stem}.out", tmp / f".{stem}.err"
     before = {p: Path(p).read_bytes() for p in _fill(cmd.get("unchanged", []), tmp)
               if Path(p).is_file()}
     t0 = time.monotonic()
@@ -179,6 +194,8 @@ def run_all(tmp: Path, only=None, timeout: float = TIMEOUT) -> list[dict]:
     import make_corpus
 
     cmds = [c for c in load_commands() if not only or c["name"] in only]
+    if not cmds:
+        raise SystemExit(f"no command named {', '.join(only)}")
     for setup in sorted({c["setup"] for c in cmds if c.get("setup")}):
         make_corpus.SETUPS[setup](tmp)
     _preimport()
