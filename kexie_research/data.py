@@ -66,7 +66,7 @@ def plans_dir() -> Path:
 
 _SUFFIXES = (".csv", ".csv.gz", ".xlsx")
 # also recognised, so that they are read (and refused with a reason) rather than skipped
-_TABLE_SUFFIXES = _SUFFIXES + (".xlsm", ".xls", ".tsv", ".csv.zip", ".txt")
+_TABLE_SUFFIXES = _SUFFIXES + (".xlsm", ".xls", ".tsv")
 ERROR_MODES = ("raise", "collect", "drop")
 
 
@@ -216,18 +216,21 @@ class Dataset:
 
     def rejects(self) -> pd.DataFrame:
         """Every reject of every table, foreign keys included (``file, row, column, value,
-        rule, message``): what ``report --keep-going`` writes to ``rejects.csv``."""
+        rule, message``): what ``report --keep-going`` writes to ``rejects.csv``. A table
+        refused as a whole (:attr:`failed`) is one row with rule ``table_refused``."""
         parts = [r.rejects for r in self.loads.values() if len(r.rejects)]
         if self.failed:
             parts.append(pd.DataFrame([{"file": f, "row": None, "column": None, "value": None,
-                                        "rule": "table", "message": msg}
+                                        "rule": "table_refused", "message": msg}
                                        for f, msg in self.failed.items()]))
         if self.errors != "drop" and self.foreign_key_rejects is not None \
                 and len(self.foreign_key_rejects):
             parts.append(self.foreign_key_rejects)
         if not parts:
             return pd.DataFrame(columns=list(REJECT_COLUMNS))
-        return pd.concat(parts, ignore_index=True)[list(REJECT_COLUMNS)]
+        out = pd.concat(parts, ignore_index=True)[list(REJECT_COLUMNS)]
+        out["row"] = out["row"].astype("Int64")
+        return out
 
     def provenance(self) -> dict:
         """Files and SHA-256 hashes (for reports)."""

@@ -181,6 +181,10 @@ def test_dataset_api(c):
             assert len(ds.tables()[kind]) == res.n_accepted
             assert set(res.accepted.index).isdisjoint(set(res.rejects["row"].dropna().astype(int)))
         assert len(ds.rejects()) >= sum(v[2] for v in c["keep_going"].values())
+        refused = {q.stem for q in path.iterdir()} - set(c["keep_going"])
+        assert {Path(f).stem for f in ds.failed} == refused        # refused tables, named
+        missing = refused
+        assert (ds.rejects()["rule"] == "table_refused").sum() == len(missing)
     with pytest.raises(DataValidationError) as ei:
         load_dataset(path)
     e = ei.value

@@ -785,6 +785,12 @@ def cases() -> list[Case]:
              rule="province", row=2, column="province", value="火星",
              keep_going={"representatives": [3, 2, 1], "trainings": [3, 3, 0],
                          "attendance": [3, 1, 2]}))
+    add(Case("ds_table_refused", "dataset", "representatives.csv is binary (refused as a whole): "
+             "with --keep-going the other tables load and the attendance that refers to it is "
+             "rejected", "error",
+             {"representatives.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "trainings.csv": trn_b,
+              "attendance.csv": att_b}, rule="format",
+             keep_going={"trainings": [3, 3, 0], "attendance": [3, 0, 3]}))
 
     return C
 
