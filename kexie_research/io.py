@@ -383,11 +383,6 @@ def _looks_wide(data: bytes) -> str | None:
     return None
 
 
-def _looks_utf16(data: bytes) -> str | None:  # kept for callers of the old name
-    wide = _looks_wide(data)
-    return wide if wide and wide.startswith("utf-16") else None
-
-
 def _row_of_line(lines: list[bytes], index: int) -> int | None:
     """Data row (1-based, header and blank lines not counted) of line ``index`` (0-based)."""
     header = next((i for i, ln in enumerate(lines) if ln.strip()), None)
@@ -502,7 +497,6 @@ def _csv_rows(text: str, path: str, delimiter: str, limits: InputLimits) -> list
     shared: dict[str, str] = {}
     n_cells = 0
     last_start = 1
-    header: list[str] | None = None
     try:
         while True:
             start = reader.line_num + 1
@@ -518,8 +512,6 @@ def _csv_rows(text: str, path: str, delimiter: str, limits: InputLimits) -> list
             if n_cells > limits.max_cells:
                 raise _cells_limit_error(path, f"more than {limits.max_cells:,} cells (reached "
                                          f"at line {reader.line_num})", limits.max_cells)
-            if header is None:
-                header = r
             if len(shared) < 1_000_000:
                 r = [shared.setdefault(v, v) if len(v) <= 24 else v for v in r]
             rows.append(r)

@@ -27,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Iterable
 
-from ..errors import DataValidationError, KexieError, UnsafeOutputError
+from ..errors import DataValidationError, KexieError
 from ..io import check_output_path, dumps_json, one_line, parse_size
 from ..validate import LoadResult, load_table
 
