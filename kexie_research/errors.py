@@ -17,6 +17,8 @@ __all__ = [
     "AnalysisError",
     "MissingColumnsError",
     "UnsafeOutputError",
+    "OutputLockedError",
+    "OutputWriteError",
 ]
 
 
@@ -82,7 +84,9 @@ class DataValidationError(KexieError, ValueError):
             where.append(f"value {v!r}")
         head = ", ".join(where)
         tail = f" [rule: {self.rule}]" if self.rule else ""
-        return f"{head}: {self.message}{tail}" if head else f"{self.message}{tail}"
+        # one line, always: a message built from a library's text may hold newlines
+        message = " ".join(str(self.message).split())
+        return f"{head}: {message}{tail}" if head else f"{message}{tail}"
 
 
 class PlanError(KexieError, ValueError):
@@ -130,4 +134,27 @@ class MissingColumnsError(DataValidationError, AnalysisError):
 
 
 class UnsafeOutputError(KexieError, PermissionError):
-    """A write would land outside the chosen output directory or clobber a user file."""
+    """A write would land outside the chosen output directory or clobber something that is
+    not an output: an input of the same command, a directory, a device or a FIFO."""
+
+
+class OutputLockedError(UnsafeOutputError):
+    """Another run is writing into the same output folder (the folder's lock is held)."""
+
+
+class OutputWriteError(KexieError, OSError):
+    """The system refused a write (disk full, quota, read-only file system); names the path.
+
+    Examples
+    --------
+    >>> import errno
+    >>> e = OutputWriteError("cannot write out/report.html: No space left on device", errno.ENOSPC)
+    >>> str(e), e.errno == errno.ENOSPC
+    ('cannot write out/report.html: No space left on device', True)
+    """
+
+    def __init__(self, message: str, errno: int | None = None) -> None:
+        super().__init__(errno, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)

@@ -4,7 +4,9 @@ Three passes, each recording every problem as a reject row
 (``row, column, value, rule, message``) rather than stopping at the first:
 
 1. **parse** each cell by its column kind (:mod:`kexie_research.schema`): numbers
-   (full-width digits and thousands separators accepted), counts with qualifiers
+   (full-width digits accepted; the decimal mark decided once per file, thousands
+   separators only in well-formed groups, see :func:`decide_decimal_mark`), identifiers
+   (Unicode-normalised: ``R1``, ``R１`` and ``R1`` + a zero-width space are one id), counts with qualifiers
    (``约70`` → 70 approx), booleans (``是/否``), dates, categories with synonyms,
    provinces (normalised);
 2. **check** values with a pandera schema built from the same spec (ranges, empty cells);
@@ -39,6 +41,9 @@ __all__ = [
     "guess_kind",
     "check_foreign_keys",
     "parse_count",
+    "decide_decimal_mark",
+    "DecimalMark",
+    "normalize_id",
     "REJECT_COLUMNS",
 ]
 
@@ -138,6 +143,21 @@ class _Rejects:
         return df.sort_values(["row", "column"], kind="stable", na_position="first").reset_index(drop=True)
 
 
+class _Lookup:
+    """``series[label]`` through a dict built on first use (pandas' per-label access costs
+    microseconds; a table with a reject on every row makes millions of them)."""
+
+    __slots__ = ("_s", "_d")
+
+    def __init__(self, s: pd.Series):
+        self._s, self._d = s, None
+
+    def __getitem__(self, label):
+        if self._d is None:
+            self._d = dict(zip(self._s.index, self._s.to_numpy()))
+        return self._d[label]
+
+
 def _map(s: pd.Series, fn) -> pd.Series:
     """``s.map(fn)`` computed once per distinct value when the cells are all text.
 
@@ -196,10 +216,12 @@ def parse_count(text: str) -> tuple[int | None, str | None]:
     --------
     >>> parse_count("约70"), parse_count("140多"), parse_count("150余名"), parse_count("66")
     ((70, 'approx'), (140, 'at_least'), (150, 'at_least'), (66, 'exact'))
-    >>> parse_count("seventy")
-    (None, None)
+    >>> parse_count("seventy"), parse_count("约1,500"), parse_count("1,5")
+    ((None, None), (1500, 'approx'), (None, None))
     """
-    t = unicodedata.normalize("NFKC", str(text)).strip().replace(",", "")
+    t = unicodedata.normalize("NFKC", str(text)).strip()
+    # a thousands separator only in well-formed groups: "1,500" is 1500, "1,5" is no count
+    t = _GROUPED_INT.sub(lambda m: m.group(0).replace(",", ""), t)
     m = _COUNT.match(t)
     if not m:
         return None, None
@@ -213,6 +235,138 @@ def parse_count(text: str) -> tuple[int | None, str | None]:
     else:
         q = "exact"
     return int(num), q
+
+
+_GROUPED_INT = re.compile(r"(?<![\d,.])\d{1,3}(?:,\d{3})+(?![\d,.])")
+_ID_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u00a0\u202f\u2007]")
+# a number with its decimal point and thousands commas (or spaces) in well-formed groups...
+_NUM_DOT = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:,\d{3})+|\d{1,3}(?: \d{3})+)(?:\.\d+)?")
+# ...and with a decimal comma and thousands points (or spaces)
+_NUM_COMMA = re.compile(r"[+-]?(?:\d+|\d{1,3}(?:\.\d{3})+|\d{1,3}(?: \d{3})+)(?:,\d+)?")
+_AMBIGUOUS = "\x00ambiguous"
+_MIXED = "\x00mixed"
+
+
+def normalize_id(value):
+    """An identifier as compared and stored: NFKC (full-width letters and digits become
+    ASCII), zero-width characters, soft hyphens and non-breaking spaces removed, trimmed.
+
+    Examples
+    --------
+    >>> [normalize_id(v) for v in ("R1", "R１", "R1\\u200b", "\\u00a0R1 ")]
+    ['R1', 'R1', 'R1', 'R1']
+    """
+    if not isinstance(value, str):
+        return value
+    return unicodedata.normalize("NFKC", _ID_INVISIBLE.sub("", value)).strip()
+
+
+def _number_readings(t: str) -> tuple[str | None, str | None]:
+    """``t`` read with a decimal point and with a decimal comma, as plain numeric text
+    (``None`` where that reading is not a well-formed number)."""
+    dot = t.replace(",", "").replace(" ", "") if _NUM_DOT.fullmatch(t) else None
+    comma = (t.replace(".", "").replace(" ", "").replace(",", ".")
+             if _NUM_COMMA.fullmatch(t) else None)
+    return dot, comma
+
+
+@dataclass(frozen=True, slots=True)
+class DecimalMark:
+    """The decimal mark of one file, decided once from its delimiter and its numbers.
+
+    Attributes
+    ----------
+    mark : {"point", "comma", "unknown", "mixed"}
+        ``point`` (``3.5``, thousands ``1,234``), ``comma`` (``3,5``, thousands ``1.234``),
+        ``unknown`` (a ``;``-delimited file whose numbers show neither mark: a number such
+        as ``1,234`` is ambiguous there and rejected), ``mixed`` (both marks appear: every
+        number that reads differently under the two is rejected).
+    point_example, comma_example : tuple or None
+        ``(row, column, value)`` of the first cell that shows each mark.
+    usual : {"point", "comma"}
+        The mark the delimiter suggests (``comma`` for ``;``). A number that reads either
+        way (``1,234``, ``1.234``) is taken in the file's mark only when the two agree, and
+        rejected as ambiguous otherwise.
+    """
+
+    mark: str
+    point_example: tuple | None = None
+    comma_example: tuple | None = None
+    usual: str = "point"
+
+    def describe(self) -> str:
+        def ex(e):
+            return f"row {e[0]}, column {e[1]!r}: {e[2]!r}"
+        if self.mark == "mixed":
+            return (f"the file mixes decimal commas ({ex(self.comma_example)}) and decimal points "
+                    f"({ex(self.point_example)})")
+        return {"point": "decimal point", "comma": "decimal comma",
+                "unknown": "no decimal mark shown"}[self.mark]
+
+
+def decide_decimal_mark(frame: pd.DataFrame, columns, delimiter: str | None) -> DecimalMark:
+    """Decide the decimal mark of a file from the shapes of its numbers and its delimiter.
+
+    A cell that only reads as a number with a decimal comma (``3,5``, ``1.234,5``) is
+    evidence for ``comma``; one that only reads with a decimal point (``3.5``,
+    ``12,345.5``) for ``point``. Cells such as ``1,234`` or ``1.234`` read either way and
+    prove nothing. With evidence of one kind only, that is the file's mark; with both, the
+    file is ``mixed``; with none, a ``;``-delimited file (the European Excel export, where
+    decimal commas are the norm) is ``unknown`` and any other file uses the point. A cell
+    that reads either way is taken in the file's mark only when the delimiter suggests the
+    same mark (``1,234`` is 1234 in a comma-separated file that uses points, 1.234 in a
+    semicolon-separated one that uses commas); otherwise it is rejected as ambiguous, never
+    guessed.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"hours": ["3,5", "12", "1.234,5"]}, index=[1, 2, 3])
+    >>> decide_decimal_mark(f, ["hours"], ";").mark
+    'comma'
+    >>> decide_decimal_mark(pd.DataFrame({"h": ["1,234"]}, index=[1]), ["h"], ",").mark
+    'point'
+    >>> decide_decimal_mark(pd.DataFrame({"h": ["1,234"]}, index=[1]), ["h"], ";").mark
+    'unknown'
+    """
+    point = comma = None
+    usual = "comma" if delimiter == ";" else "point"
+    seen: set[str] = set()
+    for col in columns:
+        if col not in frame.columns:
+            continue
+        for r, v in frame[col].items():
+            if not isinstance(v, str) or v in seen:
+                continue
+            seen.add(v)
+            t = unicodedata.normalize("NFKC", v).strip()
+            d, c = _number_readings(t)
+            if d is not None and c is None and point is None:
+                point = (r, col, v)
+            elif c is not None and d is None and comma is None:
+                comma = (r, col, v)
+            if point is not None and comma is not None:
+                return DecimalMark("mixed", point, comma, usual)
+    if comma is not None:
+        return DecimalMark("comma", None, comma, usual)
+    if point is not None:
+        return DecimalMark("point", point, None, usual)
+    return DecimalMark("unknown" if delimiter == ";" else "point", usual=usual)
+
+
+def _number_text(t: str, mark: DecimalMark) -> str:
+    """Numeric text of cell ``t`` under the file's mark, or a sentinel for a reject."""
+    d, c = _number_readings(t)
+    if d is None and c is None:
+        return t            # not a grouped/decimal number: exponents, words... (to_numeric decides)
+    if d == c:
+        return d
+    if mark.mark in ("point", "comma"):
+        if d is None or c is None:          # only one reading: the file's own mark
+            return (d if mark.mark == "point" else c) or t
+        return (d if mark.mark == "point" else c) if mark.mark == mark.usual else _AMBIGUOUS
+    if mark.mark == "unknown":
+        return _AMBIGUOUS
+    return _MIXED
 
 
 _YEAR_RANGE = (1800, 2200)
@@ -243,124 +397,161 @@ def _to_datetime(values: pd.Series, fmt: str) -> pd.Series:
     return out.astype("datetime64[us]")
 
 
-def _parse_column(col: Column, s: pd.Series, rej: _Rejects) -> tuple[pd.Series, pd.Series | None]:
-    """Parse one column; returns the typed series and (for counts) inferred qualifiers."""
+@dataclass(frozen=True)
+class _Cells:
+    """One column on its way to being parsed: the raw cells, which are missing, and where
+    its rejects go."""
+
+    col: Column
+    raw: pd.Series          # the cells as read
+    text: pd.Series         # the same, with missing cells as None
+    present: pd.Series      # bool: not missing
+    rej: _Rejects
+    mark: DecimalMark
+    sv: _Lookup             # raw[r] one row at a time, fast
+
+    def reject(self, mask: pd.Series, rule: str, message, value=None) -> None:
+        """A reject for every row of ``mask``; ``message`` (and ``value``) may be functions
+        of the row."""
+        for r in self.raw.index[mask.to_numpy()]:
+            v = self.sv[r] if value is None else value(r)
+            self.rej.add(r, self.col.name, v, rule, message(r) if callable(message) else message)
+
+
+def _parse_text(c: _Cells):
+    k = c.col.kind
+    out = _map(c.text, normalize_id if k == "id" else (lambda v: v.strip() if isinstance(v, str) else v))
+    too_long = _map(out, lambda v: isinstance(v, str) and len(v) > c.col.max_length).astype(bool)
+    c.reject(too_long, "max_length", lambda r: f"text longer than {c.col.max_length} characters "
+             f"({len(out[r])})", value=lambda r: out[r][:60] + "…")
+    if k == "id":
+        ctrl = _map(out, lambda v: isinstance(v, str) and bool(_CTRL.search(v))).astype(bool)
+        c.reject(ctrl, "id_chars", "identifier contains control characters", value=lambda r: out[r])
+    return out.astype(object), None
+
+
+def _decimal_mark_message(c: _Cells, r, norm: pd.Series) -> str:
+    mark = c.mark
+    d, cm = _number_readings(unicodedata.normalize("NFKC", c.sv[r]).strip())
+    if norm[r] != _AMBIGUOUS:
+        return f"cannot tell the decimal mark: {mark.describe()}; re-save the file with one decimal mark"
+    if mark.mark == "unknown":
+        ctx = "no other number in this ';'-separated file shows its decimal mark"
+    else:
+        e = mark.comma_example or mark.point_example
+        ctx = (f"the file uses a {mark.describe()} (row {e[0]}: {e[2]!r}) but its separator "
+               f"suggests a {'decimal comma' if mark.usual == 'comma' else 'decimal point'}")
+    return (f"ambiguous number: {d} (thousands separator) or {cm} (decimal comma)? {ctx}; "
+            "write it without a thousands separator")
+
+
+def _count_hint(v) -> str:
+    n, q = parse_count(v)
+    return f"; looks like a count {n} ({q}) — numbers must be plain here" if n is not None else ""
+
+
+def _parse_number(c: _Cells):
+    norm = _map(_nfkc(c.text), lambda v: _number_text(v.strip(), c.mark) if isinstance(v, str) else v)
+    unsure = _map(norm, lambda v: v in (_AMBIGUOUS, _MIXED)).astype(bool)
+    c.reject(unsure, "decimal_mark", lambda r: _decimal_mark_message(c, r, norm))
+    num = pd.to_numeric(norm.where(~unsure, None), errors="coerce")
+    c.reject(c.present & ~unsure & num.isna(), "number", lambda r: "not a number" + _count_hint(c.sv[r]))
+    inf = np.isinf(num.astype(float))
+    c.reject(inf, "finite", "infinite value")
+    num = num.where(~inf)
+    if c.col.kind == "float":
+        return num.astype("float64"), None
+    frac = c.present & num.notna() & (num != np.floor(num))
+    c.reject(frac, "integer", "must be a whole number")
+    # beyond 2**53 a float is no longer an exact whole number (and 2**63 overflows)
+    huge = c.present & num.notna() & ~frac & (num.abs() > 2.0 ** 53)
+    c.reject(huge, "range", "a whole number far too large for this column")
+    return num.where(~frac & ~huge).round().astype("Int64"), None
+
+
+def _parse_count(c: _Cells):
+    vals, quals = [], []
+    for r, v, here in zip(c.raw.index, c.text, c.present):
+        n, q = parse_count(v) if here else (None, None)
+        if here and n is None:
+            c.rej.add(r, c.col.name, v, "count", "not a count (expected e.g. 70, 约70, 140多, 150余名)")
+        elif here and n > 2 ** 53:
+            c.rej.add(r, c.col.name, v, "range", "a count far too large for this column")
+            n = q = None
+        vals.append(pd.NA if n is None else n)
+        quals.append(q)
+    idx = c.raw.index
+    return pd.Series(vals, index=idx, dtype="Int64"), pd.Series(quals, index=idx, dtype=object)
+
+
+def _parse_bool(c: _Cells):
+    out = _map(c.text, _bool_value)
+    c.reject(c.present & out.isna(), "boolean", "not a yes/no value (true/false, 1/0, 是/否)")
+    return out.astype("boolean"), None
+
+
+def _parse_date(c: _Cells):
+    norm = _map(_nfkc(c.text), lambda v: v.strip() if isinstance(v, str) else v)
+    out = _to_datetime(norm, _DATE_FORMATS[0])
+    todo = c.present & out.isna()
+    for fmt in _DATE_FORMATS[1:]:
+        if not todo.any():
+            break
+        alt = _to_datetime(norm[todo], fmt).dropna()
+        out.loc[alt.index] = alt
+        todo = c.present & out.isna()
+    c.reject(todo, "date", "not a valid date (use YYYY-MM-DD)")
+    year = out.dt.year
+    odd = out.notna() & ((year < _YEAR_RANGE[0]) | (year > _YEAR_RANGE[1]))
+    c.reject(odd, "date", f"a date outside {_YEAR_RANGE[0]}–{_YEAR_RANGE[1]} (a typo?)")
+    return out.where(~odd).astype("datetime64[ns]"), None
+
+
+def _parse_category(c: _Cells):
+    col = c.col
+
+    def canon(v):
+        if not isinstance(v, str):
+            return None
+        t = unicodedata.normalize("NFKC", v).strip()
+        if t in col.synonyms:
+            return col.synonyms[t]
+        t = t.lower().replace(" ", "_").replace("-", "_")
+        return col.synonyms.get(t, t)
+    out = _map(c.text, canon)
+    bad = c.present & ~out.isin(col.allowed or ())
+    c.reject(bad, "allowed_values", f"not one of: {', '.join(col.allowed or ())}")
+    return out.where(~bad, None).astype(object), None
+
+
+def _parse_province(c: _Cells):
+    out = _map(c.text, lambda v: regions.normalize_province(v) if isinstance(v, str) else None)
+    c.reject(c.present & out.isna(), "province", "unknown province or delegation (31 provinces, "
+             "新疆兵团, 全国学会, 解放军, 中央企业, 中央和国家机关)")
+    return out.astype(object), None
+
+
+_PARSERS = {"str": _parse_text, "id": _parse_text, "int": _parse_number, "float": _parse_number,
+            "count": _parse_count, "bool": _parse_bool, "date": _parse_date,
+            "category": _parse_category, "province": _parse_province}
+
+
+def _parse_column(col: Column, s: pd.Series, rej: _Rejects,
+                  mark: DecimalMark | None = None) -> tuple[pd.Series, pd.Series | None]:
+    """Parse one column; returns the typed series and (for counts) inferred qualifiers.
+
+    ``mark`` is the file's decimal mark (:func:`decide_decimal_mark`; default: point). The
+    parser of each column kind is picked from :data:`_PARSERS`."""
     missing = _is_missing(s)
     if col.kind == "category" and col.allowed:
         # an allowed category that looks like a missing marker (e.g. role "none") is a value
         allowed = {a.lower() for a in col.allowed}
         missing &= ~_map(s, lambda v: isinstance(v, str) and v.strip().lower() in allowed).astype(bool)
-    idx = s.index
-    qual = None
+    cells = _Cells(col, s, s.where(~missing, None), ~missing, rej, mark or DecimalMark("point"),
+                   _Lookup(s))
     if not col.nullable:
-        bad = missing
-        for r in idx[bad.to_numpy()]:
-            rej.add(r, col.name, "", "required_value", f"column {col.name!r} must not be empty")
-    txt = s.where(~missing, None)
-    present = ~missing
-    k = col.kind
-    if k in ("str", "id"):
-        out = _map(txt, lambda v: v.strip() if isinstance(v, str) else v)
-        too_long = _map(out, lambda v: isinstance(v, str) and len(v) > col.max_length).astype(bool)
-        for r in idx[too_long.to_numpy()]:
-            rej.add(r, col.name, out[r][:60] + "…", "max_length",
-                    f"text longer than {col.max_length} characters ({len(out[r])})")
-        if k == "id":
-            ctrl = _map(out, lambda v: isinstance(v, str) and bool(_CTRL.search(v))).astype(bool)
-            for r in idx[ctrl.to_numpy()]:
-                rej.add(r, col.name, out[r], "id_chars", "identifier contains control characters")
-        return out.astype(object), None
-    if k in ("int", "float"):
-        norm = _map(_nfkc(txt), lambda v: v.replace(",", "").replace("，", "").strip() if isinstance(v, str) else v)
-        num = pd.to_numeric(norm, errors="coerce")
-        bad = present & num.isna()
-        for r in idx[bad.to_numpy()]:
-            v, q = parse_count(s[r])
-            hint = (f"; looks like a count {v} ({q}) — numbers must be plain here" if v is not None else "")
-            rej.add(r, col.name, s[r], "number", f"not a number{hint}")
-        inf = np.isinf(num.astype(float))
-        for r in idx[inf.to_numpy()]:
-            rej.add(r, col.name, s[r], "finite", "infinite value")
-        num = num.where(~inf)
-        if k == "int":
-            frac = present & num.notna() & (num != np.floor(num))
-            for r in idx[frac.to_numpy()]:
-                rej.add(r, col.name, s[r], "integer", "must be a whole number")
-            # beyond 2**53 a float is no longer an exact whole number (and 2**63 overflows)
-            huge = present & num.notna() & ~frac & (num.abs() > 2.0 ** 53)
-            for r in idx[huge.to_numpy()]:
-                rej.add(r, col.name, s[r], "range", "a whole number far too large for this column")
-            out = num.where(~frac & ~huge).round().astype("Int64")
-        else:
-            out = num.astype("float64")
-        return out, None
-    if k == "count":
-        vals, quals = [], []
-        for r, v, miss in zip(idx, txt, missing):
-            if miss:
-                vals.append(pd.NA)
-                quals.append(None)
-                continue
-            n, q = parse_count(v)
-            if n is None or n > 2 ** 53:
-                if n is None:
-                    rej.add(r, col.name, v, "count",
-                            "not a count (expected e.g. 70, 约70, 140多, 150余名)")
-                else:
-                    rej.add(r, col.name, v, "range", "a count far too large for this column")
-                vals.append(pd.NA)
-                quals.append(None)
-            else:
-                vals.append(n)
-                quals.append(q)
-        return pd.Series(vals, index=idx, dtype="Int64"), pd.Series(quals, index=idx, dtype=object)
-    if k == "bool":
-        out = _map(txt, _bool_value)
-        bad = present & out.isna()
-        for r in idx[bad.to_numpy()]:
-            rej.add(r, col.name, s[r], "boolean", "not a yes/no value (true/false, 1/0, 是/否)")
-        return out.astype("boolean"), None
-    if k == "date":
-        norm = _map(_nfkc(txt), lambda v: v.strip() if isinstance(v, str) else v)
-        out = _to_datetime(norm, _DATE_FORMATS[0])
-        todo = present & out.isna()
-        for fmt in _DATE_FORMATS[1:]:
-            if not todo.any():
-                break
-            alt = _to_datetime(norm[todo], fmt).dropna()
-            out.loc[alt.index] = alt
-            todo = present & out.isna()
-        for r in idx[todo.to_numpy()]:
-            rej.add(r, col.name, s[r], "date", "not a valid date (use YYYY-MM-DD)")
-        year = out.dt.year
-        odd = out.notna() & ((year < _YEAR_RANGE[0]) | (year > _YEAR_RANGE[1]))
-        for r in idx[odd.to_numpy()]:
-            rej.add(r, col.name, s[r], "date",
-                    f"a date outside {_YEAR_RANGE[0]}–{_YEAR_RANGE[1]} (a typo?)")
-        return out.where(~odd).astype("datetime64[ns]"), None
-    if k == "category":
-        def canon(v):
-            if not isinstance(v, str):
-                return None
-            t = unicodedata.normalize("NFKC", v).strip()
-            if t in col.synonyms:
-                return col.synonyms[t]
-            t = t.lower().replace(" ", "_").replace("-", "_")
-            return col.synonyms.get(t, t)
-        out = _map(txt, canon)
-        bad = present & ~out.isin(col.allowed or ())
-        for r in idx[bad.to_numpy()]:
-            rej.add(r, col.name, s[r], "allowed_values",
-                    f"not one of: {', '.join(col.allowed or ())}")
-        return out.where(~bad, None).astype(object), None
-    if k == "province":
-        out = _map(txt, lambda v: regions.normalize_province(v) if isinstance(v, str) else None)
-        bad = present & out.isna()
-        for r in idx[bad.to_numpy()]:
-            rej.add(r, col.name, s[r], "province",
-                    "unknown province or delegation (31 provinces, 新疆兵团, 全国学会, 解放军, 中央企业, 中央和国家机关)")
-        return out.astype(object), None
-    raise AssertionError(f"unhandled column kind {k}")  # pragma: no cover
+        cells.reject(missing, "required_value", f"column {col.name!r} must not be empty", value=lambda r: "")
+    return _PARSERS[col.kind](cells)
 
 
 def _pandera_checks(spec: TableSpec, typed: pd.DataFrame, rej: _Rejects,
@@ -492,6 +683,96 @@ def _cascade_rejected_parents(typed: pd.DataFrame, rej: _Rejects) -> None:
             todo.append((o, r))
 
 
+def _checked_frame(frame: pd.DataFrame, spec: TableSpec, kind: str, name: str) -> pd.DataFrame:
+    """A copy with trimmed column names and rows numbered from 1; refuses a table no row
+    of which could be used (a column twice, a required column missing, no rows)."""
+    frame = frame.copy()
+    frame.columns = [str(c).strip() for c in frame.columns]
+    dup_cols = frame.columns[frame.columns.duplicated()].tolist()
+    if dup_cols:
+        raise DataValidationError("column name appears more than once", file=name,
+                                  column=dup_cols[0], rule="duplicate_column")
+    missing = [c for c in spec.required_columns if c not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"required column{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)} "
+            f"(a {kind} table needs {', '.join(spec.required_columns)})",
+            file=name, column=missing[0], rule="required_column")
+    if len(frame) == 0:
+        raise DataValidationError("the table has a header but no data rows", file=name,
+                                  rule="non_empty")
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+def _typed(frame: pd.DataFrame, spec: TableSpec, rej: _Rejects, delimiter, name: str):
+    """Every column parsed by its kind, count qualifiers filled and checked, region derived
+    from the province; ``(typed frame, notes)``."""
+    typed = frame.copy()
+    warnings: list[str] = []
+    mark = decide_decimal_mark(frame, [c.name for c in spec.columns if c.kind in ("int", "float")],
+                               delimiter)
+    if mark.mark == "comma":
+        warnings.append(f"numbers read with a decimal comma (e.g. {mark.comma_example[2]!r} at row "
+                        f"{mark.comma_example[0]}); a point separates thousands")
+    for col in spec.columns:
+        if col.name not in frame.columns:
+            continue
+        out, qual = _parse_column(col, frame[col.name], rej, mark)
+        typed[col.name] = out
+        if qual is not None and col.qualifier_column:
+            qcol = col.qualifier_column
+            if qcol in frame.columns:
+                given = frame[qcol].map(lambda v: None if v is None or str(v).strip().lower() in _MISSING else v)
+                typed[qcol] = given.where(given.notna(), qual)
+            else:
+                typed[qcol] = qual
+    # qualifier columns parsed after they were filled from counts
+    for col in spec.columns:
+        if col.qualifier_column and col.qualifier_column in typed.columns:
+            qspec = spec.column(col.qualifier_column)
+            q = typed[col.qualifier_column]
+            out, _ = _parse_column(qspec, q.map(lambda v: "" if v is None else str(v)), _Rejects(name))
+            bad = q.notna() & out.isna()
+            for r in typed.index[bad.to_numpy()]:
+                rej.add(r, qspec.name, q[r], "allowed_values", f"not one of: {', '.join(qspec.allowed)}")
+            typed[col.qualifier_column] = out
+    if "region" in [c.name for c in spec.columns] and "province" in typed.columns:
+        derived = _map(typed["province"], lambda p: regions.province_region(p) if isinstance(p, str) else None)
+        if "region" not in typed.columns:
+            typed["region"] = derived
+            warnings.append("column 'region' derived from province")
+        else:
+            typed["region"] = typed["region"].where(typed["region"].notna(), derived)
+    return typed, warnings
+
+
+def _unique_keys(spec: TableSpec, typed: pd.DataFrame, frame: pd.DataFrame, rej: _Rejects) -> None:
+    """Later rows repeating a key are rejected, naming the first; when the two were written
+    differently (``R1`` and ``R１``), both spellings are named."""
+    if not spec.key:
+        return
+    key = list(spec.key)
+    keyframe = typed[key]
+    dup = keyframe.duplicated(keep="first") & keyframe.notna().all(axis=1)
+    if not dup.any():
+        return
+    first = {}
+    for r, k in zip(typed.index, map(tuple, keyframe.to_numpy())):
+        first.setdefault(k, r)
+    for r in typed.index[dup.to_numpy()]:
+        k = tuple(keyframe.loc[r])
+        f = first[k]
+        msg = f"duplicate key {'/'.join(map(str, k))} (first at row {f})"
+        here, there = ([str(frame.at[i, c]) for c in key] for i in (r, f))
+        if here != there:
+            msg = (f"duplicate key {'/'.join(map(str, k))}: row {r} {'/'.join(here)!r} and row "
+                   f"{f} {'/'.join(there)!r} are the same identifier once normalised (first at "
+                   f"row {f})")
+        rej.add(r, key[0] if len(key) == 1 else "+".join(key), "/".join(map(str, k)),
+                "unique_key", msg)
+
+
 def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None = None) -> LoadResult:
     """Validate a raw (text) or already-typed table of ``kind``.
 
@@ -529,77 +810,21 @@ def validate_table(raw: pd.DataFrame | RawTable, kind: str, *, file: str | None 
     ['上海', 'east', 'university']
     """
     spec = get_spec(kind)
-    encoding = sheet = None
+    encoding = sheet = delimiter = None
     if isinstance(raw, RawTable):
         file = file or raw.path
-        encoding, sheet = raw.encoding, raw.sheet
+        encoding, sheet, delimiter = raw.encoding, raw.sheet, raw.delimiter
         frame = raw.frame
     else:
         frame = raw
     name = file or f"<{kind}>"
-    frame = frame.copy()
-    frame.columns = [str(c).strip() for c in frame.columns]
-    dup_cols = frame.columns[frame.columns.duplicated()].tolist()
-    if dup_cols:
-        raise DataValidationError("column name appears more than once", file=name,
-                                  column=dup_cols[0], rule="duplicate_column")
-    missing = [c for c in spec.required_columns if c not in frame.columns]
-    if missing:
-        raise DataValidationError(
-            f"required column{'s' if len(missing) > 1 else ''} missing: {', '.join(missing)} "
-            f"(a {kind} table needs {', '.join(spec.required_columns)})",
-            file=name, column=missing[0], rule="required_column")
-    if len(frame) == 0:
-        raise DataValidationError("the table has a header but no data rows", file=name,
-                                  rule="non_empty")
-    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    frame = _checked_frame(frame, spec, kind, name)
     rej = _Rejects(name)
     for row, column, value, rule, message in getattr(raw, "problems", ()):
         rej.add(row, column, value, rule, message)
-    typed = frame.copy()
-    warnings: list[str] = []
-    for col in spec.columns:
-        if col.name not in frame.columns:
-            continue
-        out, qual = _parse_column(col, frame[col.name], rej)
-        typed[col.name] = out
-        if qual is not None and col.qualifier_column:
-            qcol = col.qualifier_column
-            if qcol in frame.columns:
-                given = frame[qcol].map(lambda v: None if v is None or str(v).strip().lower() in _MISSING else v)
-                typed[qcol] = given.where(given.notna(), qual)
-            else:
-                typed[qcol] = qual
-    # qualifier columns parsed after they were filled from counts
-    for col in spec.columns:
-        if col.qualifier_column and col.qualifier_column in typed.columns:
-            qspec = spec.column(col.qualifier_column)
-            q = typed[col.qualifier_column]
-            out, _ = _parse_column(qspec, q.map(lambda v: "" if v is None else str(v)), _Rejects(name))
-            bad = q.notna() & out.isna()
-            for r in typed.index[bad.to_numpy()]:
-                rej.add(r, qspec.name, q[r], "allowed_values", f"not one of: {', '.join(qspec.allowed)}")
-            typed[col.qualifier_column] = out
-    if "region" in [c.name for c in spec.columns] and "province" in typed.columns:
-        derived = _map(typed["province"], lambda p: regions.province_region(p) if isinstance(p, str) else None)
-        if "region" not in typed.columns:
-            typed["region"] = derived
-            warnings.append("column 'region' derived from province")
-        else:
-            typed["region"] = typed["region"].where(typed["region"].notna(), derived)
+    typed, warnings = _typed(frame, spec, rej, delimiter, name)
     _pandera_checks(spec, typed, rej, frame)
-    if spec.key:
-        key = list(spec.key)
-        keyframe = typed[key]
-        dup = keyframe.duplicated(keep="first") & keyframe.notna().all(axis=1)
-        if dup.any():
-            first = {}
-            for r, k in zip(typed.index, map(tuple, keyframe.to_numpy())):
-                first.setdefault(k, r)
-            for r in typed.index[dup.to_numpy()]:
-                k = tuple(keyframe.loc[r])
-                rej.add(r, key[0] if len(key) == 1 else "+".join(key), "/".join(map(str, k)),
-                        "unique_key", f"duplicate key {'/'.join(map(str, k))} (first at row {first[k]})")
+    _unique_keys(spec, typed, frame, rej)
     _row_rules(spec, typed, rej)
     if "parent_exists" in spec.row_rules:
         _cascade_rejected_parents(typed, rej)

@@ -7,6 +7,7 @@ value and rule, and with the accounting ``n_input == n_accepted + n_rejected``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import pytest
 from kexie_research import load_dataset
 from kexie_research.cli import main
 from kexie_research.errors import DataValidationError, HierarchyError, KexieError
+from kexie_research.io import limit_inputs, parse_size
 from kexie_research.schema import TABLE_KINDS, get_spec
 from kexie_research.validate import REJECT_COLUMNS, load_table
 
@@ -41,6 +43,15 @@ def _kwargs(c) -> dict:
         if flag in opts:
             kw[key] = opts[opts.index(flag) + 1]
     return kw
+
+
+def _limits(c):
+    """The case's --max-input-bytes / --max-cells, as the API's limit_inputs context."""
+    opts = c.get("options", [])
+    kw = {key: parse_size(opts[opts.index(flag) + 1])
+          for flag, key in (("--max-input-bytes", "max_bytes"), ("--max-cells", "max_cells"))
+          if flag in opts}
+    return limit_inputs(**kw) if kw else contextlib.nullcontext()
 
 
 def _find(res, c) -> pd.DataFrame:
@@ -91,6 +102,11 @@ def test_generator_recreates_the_corpus_byte_for_byte(tmp_path):
 
 @pytest.mark.parametrize("c", FILE_CASES, ids=_id)
 def test_api(c):
+    with _limits(c):
+        _check_api(c)
+
+
+def _check_api(c):
     path = CORPUS / c["file"]
     kind = c.get("kind") or None
     if c["outcome"] == "error":
@@ -151,10 +167,24 @@ def test_dataset_api(c):
     path = CORPUS / c["file"]
     if c["outcome"] == "accept":
         ds = load_dataset(path)
-        assert set(ds.tables()) == set(TABLE_KINDS)
+        assert set(ds.tables()) == set(c.get("tables") or TABLE_KINDS)
         assert all(len(t) == c["n_input"] for t in ds.tables().values())
         assert len(ds.foreign_key_rejects) == 0
         return
+    if c.get("keep_going"):
+        # drop mode (report --keep-going): per table, rows read = accepted + rejected, the
+        # rejected rows (dangling references included) are out of the tables
+        ds = load_dataset(path, errors="drop")
+        got = {k: [r.n_input, r.n_accepted, r.n_rejected] for k, r in ds.loads.items()}
+        assert got == c["keep_going"]
+        for kind, res in ds.loads.items():
+            assert len(ds.tables()[kind]) == res.n_accepted
+            assert set(res.accepted.index).isdisjoint(set(res.rejects["row"].dropna().astype(int)))
+        assert len(ds.rejects()) >= sum(v[2] for v in c["keep_going"].values())
+        refused = {q.stem for q in path.iterdir()} - set(c["keep_going"])
+        assert {Path(f).stem for f in ds.failed} == refused        # refused tables, named
+        missing = refused
+        assert (ds.rejects()["rule"] == "table_refused").sum() == len(missing)
     with pytest.raises(DataValidationError) as ei:
         load_dataset(path)
     e = ei.value
@@ -184,6 +214,7 @@ def _cli_args(c, *extra):
 
 @pytest.mark.parametrize("c", FILE_CASES, ids=_id)
 def test_cli(c, capsys, tmp_path):
+    """In process: exit code, one line for a refused file, the rejects file."""
     rejects = tmp_path / "rejects.csv"
     code = main(_cli_args(c, "--rejects", str(rejects)))
     out, err = capsys.readouterr()
@@ -205,6 +236,7 @@ def test_cli(c, capsys, tmp_path):
         assert repr(c["value"])[:40].rstrip("'") in text
     if c["outcome"] == "error":
         assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+        assert "nan" not in err.split(": ", 2)[1], err   # no "column nan"
         return
     n_rej = c["n_input"] - c["n_accepted"]
     assert f"{c['n_input']} rows read, {c['n_accepted']} accepted, {n_rej} rejected" in out
@@ -291,7 +323,8 @@ def test_every_error_is_ours():
     """No corpus file makes the loader raise anything but a KexieError."""
     for c in FILE_CASES:
         try:
-            load_table(CORPUS / c["file"], c.get("kind") or None, errors="raise", **_kwargs(c))
+            with _limits(c):
+                load_table(CORPUS / c["file"], c.get("kind") or None, errors="raise", **_kwargs(c))
         except KexieError:
             pass
 
@@ -355,3 +388,75 @@ def test_networks_section_runs_on_the_smallest_valid_dataset(tmp_path):
 
     build_report(CORPUS / "datasets" / "ds_valid", tmp_path / "o", quick=True, progress=False,
                  sections=["networks"])
+
+
+# ---- whole command lines, each in its own process: time and memory measured ------------------
+
+COMMANDS = tomllib.loads((CORPUS / "manifest.toml").read_text(encoding="utf-8"))["command"]
+
+
+def _runner():
+    sys.path.insert(0, str(CORPUS))
+    try:
+        import runner
+    finally:
+        sys.path.remove(str(CORPUS))
+    return runner
+
+
+def test_commands_cover_every_class_of_issue_15():
+    names = {c["name"] for c in COMMANDS}
+    for needed in ("gzip_bomb", "big_file", "many_cells", "xlsx_sheet_bomb", "xlsx_far_cell",
+                   "xlsx_far_blank", "dev_zero", "fifo_table", "rejects_is_input",
+                   "rejects_dev_null", "rejects_fifo", "report_out_is_file", "window_years_nan",
+                   "report_keep_going", "validate_folder", "report_device_in_folder"):
+        assert needed in names, needed
+    seeded = {n.removeprefix("seed_negative_") for n in names if n.startswith("seed_negative_")}
+    import argparse
+
+    from kexie_research.cli import build_parser
+
+    subs = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    with_seed = {name for name, sub in subs.choices.items()
+                 if any(a.dest == "seed" for a in sub._actions)}
+    assert with_seed <= seeded, with_seed - seeded
+    assert all(c["code"] in (0, 2) for c in COMMANDS)
+
+
+def test_the_runner_flags_what_it_should():
+    """The checks below are able to fail: a bug exit, a traceback, a hang, memory, clobbering."""
+    runner = _runner()
+    good = {"name": "x", "expected_code": 2, "code": 2, "hung": False, "seconds": 1.0,
+            "cpu_seconds": 1.0, "max_rss_kb": 200_000, "stdout": "",
+            "stderr": "error: f.csv: bad [rule: r]\n", "expect": "[rule: r]", "changed": [],
+            "missing": []}
+    assert runner.problems(good) == []
+    for change in ({"code": 1}, {"stderr": "Traceback (most recent call last):\nerror: x\n"},
+                   {"hung": True}, {"cpu_seconds": 31.0}, {"max_rss_kb": 1_600_000},
+                   {"changed": ["in.csv"]}, {"missing": ["out.csv"]},
+                   {"stderr": "error: a\nerror: b\n"}, {"stderr": "error: f.csv: other\n"}):
+        assert runner.problems({**good, **change}), change
+
+
+@pytest.mark.slow
+def test_every_command_exits_cleanly_in_time_and_memory(tmp_path):
+    """Issue 15's final check: no command of the corpus (its command lines, and ``validate``
+    on each of its files and folders) exits 1, prints a traceback, uses more than 30 s of
+    CPU (or hangs), or exceeds 1.5 GB; refusals are one line; inputs are never overwritten."""
+    p = subprocess.run([sys.executable, str(CORPUS / "runner.py"), "--tmp", str(tmp_path), "--json"],
+                       capture_output=True, text=True, timeout=1800,
+                       env=dict(os.environ, PYTHONWARNINGS="ignore"))
+    assert p.returncode == 0, p.stderr[-2000:]
+    import json
+
+    results = json.loads(p.stdout)
+    names = [r["name"] for r in results]
+    assert names[:len(COMMANDS)] == [c["name"] for c in COMMANDS]
+    assert len(names) == len(COMMANDS) + len(MANIFEST)     # and every file/folder case
+    runner = _runner()
+    bad = {r["name"]: runner.problems(r) for r in results if runner.problems(r)}
+    assert not bad, bad
+    # the refusals happen before the work: a bomb is refused long before it is read whole
+    by = {r["name"]: r for r in results}
+    assert by["gzip_bomb"]["max_rss_kb"] < 600 * 1024
+    assert by["xlsx_far_cell"]["cpu_seconds"] < 10

@@ -419,3 +419,158 @@ def test_cli_report_writes_only_inside_out(tmp_path, capsys):
     assert main(["report", "--data", str(CORPUS / "datasets" / "ds_valid"), "--out", str(out),
                  "--sections", "data", "--quick", "--no-progress"]) == 0
     assert set(tmp_path.iterdir()) - before == {out}
+
+
+# ---- the report folder is always one complete run (issue 15) ------------------------------------
+
+def _tree(d: Path) -> dict:
+    return {str(p.relative_to(d)): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
+
+
+def _report_cmd(out: Path, seed: int, *extra) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "kexie_research", "report", "--data",
+            str(CORPUS / "datasets" / "ds_valid"), "--out", str(out), "--seed", str(seed),
+            "--quick", "--no-progress", *extra]
+
+
+def _wait_for_staging(parent: Path, proc, timeout: float = 120.0) -> None:
+    import time
+
+    t0 = time.monotonic()
+    while not list(parent.glob(".out.staging-*")):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() - t0 < timeout, "the run never started staging"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_interrupted_report_process_leaves_the_previous_report(tmp_path, sig):
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "out"
+    first = subprocess.run(_report_cmd(out, 1, "--sections", "data", "coverage"),
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    before = _tree(out)
+    proc = subprocess.Popen(_report_cmd(out, 2), stderr=subprocess.PIPE, text=True)
+    _wait_for_staging(tmp_path, proc)
+    time.sleep(2)                    # well into the run: figures and tables half written
+    proc.send_signal(getattr(signal, sig))
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == {"SIGINT": 130, "SIGTERM": 143}[sig], err
+    assert "Traceback" not in err
+    assert _tree(out) == before      # the previous complete report, byte for byte
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]   # no staging, no lock left
+
+
+@pytest.mark.slow
+def test_concurrent_report_into_the_same_folder_is_refused(tmp_path, capsys):
+    import json
+    import subprocess
+
+    from kexie_research.cli import main
+
+    out = tmp_path / "out"
+    proc = subprocess.Popen(_report_cmd(out, 7), stderr=subprocess.PIPE, text=True)
+    _wait_for_staging(tmp_path, proc)
+    code = main(["report", "--data", str(CORPUS / "datasets" / "ds_valid"), "--out", str(out),
+                 "--seed", "8", "--quick", "--no-progress", "--sections", "data"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: another kexie-research run (pid ")
+    assert len(err.strip().splitlines()) == 1
+    assert proc.wait(timeout=600) == 0, proc.stderr.read()
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["provenance"]["seed"] == 7                 # the first run, whole
+    md = (out / "report.md").read_text(encoding="utf-8")
+    for png in __import__("re").findall(r"\(figures/([^)]+\.png)\)", md):
+        assert (out / "figures" / png).is_file(), png      # every figure it names is its own
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+
+
+def test_report_replaces_a_previous_report_whole(tmp_path):
+    """A smaller second run leaves no file of the first behind (no mix of two runs)."""
+    from kexie_research.report import build_report
+
+    d = CORPUS / "datasets" / "ds_valid"
+    out = tmp_path / "out"
+    build_report(d, out, quick=True, progress=False, sections=["data", "coverage"])
+    assert list((out / "figures").glob("coverage_*.png"))
+    res = build_report(d, out, quick=True, progress=False, sections=["data"], seed=5)
+    assert not (out / "figures").exists() or not list((out / "figures").glob("coverage_*"))
+    assert set(p.name for p in out.iterdir()) >= {"summary.json", "report.md", "report.html"}
+    assert all(Path(p).is_file() and Path(p).parent == out for p in res.files.values())
+
+
+def test_report_refuses_an_output_folder_of_user_files(tmp_path):
+    from kexie_research.report import build_report
+
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter1.docx").write_bytes(b"precious")
+    with pytest.raises(UnsafeOutputError, match="refusing to replace"):
+        build_report(CORPUS / "datasets" / "ds_valid", mine, quick=True, progress=False,
+                     sections=["data"])
+    assert _tree(mine) == {"chapter1.docx": b"precious"}
+
+
+# ---- Markdown from data is shown literally in report.md ----------------------------------------
+
+MD_PAYLOADS = ["**x**", "| a |", "[link](http://x.test)", "<b>bold</b>", "`code`", "~~gone~~"]
+
+
+def _unescaped_pipes(line: str) -> int:
+    return len(re.findall(r"(?<!\\)\|", line))
+
+
+def test_report_md_escapes_data(tmp_path):
+    """Names such as ``**x**``, ``| a |`` or a link are data: report.md must show them as
+    written (CommonMark backslash escapes), never as emphasis, a link or extra columns."""
+    from kexie_research.report import build_report
+    from kexie_research.report.render import escape_markdown
+
+    d = tmp_path / "data"
+    shutil.copytree(CORPUS / "datasets" / "ds_valid", d)
+    o = pd.read_csv(d / "organizations.csv", dtype=str)
+    o["name"] = MD_PAYLOADS[:3]
+    o.loc[2, "type"] = "enterprise_association"
+    o.to_csv(d / "organizations.csv", index=False)
+    res = build_report(d, tmp_path / "out", quick=True, progress=False,
+                       sections=["data", "networks"], lang="en")
+    md = (res.out_dir / "report.md").read_text(encoding="utf-8")
+    shown = [p for p in MD_PAYLOADS[:3] if escape_markdown(p) in md]
+    assert shown, "the organisation names should reach a table of the networks section"
+    for p in MD_PAYLOADS[:3]:
+        assert p not in md.replace(escape_markdown(p), ""), p    # never unescaped
+    # every table keeps its shape: as many unescaped pipes in each row as in its header
+    block: list[str] = []
+    for line in md.splitlines() + [""]:
+        if line.startswith("|"):
+            block.append(line)
+            continue
+        if block:
+            assert len({_unescaped_pipes(r) for r in block}) == 1, block
+            block = []
+
+
+# hand-escaped (CommonMark: a backslash before ASCII punctuation makes it literal)
+MD_ESCAPED = {"**x**": r"\*\*x\*\*", "| a |": r"\| a \|",
+              "[link](http://x.test)": r"[link\](http://x.test)", "<b>bold</b>": r"\<b>bold\</b>",
+              "`code`": r"\`code\`", "~~gone~~": r"\~\~gone\~\~", "_em_ a_b": r"\_em\_ a_b",
+              "&amp; &#60;": r"\&amp; \&#60;", "![img](x.png)": r"![img\](x.png)",
+              # not markup: left readable
+              "[1.03, 1.43]": "[1.03, 1.43]", "<0.001": "<0.001", "~70": "~70",
+              "treated_x": "treated_x", "R&D": "R&D", "a\nb": "a b"}
+
+
+@pytest.mark.parametrize("payload", list(MD_ESCAPED))
+def test_escape_markdown(payload):
+    from kexie_research.report.render import escape_markdown, table_markdown
+
+    assert escape_markdown(payload) == MD_ESCAPED[payload]
+    t = table_markdown(pd.DataFrame({"name": [payload], "n": [1]}))
+    assert {_unescaped_pipes(r) for r in t.splitlines() if r.startswith("|")} == {3}

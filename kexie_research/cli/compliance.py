@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..errors import KexieError
 from ..io import write_csv, write_xlsx
-from ._common import add_json_flag, emit_json, load_arg
+from ._common import add_json_flag, bounded_int, emit_json, load_arg
 
 
 def add_parser(sub) -> None:
@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
     p.add_argument("--rules", metavar="FILE", help="rules file (TOML; default: the shipped plan indicators)")
     p.add_argument("--trainings", metavar="FILE", help="trainings table (class names)")
     p.add_argument("--curriculum", metavar="FILE", help="curriculum table (indicator 7)")
-    p.add_argument("--years", nargs="+", type=int, metavar="Y", help="evaluation years (default: all in the log)")
+    p.add_argument("--years", nargs="+", type=bounded_int(1900, 2200), metavar="Y",
+                   help="evaluation years (default: all in the log)")
     p.add_argument("--export", metavar="FILE",
                    help="write per-cadre outcomes (.csv) or all result tables (.xlsx)")
     add_json_flag(p)
@@ -47,16 +48,14 @@ def run(args) -> int:
         print(f"note: {m}", file=sys.stderr)
     if args.export:
         out = Path(args.export)
-        root = out.parent if str(out.parent) else Path(".")
-        root.mkdir(parents=True, exist_ok=True)
         suffix = out.suffix.lower()
         if suffix == ".csv":
-            path = write_csv(out.name, res.outcomes, root=root)
+            path = write_csv(out, res.outcomes)
         elif suffix == ".xlsx":
-            path = write_xlsx(out.name, {"outcomes": res.outcomes, "rules": res.rules,
-                                         "by_rank": res.by_rank, "off_job_rates": res.rates,
-                                         "curriculum": res.curriculum,
-                                         "not_evaluable": res.not_evaluable}, root=root)
+            path = write_xlsx(out, {"outcomes": res.outcomes, "rules": res.rules,
+                                    "by_rank": res.by_rank, "off_job_rates": res.rates,
+                                    "curriculum": res.curriculum,
+                                    "not_evaluable": res.not_evaluable})
         else:
             raise KexieError(f"--export: unsupported file type {suffix or '(none)'!r}; use .csv or .xlsx")
         print(f"outcomes written to {path}", file=sys.stderr)

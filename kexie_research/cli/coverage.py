@@ -7,7 +7,11 @@ from pathlib import Path
 
 from ..errors import KexieError
 from ..io import write_csv, write_xlsx
-from ._common import add_json_flag, emit_json, load_arg
+from ._common import add_json_flag, check_range, emit_json, load_arg
+
+
+MAX_WINDOW_YEARS = 200
+"""Longest look-back window: beyond ~200 years dates leave the calendar range."""
 
 
 def add_parser(sub) -> None:
@@ -28,11 +32,13 @@ def add_parser(sub) -> None:
                    help="trainings table (session dates: needed for the curve and --window-years)")
     p.add_argument("--by", nargs="+", metavar="COL", help="break down by these representative columns")
     p.add_argument("--window-years", type=float, metavar="N",
-                   help="list those not trained within the last N years (the plan: 4)")
+                   help=f"list those not trained within the last N years (the plan: 4; at most "
+                        f"{MAX_WINDOW_YEARS})")
     p.add_argument("--threshold", type=float, default=0.8, metavar="X",
                    help="flag groups with coverage below X (default 0.8)")
     p.add_argument("--as-of", metavar="DATE", help="reference date (default: the last session's end)")
-    p.add_argument("--confidence", type=float, default=0.95, help="level of the Wilson intervals")
+    p.add_argument("--confidence", type=float, default=0.95,
+                   help="level of the Wilson intervals, in (0, 1)")
     p.add_argument("--sample", action="store_true",
                    help="the representatives file is a sample (intervals are sampling intervals)")
     p.add_argument("--require-completed", action="store_true",
@@ -52,20 +58,17 @@ def _export(path: str, df) -> Path:
     writers = {".csv": write_csv, ".xlsx": write_xlsx}
     if suffix not in writers:
         raise KexieError(f"--export: unsupported file type {suffix or '(none)'!r}; use .csv or .xlsx")
-    root = out.parent if str(out.parent) else Path(".")
-    root.mkdir(parents=True, exist_ok=True)
-    return writers[suffix](out.name, df, root=root)
+    return writers[suffix](out, df)
 
 
 def run(args) -> int:
     from ..coverage import compute_coverage, compute_exchange, left_out_table
 
-    if not 0 <= args.threshold <= 1:
-        raise KexieError(f"--threshold must be between 0 and 1, not {args.threshold}")
-    if args.window_years is not None and args.window_years <= 0:
-        raise KexieError(f"--window-years must be > 0, not {args.window_years}")
-    if not 0 < args.confidence < 1:
-        raise KexieError(f"--confidence must be between 0 and 1, not {args.confidence}")
+    # checked here (not by argparse) so that the API-style callers of main() get exit 2
+    check_range("--threshold", args.threshold, 0, 1)
+    if args.window_years is not None:
+        check_range("--window-years", args.window_years, 0, MAX_WINDOW_YEARS, lo_open=True)
+    check_range("--confidence", args.confidence, 0, 1, lo_open=True, hi_open=True)
     if (args.window_years is not None or args.as_of) and not args.trainings:
         raise KexieError("--window-years and --as-of need --trainings (the session dates)")
     reps = load_arg(args.representatives, "representatives").accepted

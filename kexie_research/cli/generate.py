@@ -6,11 +6,15 @@ import argparse
 import sys
 
 from ..errors import KexieError
-from ._common import add_json_flag, emit_json
+from ._common import add_json_flag, emit_json, seed_arg
 
 
 class _BadOption(KexieError):
     """An option value out of range (exit 2)."""
+
+
+MAX_REPRESENTATIVES = 100_000
+"""Largest congress generated (a national congress has ~1,600 delegates)."""
 
 
 def _positive_float(text: str) -> float:
@@ -45,9 +49,9 @@ def add_parser(sub) -> None:
                     "give byte-identical files.",
         epilog="Example: kexie-research generate --out /tmp/syn --scale 0.05")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (created if missing)")
-    p.add_argument("--seed", type=_nonneg_int, default=20240, help="master seed (default 20240)")
+    p.add_argument("--seed", type=seed_arg, default=20240, help="master seed (default 20240)")
     p.add_argument("--representatives", type=_nonneg_int, default=1600, metavar="N",
-                   help="congress size (>= 1000; default 1600)")
+                   help=f"congress size (1000 to {MAX_REPRESENTATIVES:,}; default 1600)")
     p.add_argument("--scale", type=_positive_float, default=1.0, metavar="X",
                    help="size of the organisation network relative to national scale, in (0, 2] "
                         "(default 1.0; calibration is exact only at 1.0)")
@@ -62,6 +66,9 @@ def run(args) -> int:
     if args.representatives < MIN_REPRESENTATIVES:
         raise _BadOption(f"--representatives must be >= {MIN_REPRESENTATIVES} (the 9th-congress history has 584 "
                          f"distinct trainees), got {args.representatives}")
+    if args.representatives > MAX_REPRESENTATIVES:
+        raise _BadOption(f"--representatives must be <= {MAX_REPRESENTATIVES:,} (a national congress "
+                         f"has ~1,600 delegates), got {args.representatives}")
     m = generate_dataset(args.out, seed=args.seed, n_representatives=args.representatives,
                          scale=args.scale)
     failed = [c["quantity"] for c in m["calibration"] if not c["ok"]]

@@ -1,6 +1,11 @@
 """The main job: every analysis on one dataset, written as HTML, Markdown, summary.json,
 CSV tables and figures (PNG/PDF/SVG with captions).
 
+The report is built in a staging folder beside ``out_dir`` and swapped in whole at the end
+(:func:`kexie_research.io.staged_directory`), under a lock: ``out_dir`` always holds one
+complete run, an interrupted run leaves the previous report, and a concurrent run into the
+same folder is refused (:class:`~kexie_research.errors.OutputLockedError`).
+
 Sections are modules in :mod:`kexie_research.report.sections`, each with
 ``build(ctx: ReportContext) -> Section``; :data:`~kexie_research.report.sections.SECTIONS`
 lists them in order. A section computes through the analysis API, draws through
@@ -11,6 +16,7 @@ this module writes files, through the safe writers of :mod:`kexie_research.io`.
 from __future__ import annotations
 
 import importlib
+import json
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +26,7 @@ import pandas as pd
 
 from ..data import Dataset, load_dataset
 from ..errors import KexieError
-from ..io import dumps_json, write_csv, write_json, write_text
+from ..io import DirectoryLock, dumps_json, staged_directory, write_csv, write_json, write_text
 from .render import render_html, render_markdown
 
 __all__ = ["Block", "Section", "ReportContext", "ReportResult", "build_report"]
@@ -159,49 +165,21 @@ def _section_modules(only=None):
     return mods
 
 
-def build_report(data_dir=None, out_dir="out", *, lang: str = "zh", seed: int = 20240,
-                 workers: int = 1, progress: bool = True, sections=None,
-                 figures_only: bool = False, quick: bool = False,
-                 dataset: Dataset | None = None) -> ReportResult:
-    """Run the main job and write the report.
+def _previous_report(path: Path) -> bool:
+    """May ``path`` be replaced by a new report? Yes when empty or a previous report (its
+    summary.json written by kexie_research)."""
+    if not any(path.iterdir()):
+        return True
+    summary = path / "summary.json"
+    try:
+        if not summary.is_file() or summary.stat().st_size > 64 * 1024 ** 2:
+            return False
+        return json.loads(summary.read_text(encoding="utf-8"))["provenance"]["package"] == "kexie_research"
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
-    Parameters
-    ----------
-    data_dir : path-like, optional
-        Dataset folder (``<kind>.csv`` files); default: the embedded synthetic data.
-    out_dir : path-like
-        Output folder; nothing is written outside it.
-    lang : {"zh", "en"}
-        Language of the report and figure labels.
-    seed : int
-        Seed of every stochastic step (simulations, bootstraps).
-    workers : int
-        Processes for parallel work; results do not depend on it.
-    sections : iterable of str, optional
-        Restrict to these sections.
-    figures_only : bool
-        Write only figures and captions, directly in ``out_dir`` (``make figures``).
-    quick : bool
-        Smaller Monte Carlo/bootstraps, for tests.
 
-    Returns
-    -------
-    ReportResult
-    """
-    from .. import __version__
-
-    if lang not in ("zh", "en"):
-        raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    out = out.resolve()
-    ds = dataset if dataset is not None else load_dataset(data_dir)
-    params = {"lang": lang, "seed": seed, "quick": quick,
-              "sections": list(sections) if sections else None}
-    ctx = ReportContext(dataset=ds, lang=lang, seed=seed, out_dir=out,
-                        figure_dir=out if figures_only else out / "figures",
-                        table_dir=None if figures_only else out / "tables",
-                        workers=workers, quick=quick, parameters=params)
+def _build_sections(ctx: ReportContext, sections, progress: bool) -> list[Section]:
     mods = _section_modules(sections)
     built: list[Section] = []
     try:
@@ -213,6 +191,21 @@ def build_report(data_dir=None, out_dir="out", *, lang: str = "zh", seed: int = 
         if hasattr(it, "set_postfix_str"):
             it.set_postfix_str(name)
         built.append(mod.build(ctx))
+    return built
+
+
+def _write_report(out: Path, ds: Dataset, *, lang, seed, workers, progress, sections, quick,
+                  figures_only) -> tuple[dict, dict]:
+    """Build every section into ``out`` and write the report files; ``(files, summary)``."""
+    from .. import __version__
+
+    params = {"lang": lang, "seed": seed, "quick": quick,
+              "sections": list(sections) if sections else None}
+    ctx = ReportContext(dataset=ds, lang=lang, seed=seed, out_dir=out,
+                        figure_dir=out if figures_only else out / "figures",
+                        table_dir=None if figures_only else out / "tables",
+                        workers=workers, quick=quick, parameters=params)
+    built = _build_sections(ctx, sections, progress)
     summary = {
         "provenance": {
             "package": "kexie_research", "version": __version__, "seed": seed,
@@ -224,9 +217,76 @@ def build_report(data_dir=None, out_dir="out", *, lang: str = "zh", seed: int = 
     }
     files: dict[str, Any] = {}
     if not figures_only:
+        rejects = ds.rejects()
+        if len(rejects):
+            files["rejects.csv"] = write_csv(out / "rejects.csv", rejects, root=out)
         files["summary.json"] = write_json(out / "summary.json", summary, root=out)
         files["report.md"] = write_text(out / "report.md", render_markdown(built, summary, lang), root=out)
         files["report.html"] = write_text(out / "report.html", render_html(built, summary, lang), root=out)
+    return files, summary
+
+
+def build_report(data_dir=None, out_dir="out", *, lang: str = "zh", seed: int = 20240,
+                 workers: int = 1, progress: bool = True, sections=None,
+                 figures_only: bool = False, quick: bool = False,
+                 dataset: Dataset | None = None) -> ReportResult:
+    """Run the main job and write the report.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        Dataset folder (``<kind>.csv`` files); default: the embedded synthetic data.
+    out_dir : path-like
+        Output folder; nothing is written outside it. It is replaced as a whole by the new
+        report (built in a staging folder beside it, then swapped in), so it must be new,
+        empty or a previous report; a concurrent run into it is refused.
+    lang : {"zh", "en"}
+        Language of the report and figure labels.
+    seed : int
+        Seed of every stochastic step (simulations, bootstraps).
+    workers : int
+        Processes for parallel work; results do not depend on it.
+    sections : iterable of str, optional
+        Restrict to these sections.
+    figures_only : bool
+        Write only figures and captions, directly in ``out_dir`` (``make figures``); files
+        are replaced one by one (each atomically), other files in the folder are kept.
+    quick : bool
+        Smaller Monte Carlo/bootstraps, for tests.
+    dataset : Dataset, optional
+        An already loaded dataset (e.g. ``load_dataset(DIR, errors="drop")`` for
+        ``--keep-going``); its rejects, if any, are written to ``rejects.csv``.
+
+    Returns
+    -------
+    ReportResult
+
+    Raises
+    ------
+    UnsafeOutputError
+        ``out_dir`` is a file, or a non-empty folder that is not a previous report.
+    OutputLockedError
+        Another run is writing the same folder.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+    ds = dataset if dataset is not None else load_dataset(data_dir)
+    _section_modules(sections)   # an unknown section is refused before anything is written
+    kw = dict(lang=lang, seed=seed, workers=workers, progress=progress, sections=sections,
+              quick=quick, figures_only=figures_only)
+    if figures_only:
+        from ..io import check_output_path
+
+        out = check_output_path(out_dir, directory=True)
+        out.mkdir(parents=True, exist_ok=True)
+        out = out.resolve()
+        with DirectoryLock(out):
+            files, summary = _write_report(out, ds, **kw)
+        return ReportResult(out_dir=out, files=files, summary=summary)
+    with staged_directory(out_dir, replaceable=_previous_report, what="report folder") as stage:
+        files, summary = _write_report(stage.resolve(), ds, **kw)
+    out = Path(out_dir).resolve()
+    files = {k: out / Path(v).relative_to(stage.resolve()) for k, v in files.items()}
     return ReportResult(out_dir=out, files=files, summary=summary)
 
 

@@ -4,10 +4,42 @@ from __future__ import annotations
 
 import html
 import os
+import re
 
 import pandas as pd
 
-__all__ = ["render_markdown", "render_html", "table_markdown", "table_latex"]
+__all__ = ["render_markdown", "render_html", "table_markdown", "table_latex", "escape_markdown"]
+
+# what can turn data into markup in a paragraph or a table cell (CommonMark + GFM), each
+# escaped only where it could act, so that numbers like "[1.03, 1.43]", "<0.001" or "~70"
+# and snake_case names stay readable in the raw file
+_MD_ACTIVE = re.compile(
+    r"[\\`*|]"                      # escapes, code spans, emphasis, table cells: always
+    r"|(?<!\w)_|_(?!\w)"            # underscores that could open or close emphasis
+    r"|\](?=[(\[])"                 # the "](" or "][" of a link or image
+    r"|<(?=[A-Za-z/!?])"            # raw HTML and autolinks
+    r"|&(?=#?[0-9A-Za-z]+;)"        # character references
+)
+
+
+def escape_markdown(text) -> str:
+    r"""Data as literal Markdown text: emphasis, code spans, links and images, raw HTML,
+    autolinks, character references, strikethrough and table pipes are backslash-escaped
+    (CommonMark), only where they could act; newlines become spaces. Use it for every data
+    value put inline into Markdown (table cells, captions, names in sentences).
+
+    Examples
+    --------
+    >>> print(escape_markdown("**x** | [link](http://a.test) <b> _y_ ~~z~~"))
+    \*\*x\*\* \| [link\](http://a.test) \<b> \_y\_ \~\~z\~\~
+    >>> print(escape_markdown("treated_x [1.03, 1.43] <0.001 ~70 A&B"))
+    treated_x [1.03, 1.43] <0.001 ~70 A&B
+    """
+    t = " ".join(str(text).splitlines())
+    t = _MD_ACTIVE.sub(lambda m: "\\" + m.group(0), t)
+    if t.count("~") >= 2:           # a pair of tildes strikes text through (GFM)
+        t = t.replace("~", "\\~")
+    return t
 
 
 def _fmt(v) -> str:
@@ -21,9 +53,10 @@ def _fmt(v) -> str:
 
 
 def table_markdown(df: pd.DataFrame, max_rows: int = 60) -> str:
-    """A GitHub-flavoured Markdown table (pipes and newlines in cells escaped)."""
+    """A GitHub-flavoured Markdown table; every cell and header is literal text
+    (:func:`escape_markdown`: no emphasis, link, HTML or stray pipe from data)."""
     d = df.head(max_rows)
-    esc = lambda s: _fmt(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
+    esc = lambda s: escape_markdown(_fmt(s))  # noqa: E731
     lines = ["| " + " | ".join(esc(c) for c in d.columns) + " |",
              "|" + "|".join("---" for _ in d.columns) + "|"]
     for row in d.itertuples(index=False):
@@ -67,7 +100,8 @@ def render_markdown(sections, summary: dict, lang: str) -> str:
     out = [f"# {title}", ""]
     out.append(("*数据：" if lang == "zh" else "*Data: ")
                + ("合成数据（非真实个人数据）" if prov["synthetic_data"] and lang == "zh" else
-                  "synthetic (not real persons)" if prov["synthetic_data"] else str(prov["data_dir"]))
+                  "synthetic (not real persons)" if prov["synthetic_data"]
+                  else escape_markdown(prov["data_dir"]))
                + f"; kexie_research {prov['version']}; seed {prov['seed']}*")
     out.append("")
     for s in sections:
@@ -77,13 +111,13 @@ def render_markdown(sections, summary: dict, lang: str) -> str:
                 out += [b.text, ""]
             elif b.kind == "table":
                 if b.caption:
-                    out += [f"**{b.caption}**", ""]
+                    out += [f"**{escape_markdown(b.caption)}**", ""]
                 out += [table_markdown(b.table), ""]
             elif b.kind == "figure":
                 png = b.files.get("png")
                 if png is not None:
-                    out += [f"![{b.caption}](figures/{png.name})", ""]
-                out += [f"*{b.caption}*", ""]
+                    out += [f"![{escape_markdown(b.caption)}](figures/{png.name})", ""]
+                out += [f"*{escape_markdown(b.caption)}*", ""]
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -18,6 +18,16 @@ Outcomes
             ``n_input``/``n_accepted`` give the accounting.
 ``error``   the file as a whole is refused (``DataValidationError`` with ``rule``).
 Dataset cases (a folder, ``kind = "dataset"``) go through ``kexie_research.load_dataset``.
+
+Commands
+--------
+:data:`COMMANDS` (``[[command]]`` in the manifest) are whole command lines run by
+``tests/corpus/runner.py`` in child processes, with the time and the peak memory of each
+measured: hostile inputs too large to store (a gzip bomb, a 100 MB file, millions of
+cells, a workbook whose sheet unpacks to 300 MB — built at test time by the
+:data:`SETUPS` they name), FIFOs and devices as inputs or outputs, outputs that are
+inputs, bad option values, dataset folders and ``--keep-going``. Each must exit with its
+``code`` (never 1), print no traceback, finish within 30 s and stay under 1.5 GB.
 """
 
 from __future__ import annotations
@@ -27,9 +37,11 @@ import codecs
 import datetime as dt
 import gzip
 import io
+import os
 import re
 import shutil
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,6 +121,8 @@ class Case:
     message: str = ""   # a fragment the message must contain
     cells: list = field(default_factory=list)   # [[row, column, expected str(value)], ...]
     options: list = field(default_factory=list)  # extra CLI options, e.g. ["--sheet", "x"]
+    tables: list = field(default_factory=list)   # dataset cases: the tables found (default all)
+    keep_going: dict = field(default_factory=dict)  # dataset: kind -> [read, accepted, rejected]
 
 
 def u8(text: str) -> bytes:
@@ -242,6 +256,32 @@ def xlsx_formula() -> bytes:
     return _xlsx_bytes(build)
 
 
+def xlsx_far_cell() -> bytes:
+    """A valid sheet plus one stray cell at XFD1048576: the sheet declares a grid of
+    17 billion cells (a reader that walks the declared grid runs out of memory)."""
+    def build(wb):
+        ws = wb.active
+        _sheet(ws, ATT_H, ATT)
+        ws["XFD1048576"] = "stray"
+    return _xlsx_bytes(build)
+
+
+def xlsx_far_blank() -> bytes:
+    """A valid sheet plus a formatted but empty cell at A1048576 (a million empty rows
+    declared)."""
+    def build(wb):
+        from openpyxl.styles import Font
+
+        ws = wb.active
+        _sheet(ws, ATT_H, ATT)
+        ws["A1048576"].font = Font(bold=True)
+    return _xlsx_bytes(build)
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data, mtime=0)
+
+
 # ---- the cases --------------------------------------------------------------------------------
 def cases() -> list[Case]:
     C: list[Case] = []
@@ -324,9 +364,10 @@ def cases() -> list[Case]:
     add(Case("att_ragged_short.csv", "attendance", "a row with a missing field", "reject",
              u8(csv_text(ATT_H, [ATT[0], ATT[1], "R003,T02,16"])), rule="field_count", row=3,
              n_input=3, n_accepted=2, message="3 fields"))
-    add(Case("lnk_unclosed_quote.csv", "links", "an unclosed quote swallowing the rest",
-             "reject", u8(csv_text(LNK_H, [LNK[0], 'O2,"O3,project,2021,2.5', LNK[2]])),
-             rule="field_count", row=2, n_input=2, n_accepted=1))
+    add(Case("lnk_unclosed_quote.csv", "links", "an unclosed quote swallowing the rest (the "
+             "file is refused, naming the row and column where the quote opens)",
+             "error", u8(csv_text(LNK_H, [LNK[0], 'O2,"O3,project,2021,2.5', LNK[2]])),
+             rule="unclosed_quote", row=2, column="target_id", message="unclosed quote"))
 
     # columns -------------------------------------------------------------------------------------
     add(Case("reps_missing_column.csv", "representatives", "required column missing (sector)",
@@ -590,6 +631,96 @@ def cases() -> list[Case]:
     add(Case("att_gzip_ok.csv.gz", "attendance", "a gzip-compressed CSV (valid)", "accept",
              gzip.compress(u8(csv_text(ATT_H, ATT)), mtime=0), n_input=3))
 
+
+    # decimal marks (issue 15: "3,5" hours read as 35) -------------------------------------
+    semi = lambda header, rows: u8(csv_text(header.replace(",", ";"), rows))  # noqa: E731
+    add(Case("att_decimal_comma.csv", "attendance", "';'-separated with decimal commas: 3,5 "
+             "hours is 3.5, never 35 (valid)", "accept",
+             semi(ATT_H, ["R001;T01;3,5;是;learner", "R002;T01;30;是;learner",
+                          "R003;T02;16,25;否;learner"]), n_input=3,
+             cells=[[1, "hours", "3.5"], [2, "hours", "30.0"], [3, "hours", "16.25"]]))
+    add(Case("cst_decimal_comma_grouped.csv", "costs", "';'-separated, 1.234,5 (thousands "
+             "point, decimal comma): 1234.5, never 1.2345 (valid)", "accept",
+             semi(CST_H, ["T01;venue;1.234,5", "T01;lodging;86.000,50", "T02;platform;15000"]),
+             n_input=3, cells=[[1, "amount", "1234.5"], [2, "amount", "86000.5"]]))
+    add(Case("cst_quoted_decimal_comma.csv", "costs", 'quoted "1,5" costs in a comma-separated '
+             "file: 1.5, never 15 (valid)", "accept",
+             u8(csv_text(CST_H, ['T01,venue,"1,5"', 'T01,lodging,"2,75"', "T02,platform,15000"])),
+             n_input=3, cells=[[1, "amount", "1.5"], [2, "amount", "2.75"]]))
+    add(Case("cst_thousands_grouped.csv", "costs", "thousands separators in well-formed groups "
+             "with a decimal point: 12,345.5 and 1,000 (valid)", "accept",
+             u8(csv_text(CST_H, ['T01,venue,"12,345.5"', 'T01,lodging,"1,000"', "T02,platform,0.5"])),
+             n_input=3, cells=[[1, "amount", "12345.5"], [2, "amount", "1000.0"]]))
+    add(Case("att_decimal_ambiguous.csv", "attendance", "';'-separated, '1,234' and no other "
+             "number showing the decimal mark: 1234 or 1.234? (rejected, not guessed)", "reject",
+             semi(ATT_H, ["R001;T01;1,234;是;learner", "R002;T01;30;是;learner",
+                          "R003;T02;16;否;learner"]), rule="decimal_mark", row=1, column="hours",
+             value="1,234", n_input=3, n_accepted=2, message="ambiguous"))
+    add(Case("att_decimal_mixed.csv", "attendance", "decimal commas and decimal points in one "
+             "file (both rejected, naming both)", "reject",
+             u8(csv_text(ATT_H, ['R001,T01,"3,5",是,learner', "R002,T01,3.5,是,learner",
+                                 "R003,T02,16,否,learner"])), rule="decimal_mark", row=1,
+             column="hours", value="3,5", n_input=3, n_accepted=1,
+             message="mixes decimal commas (row 1"))
+    add(Case("cst_thousands_vs_decimal_comma.csv", "costs", '"120,000" in a comma-separated '
+             'file whose other cost "1,5" has a decimal comma (120000 or 120? rejected)', "reject",
+             u8(csv_text(CST_H, ['T01,venue,"1,5"', 'T01,lodging,"120,000"', "T02,platform,15000"])),
+             rule="decimal_mark", row=2, column="amount", value="120,000", n_input=3,
+             n_accepted=2))
+    add(Case("cst_malformed_groups.csv", "costs", "a thousands separator outside well-formed "
+             "groups (1,00,000)", "reject",
+             u8(csv_text(CST_H, ['T01,venue,"1,00,000"', CST[1], CST[2]])), rule="number", row=1,
+             column="amount", value="1,00,000", n_input=3, n_accepted=2))
+
+    # identifiers (issue 15: R1, R１ and R1 + zero-width space were three people) ------------
+    add(Case("reps_unicode_ids.csv", "representatives", "R001, Ｒ００１ (full-width) and R001 + a "
+             "zero-width space are one person: duplicates naming both rows", "reject",
+             u8(csv_text(REPS_H, [REPS[0], REPS[1].replace("R002", "Ｒ００１"),
+                                  REPS[2].replace("R003", "R001\u200b")])),
+             rule="unique_key", row=2, column="rep_id", value="R001", n_input=3, n_accepted=1,
+             message="row 2 'Ｒ００１' and row 1 'R001'"))
+    add(Case("att_invisible_ids.csv", "attendance", "identifiers with a non-breaking space, a "
+             "zero-width space, full-width letters (valid: normalised)", "accept",
+             u8(csv_text(ATT_H, ["\u00a0R001,T01,32,是,learner", "R002\u200b,T０１,30,是,learner",
+                                 "Ｒ003,T02\ufeff,16,否,learner"])), n_input=3,
+             cells=[[1, "rep_id", "R001"], [2, "rep_id", "R002"], [2, "training_id", "T01"],
+                    [3, "rep_id", "R003"], [3, "training_id", "T02"]]))
+
+    # more encodings (issue 15: mojibake accepted; UTF-32 called "binary content") -------------
+    gbk_rows = csv_text(REPS_H, REPS[:2]).encode("gbk")
+    add(Case("reps_mixed_gbk_then_utf8.csv", "representatives", "rows 1-2 saved as GBK, row 3 "
+             "as UTF-8 (mixed encodings, refused naming the row)", "error",
+             gbk_rows + u8(REPS[2] + "\n"), rule="encoding", row=3, message="mixed encodings"))
+    add(Case("reps_mixed_utf8_then_gbk.csv", "representatives", "row 1 saved as UTF-8, rows 2-3 "
+             "as GBK (mixed encodings, refused naming the row)", "error",
+             u8(csv_text(REPS_H, REPS[:1])) + ("\n".join(REPS[1:]) + "\n").encode("gbk"),
+             rule="encoding", row=2, message="mixed encodings"))
+    add(Case("reps_utf32_bom.csv", "representatives", "UTF-32 with BOM (valid)", "accept",
+             reps.encode("utf-32"), n_input=3, cells=[[1, "province", "上海"]]))
+    add(Case("trn_utf32le_nobom.csv", "trainings", "UTF-32-LE without BOM (one line naming the "
+             "encoding, not 'binary content')", "error", csv_text(TRN_H, TRN).encode("utf-32-le"),
+             rule="encoding", message="UTF-32-LE"))
+
+    # resources: read only the cells that exist; limits (large inputs: tests/corpus/runner.py) ----
+    add(Case("att_cell_at_xfd1048576.xlsx", "attendance", "a stray cell at XFD1048576 (a "
+             "declared grid of 17 billion cells; only existing cells are read)", "reject",
+             xlsx_far_cell(), rule="field_count", row=4, value="stray", n_input=4, n_accepted=3))
+    add(Case("att_blank_cell_a1048576.xlsx", "attendance", "a formatted empty cell at A1048576 "
+             "(a million empty rows declared) (valid)", "accept", xlsx_far_blank(), n_input=3))
+    add(Case("cst_truncated.xlsx", "costs", "a workbook cut short (one line, not openpyxl's "
+             "several)", "error", xlsx_beyond_header()[:-300], rule="format",
+             message="not a readable .xlsx workbook"))
+    add(Case("att_gzip_over_limit.csv.gz", "attendance", "a .csv.gz inflating beyond the input "
+             "limit (lowered to 64K for the test)", "error",
+             gz(u8(csv_text(ATT_H, ATT * 3000))), rule="size_limit", message="decompresses",
+             options=["--max-input-bytes", "64K"]))
+    add(Case("att_over_cell_limit.csv", "attendance", "more cells than the cell limit (lowered "
+             "to 1000 for the test)", "error", u8(csv_text(ATT_H, ATT * 100)), rule="size_limit",
+             message="cells", options=["--max-cells", "1000"]))
+    add(Case("cst_xlsx_over_limit.xlsx", "costs", "a workbook larger than the input limit "
+             "(lowered to 1K for the test)", "error", xlsx_beyond_header(), rule="size_limit",
+             options=["--max-input-bytes", "1K"]))
+
     # a directory where a file is expected -----------------------------------------------------------
     add(Case("a_directory.csv", "attendance", "a directory instead of a file", "error",
              {}, rule="format"))
@@ -626,7 +757,274 @@ def cases() -> list[Case]:
              n_input=3))
     add(Case("ds_empty", "dataset", "a folder with no table files", "error", {"README.txt": b"x"},
              rule="dataset"))
+    # dataset folders: discovery (issues 14 and 15) --------------------------------------------
+    att_b = u8(csv_text(ATT_H, ATT))
+    add(Case("ds_case_insensitive", "dataset", "table files named REPRESENTATIVES.csv, "
+             "Trainings.CSV, Attendance.Csv (found, whatever the case) (valid)", "accept",
+             {"REPRESENTATIVES.csv": reps_b, "Trainings.CSV": trn_b, "Attendance.Csv": att_b},
+             n_input=3, tables=["representatives", "trainings", "attendance"]))
+    add(Case("ds_csv_and_xlsx", "dataset", "attendance.csv and attendance.xlsx both present "
+             "(which one is meant cannot be guessed)", "error",
+             {"representatives.csv": reps_b, "trainings.csv": trn_b, "attendance.csv": att_b,
+              "attendance.xlsx": _xlsx_bytes(lambda wb: _sheet(wb.active, ATT_H, ATT))},
+             rule="table_file", message="attendance.csv, attendance.xlsx"))
+    add(Case("ds_table_is_directory", "dataset", "attendance.csv is a directory (was skipped "
+             "silently)", "error", {"representatives.csv": reps_b, "trainings.csv": trn_b,
+                                    "attendance.csv/": b""},
+             rule="table_file", message="is a directory"))
+    add(Case("ds_links_without_orgs", "dataset", "links without an organizations table (the "
+             "foreign-key check was skipped silently)", "error",
+             {"links.csv": u8(csv_text(LNK_H, LNK))}, rule="foreign_key_table",
+             column="source_id", message="no organizations table"))
+    add(Case("ds_keep_going", "dataset", "3 bad rows of 9: an unknown province, attendance of "
+             "the rejected representative and at an unknown session (refused; analysed with "
+             "--keep-going)", "error",
+             {"representatives.csv": u8(replace_cell("representatives", 2, "province", "火星")),
+              "trainings.csv": trn_b,
+              "attendance.csv": u8(replace_cell("attendance", 3, "training_id", "T99"))},
+             rule="province", row=2, column="province", value="火星",
+             keep_going={"representatives": [3, 2, 1], "trainings": [3, 3, 0],
+                         "attendance": [3, 1, 2]}))
+    add(Case("ds_table_refused", "dataset", "representatives.csv is binary (refused as a whole): "
+             "with --keep-going the other tables load and the attendance that refers to it is "
+             "rejected", "error",
+             {"representatives.csv": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "trainings.csv": trn_b,
+              "attendance.csv": att_b}, rule="format",
+             keep_going={"trainings": [3, 3, 0], "attendance": [3, 0, 3]}))
+
     return C
+
+
+# ---- commands: hostile inputs built at test time, options, outputs ------------------------------
+
+def _setup_bomb(tmp: Path) -> None:
+    """bomb.csv.gz: 240 KB inflating to 100 MB of valid-looking attendance rows."""
+    line = "R0001,T01,16,是,learner\n".encode()
+    block = line * 100_000
+    comp = zlib.compressobj(9, zlib.DEFLATED, 31)   # gzip container
+    with open(tmp / "bomb.csv.gz", "wb") as fh:
+        fh.write(comp.compress(ATT_H.encode() + b"\n"))
+        for _ in range(100_000_000 // len(block)):
+            fh.write(comp.compress(block))
+        fh.write(comp.flush())
+
+
+def _setup_big(tmp: Path) -> None:
+    """big.csv: a 100 MB file (sparse: no disk used), over the 64 MiB input limit."""
+    with open(tmp / "big.csv", "wb") as fh:
+        fh.write(ATT_H.encode() + b"\n")
+        fh.truncate(100 * 1024 ** 2)
+
+
+def _setup_many_cells(tmp: Path) -> None:
+    """many.csv: 4.2 million one-cell rows (8 MB), over the 4 million cell limit."""
+    with open(tmp / "many.csv", "wb") as fh:
+        fh.write(b"rep_id\n" + b"R\n" * 4_200_000)
+
+
+def _setup_sheet_bomb(tmp: Path) -> None:
+    """bomb.xlsx: a workbook whose sheet XML unpacks to 300 MB (more than 4 x 64 MiB)."""
+    src = zipfile.ZipFile(io.BytesIO(_xlsx_bytes(lambda wb: _sheet(wb.active, ATT_H, ATT))))
+    with zipfile.ZipFile(tmp / "bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            body = src.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                with dst.open(info.filename, "w", force_zip64=True) as fh:
+                    head, tail = body.split(b"<sheetData>", 1)
+                    fh.write(head + b"<sheetData>")
+                    pad = b" " * (1 << 20)
+                    for _ in range(300):
+                        fh.write(pad)
+                    fh.write(tail)
+            else:
+                dst.writestr(info.filename, body)
+
+
+def _setup_specials(tmp: Path) -> None:
+    """A FIFO as a table and as a plan, a link to /dev/zero named like a table."""
+    os.mkfifo(tmp / "pipe.csv")
+    os.mkfifo(tmp / "pipe.toml")
+    os.symlink("/dev/zero", tmp / "zero.csv")
+
+
+def _setup_copies(tmp: Path) -> None:
+    """Inputs the commands must not destroy: copies of corpus tables and of a shipped plan,
+    a hard link, a plain file where a folder is expected, a folder of the user's notes, a
+    dataset folder whose attendance table is a link to a device."""
+    for name in ("att_negative_hours.csv", "reps_utf8_bom.csv", "att_crlf.csv",
+                 "cad_bad_rank.csv", "hrs_extra_columns.csv"):
+        shutil.copyfile(HERE / "files" / name, tmp / name)
+    os.link(tmp / "att_negative_hours.csv", tmp / "att_link.csv")
+    plans = HERE.parents[1] / "datasets" / "plans"
+    shutil.copyfile(plans / "minimal.toml", tmp / "plan.toml")
+    (tmp / "afile").write_text("not a folder\n", encoding="utf-8")
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "notes.txt").write_text("my own notes\n", encoding="utf-8")
+    shutil.copytree(HERE / "datasets" / "ds_valid", tmp / "ds")
+    (tmp / "ds_dev").mkdir()
+    for name in ("representatives.csv", "trainings.csv"):
+        shutil.copyfile(HERE / "datasets" / "ds_valid" / name, tmp / "ds_dev" / name)
+    os.symlink("/dev/zero", tmp / "ds_dev" / "attendance.csv")
+
+
+SETUPS = {"bomb": _setup_bomb, "big": _setup_big, "many_cells": _setup_many_cells,
+          "sheet_bomb": _setup_sheet_bomb, "specials": _setup_specials, "copies": _setup_copies}
+
+
+@dataclass
+class Command:
+    name: str
+    what: str
+    args: list           # {corpus} = tests/corpus, {tmp} = the runner's scratch folder
+    code: int            # expected exit code (0 or 2; never 1)
+    expect: str = ""     # a fragment stderr (or stdout, for code 0) must contain
+    setup: str = ""      # a key of SETUPS, run once before the commands
+    unchanged: list = field(default_factory=list)   # files whose bytes must not change
+    creates: list = field(default_factory=list)     # files the command must write
+    env: dict = field(default_factory=dict)
+
+
+def commands() -> list[Command]:
+    C: list[Command] = []
+    add = C.append
+    T, K = "{tmp}/", "{corpus}/"
+    quick = ["--sections", "data", "--quick", "--no-progress"]
+    # resource exhaustion
+    add(Command("gzip_bomb", "a 240 KB .csv.gz inflating to 100 MB", ["validate", T + "bomb.csv.gz",
+                "--kind", "attendance"], 2, "decompresses to more than 67,108,864", "bomb"))
+    add(Command("gzip_bomb_limit_raised", "the same bomb with --max-input-bytes 128M: read, then "
+                "stopped by the cell limit (memory stays bounded)", ["validate", T + "bomb.csv.gz",
+                "--kind", "attendance", "--max-input-bytes", "128M"], 2, "more than 4,000,000 cells",
+                "bomb"))
+    add(Command("big_file", "a 100 MB CSV (over the 64 MiB limit)", ["validate", T + "big.csv",
+                "--kind", "attendance"], 2, "[rule: size_limit]", "big"))
+    add(Command("many_cells", "4.2 million cells in 8 MB", ["validate", T + "many.csv"], 2,
+                "more than 4,000,000 cells", "many_cells"))
+    add(Command("xlsx_sheet_bomb", "a workbook whose sheet XML unpacks to 300 MB",
+                ["validate", T + "bomb.xlsx", "--kind", "attendance"], 2, "[rule: size_limit]",
+                "sheet_bomb"))
+    add(Command("xlsx_far_cell", "one cell at XFD1048576 (was: MemoryError after 52 s)",
+                ["validate", K + "files/att_cell_at_xfd1048576.xlsx", "--kind", "attendance"], 2,
+                "[rule: field_count]"))
+    add(Command("xlsx_far_blank", "a blank cell at A1048576 (was: 34 s, 1.45 GB)",
+                ["validate", K + "files/att_blank_cell_a1048576.xlsx", "--kind", "attendance"], 0,
+                "3 rows read, 3 accepted"))
+    add(Command("dev_zero", "/dev/zero as a table", ["validate", "/dev/zero", "--kind", "attendance"],
+                2, "[rule: regular_file]"))
+    add(Command("fifo_table", "a FIFO as a table (was: hangs)", ["validate", T + "pipe.csv",
+                "--kind", "attendance"], 2, "a FIFO", "specials"))
+    add(Command("dev_zero_link", "a link to /dev/zero named like a table",
+                ["validate", T + "zero.csv", "--kind", "attendance"], 2, "a device", "specials"))
+    add(Command("fifo_plan", "a FIFO as a plan file", ["simulate", "--plan", T + "pipe.toml"], 2,
+                "a FIFO", "specials"))
+    add(Command("limit_from_env", "KEXIE_MAX_INPUT_BYTES lowers the limit",
+                ["validate", K + "files/att_crlf.csv", "--kind", "attendance"], 2,
+                "KEXIE_MAX_INPUT_BYTES", env={"KEXIE_MAX_INPUT_BYTES": "10"}))
+    add(Command("limit_env_not_a_size", "KEXIE_MAX_CELLS that is not a number",
+                ["validate", K + "files/att_crlf.csv", "--kind", "attendance"], 2,
+                "KEXIE_MAX_CELLS", env={"KEXIE_MAX_CELLS": "lots"}))
+    add(Command("limit_option_not_a_size", "--max-input-bytes lots",
+                ["validate", K + "files/att_crlf.csv", "--max-input-bytes", "lots"], 2, "not a size"))
+    # clobbering
+    add(Command("rejects_is_input", "validate X --rejects X (was: the input overwritten)",
+                ["validate", T + "att_negative_hours.csv", "--kind", "attendance", "--rejects",
+                 T + "att_negative_hours.csv"], 2, "also an input", "copies",
+                unchanged=[T + "att_negative_hours.csv"]))
+    add(Command("rejects_is_hard_link", "--rejects a hard link of the input",
+                ["validate", T + "att_negative_hours.csv", "--kind", "attendance", "--rejects",
+                 T + "att_link.csv"], 2, "also an input", "copies",
+                unchanged=[T + "att_negative_hours.csv"]))
+    add(Command("rejects_dev_null", "--rejects /dev/null (as root it was replaced by a file)",
+                ["validate", K + "files/att_negative_hours.csv", "--kind", "attendance",
+                 "--rejects", "/dev/null"], 2, "character device"))
+    add(Command("rejects_fifo", "--rejects a FIFO (was: turned into a regular file)",
+                ["validate", K + "files/att_negative_hours.csv", "--kind", "attendance",
+                 "--rejects", T + "pipe.csv"], 2, "FIFO", "specials"))
+    add(Command("rejects_directory", "--rejects a directory", ["validate",
+                K + "files/att_negative_hours.csv", "--kind", "attendance", "--rejects", T + "mine"],
+                2, "is a directory", "copies", unchanged=[T + "mine/notes.txt"]))
+    add(Command("rejects_written", "--rejects a new file (the ordinary case)",
+                ["validate", K + "files/att_negative_hours.csv", "--kind", "attendance",
+                 "--rejects", T + "rejects_new.csv"], 2, "1 rejected", creates=[T + "rejects_new.csv"]))
+    add(Command("export_is_input", "coverage --export onto its own attendance input",
+                ["coverage", "--representatives", T + "reps_utf8_bom.csv", "--attendance",
+                 T + "att_crlf.csv", "--export", T + "att_crlf.csv"], 2, "also an input", "copies",
+                unchanged=[T + "att_crlf.csv"]))
+    add(Command("compliance_export_is_input", "compliance --export onto its hours input",
+                ["compliance", "--cadres", T + "cad_bad_rank.csv", "--hours",
+                 T + "hrs_extra_columns.csv", "--export", T + "hrs_extra_columns.csv"], 2,
+                "also an input", "copies", unchanged=[T + "hrs_extra_columns.csv"]))
+    add(Command("untrained_out_dev_null", "simulate --untrained-out /dev/null",
+                ["simulate", "--plan", "minimal", "--untrained-out", "/dev/null"], 2,
+                "character device"))
+    add(Command("plan_out_is_plan", "optimize --plan-out onto its own plan file",
+                ["optimize", "--plan", T + "plan.toml", "--budget", "1e6", "--plan-out",
+                 T + "plan.toml"], 2, "also an input", "copies", unchanged=[T + "plan.toml"]))
+    add(Command("report_out_is_file", "report --out an existing file",
+                ["report", "--data", K + "datasets/ds_valid", "--out", T + "afile", *quick], 2,
+                "is a file, not a folder", "copies", unchanged=[T + "afile"]))
+    add(Command("report_out_is_data", "report --out the data folder itself",
+                ["report", "--data", T + "ds", "--out", T + "ds", *quick], 2, "also an input",
+                "copies", unchanged=[T + "ds/attendance.csv"]))
+    add(Command("report_out_holds_data", "report --out a folder holding the data folder",
+                ["report", "--data", T + "ds", "--out", "{tmp}", *quick], 2, "holds the input",
+                "copies", unchanged=[T + "ds/attendance.csv"]))
+    add(Command("report_out_user_folder", "report --out a folder of the user's files (the "
+                "report replaces its folder whole)", ["report", "--data", K + "datasets/ds_valid",
+                "--out", T + "mine", *quick], 2, "refusing to replace", "copies",
+                unchanged=[T + "mine/notes.txt"]))
+    # exit codes for bad option values
+    for v in ("nan", "inf", "1e6", "-1"):
+        add(Command(f"window_years_{v}", f"coverage --window-years {v}",
+                    ["coverage", "--representatives", K + "files/reps_utf8_bom.csv",
+                     "--attendance", K + "files/att_crlf.csv", "--window-years", v], 2,
+                    "--window-years"))
+    seeded = {"report": ["report", "--out", T + "never"], "figures": ["figures", "--out", T + "never"],
+              "generate": ["generate", "--out", T + "never"],
+              "evaluate": ["evaluate", "--survey", K + "files/sur_likert_high.csv"],
+              "network": ["network", "--orgs", K + "datasets/ds_valid/organizations.csv",
+                          "--links", K + "datasets/ds_valid/links.csv"],
+              "simulate": ["simulate", "--plan", "minimal"],
+              "optimize": ["optimize", "--plan", "minimal"], "sweep": ["sweep", "--plan", "minimal"],
+              "recommend": ["recommend", "--plan", "minimal"]}
+    for cmd, args in seeded.items():
+        add(Command(f"seed_negative_{cmd}", f"{cmd} --seed -1", [*args, "--seed", "-1"], 2,
+                    "whole number from 0 to 4294967295"))
+    add(Command("seed_too_large", "report --seed 2**64", ["report", "--out", T + "never",
+                "--seed", str(2 ** 64)], 2, "whole number from 0 to 4294967295"))
+    add(Command("seed_too_large_simulate", "simulate --seed 2**32", ["simulate", "--plan",
+                "minimal", "--seed", str(2 ** 32)], 2, "--seed must be a whole number"))
+    # dataset folders
+    add(Command("validate_folder", "validate DIR on a valid folder: one line per table",
+                ["validate", K + "datasets/ds_valid"], 0, "links table, encoding utf-8; 3 rows read"))
+    add(Command("validate_folder_rejects", "validate DIR: rows read = accepted + rejected per "
+                "table, references checked", ["validate", K + "datasets/ds_keep_going", "--rejects",
+                T + "folder_rejects.csv"], 2, "attendance table, encoding utf-8; 3 rows read, 1 "
+                "accepted, 2 rejected", creates=[T + "folder_rejects.csv"]))
+    add(Command("report_stops_on_bad_rows", "report without --keep-going names the first "
+                "reject and the option", ["report", "--data", K + "datasets/ds_keep_going",
+                "--out", T + "kg_stop", *quick], 2, "--keep-going"))
+    add(Command("report_keep_going", "report --keep-going: accepted rows analysed, rejects "
+                "written", ["report", "--data", K + "datasets/ds_keep_going", "--out", T + "kg",
+                "--keep-going", *quick], 0, "3 row(s) rejected",
+                creates=[T + "kg/rejects.csv", T + "kg/summary.json"]))
+    add(Command("report_case_insensitive", "report --data with Attendance.Csv etc.",
+                ["report", "--data", K + "datasets/ds_case_insensitive", "--out", T + "ci", *quick],
+                0, "report written", creates=[T + "ci/report.md"]))
+    add(Command("report_device_in_folder", "report --data with attendance.csv a link to "
+                "/dev/zero (was: skipped silently)", ["report", "--data", T + "ds_dev", "--out",
+                T + "dev_out", *quick], 2, "[rule: table_file]", "copies"))
+    return C
+
+
+def _command_toml(c: Command) -> list[str]:
+    out = ["[[command]]"]
+    for k in ("name", "what", "args", "code", "expect", "setup", "unchanged", "creates", "env"):
+        v = getattr(c, k)
+        if v in ("", [], {}):
+            continue
+        out.append(f"{k} = {_toml_value(v)}")
+    return out + [""]
 
 
 def _toml_value(v) -> str:
@@ -636,6 +1034,8 @@ def _toml_value(v) -> str:
         return str(v)
     if isinstance(v, list):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
     s = str(v).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{s}"'
 
@@ -651,12 +1051,16 @@ def manifest_text(cs: list[Case]) -> str:
         fields_ = [("file", path), ("kind", c.kind), ("what", c.what), ("outcome", c.outcome),
                    ("rule", c.rule), ("row", c.row), ("column", c.column), ("value", c.value),
                    ("n_input", c.n_input), ("n_accepted", c.n_accepted),
-                   ("message", c.message), ("cells", c.cells), ("options", c.options)]
+                   ("message", c.message), ("cells", c.cells), ("options", c.options),
+                   ("tables", c.tables), ("keep_going", c.keep_going)]
         for k, v in fields_:
-            if v is None or v == "" or v == []:
+            if v is None or v == "" or v == [] or v == {}:
                 continue
             out.append(f"{k} = {_toml_value(v)}")
         out.append("")
+    out += ["# Whole command lines run by tests/corpus/runner.py (time and memory measured)", ""]
+    for c in commands():
+        out += _command_toml(c)
     return "\n".join(out)
 
 
@@ -673,6 +1077,10 @@ def write_corpus(out: Path) -> list[Case]:
             d = out / "datasets" / c.name
             d.mkdir()
             for fname, data in sorted(c.data.items()):
+                if fname.endswith("/"):      # a directory where a table file is expected
+                    (d / fname).mkdir()
+                    (d / fname / ".keep").write_bytes(b"")
+                    continue
                 (d / fname).write_bytes(data)
         elif isinstance(c.data, dict):   # a directory where a file is expected
             (out / "files" / c.name).mkdir()

@@ -8,6 +8,7 @@ import pandas as pd
 
 from ... import labels
 from .. import ReportContext, Section
+from ..render import escape_markdown
 
 
 def build(ctx: ReportContext) -> Section:
@@ -36,11 +37,28 @@ def build(ctx: ReportContext) -> Section:
                                  "documents; no real persons). " if synth else "the user's folder. ")
               + "Every table was validated against the data model: rows read = accepted + "
               f"rejected; {n_fk} dangling cross-table references.")))
+    n_rej = ds.n_rejected
+    if n_rej or ds.failed or ds.ignored:
+        notes = []
+        if n_rej:
+            notes.append(ctx.t(f"共拒绝 {n_rej} 行（含引用不存在的行），逐行原因见 `rejects.csv`；"
+                               "以下分析仅使用被接受的行。",
+                               f"{n_rej} rows were rejected (rows with dangling references "
+                               "included); each with its reason in `rejects.csv`. The analyses "
+                               "below use the accepted rows only."))
+        for msg in ds.failed.values():
+            notes.append(ctx.t("整表未读入：", "Table refused as a whole: ") + escape_markdown(msg))
+        for msg in ds.ignored:
+            notes.append(ctx.t("未读入的文件：", "File not read: ") + escape_markdown(msg))
+        sec.blocks.append(ctx.text("\n".join(f"- {n}" for n in notes)))
     sec.blocks.append(ctx.table("data_tables", table, ctx.t("表1 数据表与校验", "Table 1. Tables and validation")))
     sec.summary = {
         "synthetic": synth,
         "tables": {k: {"rows": int(r.n_input), "accepted": int(r.n_accepted),
                        "rejected": int(r.n_rejected)} for k, r in ds.loads.items()},
         "foreign_key_problems": int(n_fk),
+        "rows_rejected": int(n_rej),
+        "tables_refused": sorted(Path(f).name for f in ds.failed),
+        "files_not_read": list(ds.ignored),
     }
     return sec
