@@ -273,7 +273,8 @@ def test_invariants_on_random_plans(n_a, n_b, cap, per_year, years, acc, ns, rho
     assert (np.diff(cov, axis=1) >= 0).all() and (cov <= N).all()      # coverage never falls
     if target_west:
         assert (cov <= n_b).all()                                      # only the west is invited
-    assert (raw["untrained_sub"].sum(axis=1) == N - (cov[:, -1] if cov.shape[1] else 0)).all()
+    for kind, u in raw["untrained_by"].items():                       # each margin adds up
+        assert (u.sum(axis=1) == N - (cov[:, -1] if cov.shape[1] else 0)).all(), kind
     res = aggregate(cp, raw, seed=1)
     c = res.summary["coverage"]
     assert 0 <= c["p05"] <= c["p50"] <= c["p95"] <= 1

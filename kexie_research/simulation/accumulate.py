@@ -23,8 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..regions import PROVINCES_31, REGIONS, province_region
-from .plan import SEGMENTS
+from ..regions import PROVINCES_31, province_region
 
 __all__ = ["Accumulator", "OutputLayout", "SimulationResult", "KEEP_REPLICATES", "HIST_BINS"]
 
@@ -141,10 +140,7 @@ class OutputLayout:
     session_modalities: tuple
     session_capacities: np.ndarray  # int[S] (as written)
     years: int
-    group_province: tuple          # per population group (province, segment)
-    group_segment: tuple
-    group_size: np.ndarray
-    labels: dict = field(default_factory=dict)    # kind -> (names, order, starts, sizes)
+    labels: dict = field(default_factory=dict)    # kind -> (names, sizes)
     traj_width: int = 1
     year_width: int = 1
 
@@ -154,25 +150,6 @@ class OutputLayout:
 
     @classmethod
     def from_compiled(cls, cp) -> "OutputLayout":
-        gp, gs, gsize = cp.population_groups
-        group_region = np.array([province_region(p) or "national" for p in gp], dtype=object)
-        labels = {}
-        for kind, lab in (("province", np.array(gp, dtype=object)),
-                          ("segment", np.array(gs, dtype=object)),
-                          ("region", group_region)):
-            if kind == "segment":
-                names = [g for g in SEGMENTS if g in set(lab.tolist())]
-            elif kind == "region":
-                names = [r for r in REGIONS if r in set(lab.tolist())] + sorted(
-                    set(lab.tolist()) - set(REGIONS))
-            else:
-                names = sorted(set(lab.tolist()))
-            pos = {nm: i for i, nm in enumerate(names)}
-            code = np.array([pos[x] for x in lab], dtype=np.int64)
-            order = np.argsort(code, kind="stable")
-            starts = np.searchsorted(code[order], np.arange(len(names)))
-            sizes = np.bincount(code, weights=gsize, minlength=len(names)).astype(np.int64)
-            labels[kind] = (tuple(names), order, starts, sizes)
         S = len(cp.sessions)
         N = cp.n
         traj_width = max(1, math.ceil(S * (N + 1) / HIST_BINS)) if S else 1
@@ -182,8 +159,7 @@ class OutputLayout:
                    session_times=np.array([s.time for s in cp.sessions], dtype=float),
                    session_modalities=tuple(s.modality for s in cp.sessions),
                    session_capacities=np.array([s.capacity for s in cp.sessions], dtype=np.int64),
-                   years=cp.years, group_province=tuple(gp), group_segment=tuple(gs),
-                   group_size=np.asarray(gsize, dtype=np.int64), labels=labels,
+                   years=cp.years, labels=dict(cp.labels),
                    traj_width=traj_width, year_width=year_width)
 
 
@@ -229,16 +205,15 @@ class Accumulator:
         self.t100 = np.zeros(S + 1, dtype=np.int64)
         self.reached = np.zeros(len(PROVINCES_31) + 1, dtype=np.int64)
         self.has_groups = False
-        self.label_hist = {k: np.zeros(int(v[3].sum()) + len(v[0]), dtype=np.int64)
+        self.label_hist = {k: np.zeros(int(v[1].sum()) + len(v[0]), dtype=np.int64)
                            for k, v in L.labels.items()}
         self.chunks: list[dict] = []        # per chunk: index, draw, moments, kept rows
 
     # ---- folding a chunk in --------------------------------------------------------------
-    def add(self, raw: dict, *, chunk: int, draw: int = 0, start: int = 0, sub_group=None) -> None:
+    def add(self, raw: dict, *, chunk: int, draw: int = 0, start: int = 0) -> None:
         """Fold one chunk's per-replication arrays (from ``run_chunk``) in.
 
-        ``chunk`` orders the chunks, ``start`` is the global index of its first replication,
-        ``sub_group`` maps the chunk's output groups to the population's groups.
+        ``chunk`` orders the chunks, ``start`` is the global index of its first replication.
         """
         L = self.layout
         N, S = L.n, L.n_sessions
@@ -271,8 +246,8 @@ class Accumulator:
             mixing = np.where(den > 0, np.asarray(raw["mix_num"]) / np.where(den > 0, den, 1), np.nan)
         gini = np.full(R, np.nan)
         reached = None
-        if raw.get("untrained_sub") is not None:
-            gini, reached = self._groups(np.asarray(raw["untrained_sub"], dtype=np.int64), sub_group)
+        if raw.get("untrained_by") is not None:
+            gini, reached = self._groups(raw["untrained_by"])
         rec = {"chunk": int(chunk), "draw": int(draw), "n": R,
                "final_sum": int(final.sum()), "final_sq": int((final * final).sum()),
                "cost": _moments(cost), "gain": _moments(gain), "mixing": _moments(mixing),
@@ -299,24 +274,12 @@ class Accumulator:
         hit = covered >= thresh
         return np.where(hit.any(axis=1), hit.argmax(axis=1), S)
 
-    def _groups(self, usub: np.ndarray, sub_group) -> tuple[np.ndarray, np.ndarray]:
+    def _groups(self, by: dict) -> tuple[np.ndarray, np.ndarray]:
         L = self.layout
-        R = usub.shape[0]
-        G = len(L.group_size)
-        if sub_group is None or (len(sub_group) == G and (np.asarray(sub_group) == np.arange(G)).all()):
-            ug = usub
-        else:
-            ug = np.zeros((R, G), dtype=np.int64)
-            sg = np.asarray(sub_group)
-            if len(np.unique(sg)) == len(sg):
-                ug[:, sg] = usub
-            else:
-                for j, g in enumerate(sg):
-                    ug[:, g] += usub[:, j]
         self.has_groups = True
         gini = reached = None
-        for kind, (names, order, starts, sizes) in L.labels.items():
-            u = np.add.reduceat(ug[:, order], starts, axis=1) if len(names) else np.zeros((R, 0), np.int64)
+        for kind, (names, sizes) in L.labels.items():
+            u = np.asarray(by[kind], dtype=np.int64)
             offs = np.concatenate([[0], np.cumsum(sizes + 1)[:-1]])
             self.label_hist[kind] += np.bincount((u + offs).ravel(), minlength=self.label_hist[kind].size)
             if kind == "province":
@@ -524,7 +487,7 @@ def _group_tables(acc: Accumulator):
 
     L = acc.layout
     out = {}
-    for kind, (names, order, starts, sizes) in L.labels.items():
+    for kind, (names, sizes) in L.labels.items():
         h = acc.label_hist[kind]
         rows = []
         pos = 0

@@ -102,6 +102,29 @@ def mvhg_segments(rng: np.random.Generator, counts: np.ndarray, starts: np.ndarr
     out = np.zeros((R, K), dtype=np.int64)
     if K == 0 or len(starts) == 0:
         return out
+    s = np.asarray(starts, dtype=np.int64)
+    e = np.asarray(ends, dtype=np.int64)
+    if ((e - s) <= 2).all():
+        # the first level of the recursion is the whole draw (same calls, same stream)
+        N = np.asarray(n, dtype=np.int64).reshape(R, len(s))
+        one = (e - s) == 1
+        if one.any():
+            out[:, s[one]] = N[:, one]
+        two = (e - s) == 2
+        if two.any():
+            N2 = N[:, two]
+            if np.count_nonzero(N2):
+                keep = (N2 != 0).any(axis=0)
+                if keep.all():
+                    s2 = s[two]
+                    d = rng.hypergeometric(counts[:, s2], counts[:, s2 + 1], N2)
+                else:
+                    s2 = s[two][keep]
+                    N2 = N2[:, keep]
+                    d = rng.hypergeometric(counts[:, s2], counts[:, s2 + 1], N2)
+                out[:, s2] = d
+                out[:, s2 + 1] = N2 - d
+        return out
     csum = np.zeros((R, K + 1), dtype=np.int64)
     np.cumsum(counts, axis=1, out=csum[:, 1:])
     s = np.asarray(starts, dtype=np.int64)
@@ -159,6 +182,11 @@ class CompiledSession:
     interaction: float
     tier_units: tuple = ()        # per tier (ascending): indices of its units
 
+    @property
+    def simple(self) -> bool:
+        """One unit and no open seats: seats are ``min(capacity, willing)``, no tiers."""
+        return len(self.units) == 1 and self.reinvite <= 0
+
 
 @dataclass(frozen=True)
 class CompiledPlan:
@@ -190,8 +218,10 @@ class CompiledPlan:
     cat_class: np.ndarray = None            # int[K] latent class of each category
     cell_cats: tuple = ()                   # per cell: (start, end) of its categories
     type_prob: tuple = ()                   # per cell: float[T] probabilities of its types
-    sub_group: np.ndarray = None            # int[G] population group of each output group
-    population_groups: tuple = ()           # (province[], segment[], size[]) of the population
+    labels: dict = field(default_factory=dict)      # kind -> (names, sizes): reported breakdowns
+    sub_labels: dict = field(default_factory=dict)  # kind -> label code of each output group
+    splits: dict = field(default_factory=dict)      # kind -> (sizes, starts, ends, label codes)
+    region_of_province: np.ndarray = None           # region code per province code (if unique)
     acceptance: str = "persistent"
     keep_regions: bool = False              # per-invitation layout: regions in the cells
     classes: tuple = ()
@@ -242,9 +272,14 @@ def _population_codes(pop: Population):
     guniq, gid = np.unique(np.column_stack([prov_code, seg_idx, region_idx]), axis=0,
                            return_inverse=True)
     gid = np.asarray(gid, dtype=np.int64).reshape(-1)
-    groups = (tuple(names[i] for i in guniq[:, 0]), tuple(SEGMENTS[i] for i in guniq[:, 1]),
-              np.bincount(gid, minlength=len(guniq)).astype(np.int64))
-    out = (region_idx, seg_idx, prov_code, names, gid, groups)
+    # the reported breakdowns: label names and each person's label code
+    labels = {"province": (names, prov_code)}
+    for kind, idx, allnames in (("segment", seg_idx, SEGMENTS), ("region", region_idx, REGIONS)):
+        present = np.flatnonzero(np.bincount(idx, minlength=len(allnames)))
+        remap = np.full(len(allnames), -1, dtype=np.int64)
+        remap[present] = np.arange(len(present))
+        labels[kind] = (tuple(allnames[i] for i in present), remap[idx])
+    out = (region_idx, seg_idx, prov_code, names, gid, guniq, labels)
     if len(_CODES) > 64:
         _CODES.clear()
     _CODES[id(pop)] = (pop, out)
@@ -267,7 +302,7 @@ def _segment_matters(plan: Plan) -> bool:
 def _cells(plan: Plan, pop: Population, keep_regions: bool, segment_dynamic: bool):
     people = pop.people
     N = len(people)
-    region_idx, seg_idx, prov_code, prov_names, gid, groups = _population_codes(pop)
+    region_idx, seg_idx, prov_code, prov_names, gid, guniq, labels = _population_codes(pop)
     targets = {}
     for s in plan.sessions:
         key = (s.regions, s.provinces, s.segments)
@@ -294,14 +329,34 @@ def _cells(plan: Plan, pop: Population, keep_regions: bool, segment_dynamic: boo
     sub_cell = sub_uniq[:, 0].astype(np.int64)
     sub_group = sub_uniq[:, 1].astype(np.int64)
     sub_size = np.bincount(person_sub, minlength=len(sub_uniq)).astype(np.int64)
+    first_of_sub = np.unique(person_sub, return_index=True)[1]
+    sub_labels = {k: codes[first_of_sub] for k, (_, codes) in labels.items()}
+    # marginal splits (persistent layout): untrained people of a cell over its provinces,
+    # over its segments and over its regions, each an exact multivariate hypergeometric
+    splits = {}
+    # a region breakdown follows from the provinces' when every province lies in one region
+    pr = np.unique(np.column_stack([labels["province"][1], labels["region"][1]]), axis=0)
+    region_of_province = pr[:, 1] if len(pr) == len(labels["province"][0]) else None
+    for kind, (names, codes) in labels.items():
+        if kind == "region" and region_of_province is not None:
+            continue
+        su, sc = np.unique(np.column_stack([person_cell, codes]), axis=0, return_inverse=True)
+        sc = np.asarray(sc, dtype=np.int64).reshape(-1)
+        cells_of = su[:, 0]
+        splits[kind] = (np.bincount(sc, minlength=len(su)).astype(np.int64),
+                        np.searchsorted(cells_of, np.arange(C), side="left"),
+                        np.searchsorted(cells_of, np.arange(C), side="right"),
+                        su[:, 1].astype(np.int64))
     return dict(
+        labels={k: (v[0], np.bincount(v[1], minlength=len(v[0])).astype(np.int64)) for k, v in labels.items()},
+        sub_labels=sub_labels, splits=splits, region_of_province=region_of_province,
         C=C, person_cell=person_cell, cell_size=cell_size, first=first,
         cell_region=region_idx[first] if keep_regions else np.full(C, -1),
         cell_segment=seg_idx[first] if segment_dynamic else np.full(C, -1),
         reg_counts=reg_counts, spec_elig=tuple(spec_elig), person_sub=person_sub,
-        sub_cell=sub_cell, sub_group=sub_group, sub_size=sub_size,
-        sub_province=tuple(groups[0][g] for g in sub_group),
-        sub_segment=tuple(groups[1][g] for g in sub_group), groups=groups)
+        sub_cell=sub_cell, sub_size=sub_size,
+        sub_province=tuple(prov_names[guniq[g, 0]] for g in sub_group),
+        sub_segment=tuple(SEGMENTS[guniq[g, 1]] for g in sub_group))
 
 
 def _units(rank, pa, ps, persistent):
@@ -406,8 +461,10 @@ def compile_plan(plan: Plan, population: Population | None = None) -> CompiledPl
         sub_segment=cl["sub_segment"], person_sub=cl["person_sub"], years=plan.term.years,
         cell_region_counts=cl["reg_counts"], cat_cell=cat_cell, cat_class=cat_class,
         cell_cats=tuple(zip(starts.tolist(), ends.tolist())),
-        type_prob=tuple(t.prob for t in cell_types_list), sub_group=cl["sub_group"],
-        population_groups=cl["groups"], acceptance=pol.acceptance, keep_regions=keep_regions,
+        type_prob=tuple(t.prob for t in cell_types_list), labels=cl["labels"],
+        sub_labels=cl["sub_labels"], splits=cl["splits"], region_of_province=cl["region_of_province"],
+        acceptance=pol.acceptance,
+        keep_regions=keep_regions,
         classes=classes, spec_eligible=cl["spec_elig"])
 
 # ---------------------------------------------------------------------------------------
@@ -417,7 +474,7 @@ def _binom_vec(rng, n, p):
     """Binomial draws with a probability per column (1 and 0 handled without drawing)."""
     p = np.asarray(p, dtype=float)
     if (p >= 1.0).all():
-        return n.copy()
+        return n          # callers never write into it
     if (p > 0.0).all() and (p < 1.0).all():
         return rng.binomial(n, p if np.ptp(p) > 0 else float(p[0]))
     out = n.copy()
@@ -477,16 +534,22 @@ def _fill_seats(rng, s: CompiledSession, W: np.ndarray) -> np.ndarray:
     return sel
 
 
-def _expected_sq_by_region(cp: CompiledPlan, a_cell: np.ndarray) -> np.ndarray:
-    """E[Σ_r a_r² | attendees per cell]: the attendees of a cell are a uniform random subset
-    of it (its people are exchangeable), so their regions are multivariate hypergeometric,
-    independent across cells; E[a_r²] = Var + mean²."""
+def _mixing_terms(cp: CompiledPlan):
+    """Precomputed pieces of E[Σ_r a_r² | attendees per cell] (see :func:`_expected_sq`)."""
     size = cp.cell_size.astype(float)
     P = cp.cell_region_counts / size[:, None]
-    Ea = a_cell @ P
-    f = a_cell * (size - a_cell) / np.maximum(size - 1.0, 1.0)
-    V = f @ (P * (1.0 - P))
-    return (Ea * Ea + V).sum(axis=1)
+    return P @ P.T, (P * (1.0 - P)).sum(axis=1), size
+
+
+def _expected_sq(terms, a_cell: np.ndarray) -> np.ndarray:
+    """E[Σ_r a_r² | attendees per cell]: the attendees of a cell are a uniform random subset
+    of it (its people are exchangeable), so their regions are multivariate hypergeometric,
+    independent across cells; E[a_r²] = Var(a_r) + E[a_r]², with E[a_r] = Σ_c a_c P_cr and
+    Var(a_r) = Σ_c a_c P_cr (1 − P_cr) (n_c − a_c) / (n_c − 1)."""
+    M, pq, size = terms
+    mean_sq = ((a_cell @ M) * a_cell).sum(axis=1)
+    var = (a_cell * (size - a_cell) / np.maximum(size - 1.0, 1.0)) @ pq
+    return mean_sq + var
 
 
 def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSequence, *,
@@ -495,7 +558,9 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
 
     Returns per-replication arrays: ``covered`` (int[R, S], people trained after each
     session), ``attended`` (int[R, S]), ``cost``, ``gain``, ``mix_num``, ``mix_den`` and,
-    with ``detail``, ``untrained_sub`` (int[R, G] untrained per output group at the end).
+    with ``detail``, ``untrained_by`` ({"province" | "segment" | "region": int[R, L]}
+    untrained people per label at the end; under per-invitation acceptance also
+    ``untrained_sub``, int[R, G] per (province, segment) group).
     """
     rng = np.random.default_rng(seed_seq)
     R = int(replications)
@@ -511,17 +576,47 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     gain = np.zeros(R)
     mix_num = np.zeros(R)
     mix_den = np.zeros(R)
+    n_cov = np.zeros(R, dtype=np.int64)
     if cp.keep_regions:
         onehot = np.zeros((K, len(REGIONS)))
         onehot[np.arange(K), cp.cell_region[cp.cat_cell]] = 1.0
     else:
         to_cell = np.zeros((K, C))
         to_cell[np.arange(K), cp.cat_cell] = 1.0
+        terms = _mixing_terms(cp)
+    if not cp.keep_regions and C == 1:
+        M, pq, size = terms
+        q2, pq1, n1 = float(M[0, 0]), float(pq[0]), float(size[0])
     for s in cp.sessions:
-        A = np.zeros((R, 2 * K), dtype=np.int64)
-        if len(s.units):
-            Xu = X[:, s.unit_cats]
-            if len(s.unit_cats) == len(s.units):
+        if not len(s.units):
+            covered[:, s.index] = n_cov
+            cost += s.cost_fixed
+            continue
+        cats = s.unit_cats
+        if s.simple and len(cats) <= 2:
+            # one unit of at most two categories: the same draws as the general path below
+            # (so the same stream), without its bookkeeping
+            x0 = X[:, cats[0]]
+            x1 = X[:, cats[1]] if len(cats) == 2 else None
+            W = _binom(rng, x0 + x1 if x1 is not None else x0, s.unit_pa[0])
+            tot = _binom(rng, np.minimum(s.capacity, W), s.unit_ps[0])
+            attended[:, s.index] = tot
+            cost += s.cost_fixed + s.cost_per_person * tot
+            if not np.count_nonzero(tot):
+                covered[:, s.index] = n_cov
+                continue
+            d = rng.hypergeometric(x0, x1, tot) if x1 is not None else tot
+            parts = ((cats[0], d), (cats[1], tot - d)) if x1 is not None else ((cats[0], d),)
+            n_new = np.zeros(R, dtype=np.int64)
+            for c, v in parts:
+                if c < K:
+                    U[:, c] -= v
+                    T[:, c] += v
+                    n_new = n_new + v
+            Au = None
+        else:
+            Xu = X[:, cats]
+            if len(cats) == len(s.units):
                 pools = Xu
             else:
                 csum = np.zeros((R, Xu.shape[1] + 1), dtype=np.int64)
@@ -530,37 +625,79 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
             W = _binom_vec(rng, pools, s.unit_pa)
             sel = _fill_seats(rng, s, W)
             a_u = _binom_vec(rng, sel, s.unit_ps)
-            if np.count_nonzero(a_u):
-                A[:, s.unit_cats] = mvhg_segments(rng, Xu, s.unit_starts, s.unit_ends, a_u)
-        newly = A[:, :K]
-        again = A[:, K:]
-        U -= newly
-        T += newly
-        covered[:, s.index] = cp.n - U.sum(axis=1)
-        tot = A.sum(axis=1)
-        attended[:, s.index] = tot
-        cost += s.cost_fixed + s.cost_per_person * tot
-        gain += s.gain_first * newly.sum(axis=1) + s.gain_repeat * again.sum(axis=1)
+            tot = a_u.sum(axis=1)
+            attended[:, s.index] = tot
+            cost += s.cost_fixed + s.cost_per_person * tot
+            if not np.count_nonzero(tot):
+                covered[:, s.index] = n_cov
+                continue
+            Au = mvhg_segments(rng, Xu, s.unit_starts, s.unit_ends, a_u)
+            new_mask = cats < K
+            newly_u = Au[:, new_mask]
+            n_new = newly_u.sum(axis=1)
+            cats_new = cats[new_mask]
+            U[:, cats_new] -= newly_u
+            T[:, cats_new] += newly_u
+        n_cov += n_new
+        covered[:, s.index] = n_cov
+        gain += s.gain_first * n_new + s.gain_repeat * (tot - n_new)
         if s.interaction > 0:
             a = tot.astype(float)
             mix_den += s.interaction * a * (a - 1) / 2.0
+            if not cp.keep_regions and C == 1:
+                # one cell: E[Σ_r a_r²] = a² Σ P_r² + a (n − a)/(n − 1) Σ P_r (1 − P_r)
+                esq = a * a * q2 + a * (n1 - a) / max(n1 - 1.0, 1.0) * pq1
+                mix_num += s.interaction * (a * a - esq) / 2.0
+                continue
+            A = np.zeros((R, K))
+            if Au is None:
+                for c, v in parts:
+                    A[:, c % K] += v
+            else:
+                np.add.at(A.T, cats % K, Au.T)
             if cp.keep_regions:
-                a_reg = (newly + again) @ onehot
+                a_reg = A @ onehot
                 mix_num += s.interaction * (a * a - (a_reg * a_reg).sum(axis=1)) / 2.0
             else:
-                a_cell = (newly + again) @ to_cell if C > 1 else a[:, None]
-                mix_num += s.interaction * (a * a - _expected_sq_by_region(cp, a_cell)) / 2.0
+                mix_num += s.interaction * (a * a - _expected_sq(terms, A @ to_cell)) / 2.0
     out = {"covered": covered, "attended": attended, "cost": cost, "gain": gain,
            "mix_num": mix_num, "mix_den": mix_den}
     if detail:
-        # output groups are sorted by cell, so each cell is a contiguous segment
         Uc = U if K == C else np.add.reduceat(U, np.array([a for a, _ in cp.cell_cats]), axis=1)
-        starts = np.searchsorted(cp.sub_cell, np.arange(C), side="left")
-        ends = np.searchsorted(cp.sub_cell, np.arange(C), side="right")
-        usub = mvhg_segments(rng, np.broadcast_to(cp.sub_size, (R, len(cp.sub_size))),
-                             starts, ends, Uc)
-        out["untrained_sub"] = usub.astype(np.int32)
+        if cp.keep_regions:
+            # one joint split over (province, segment) groups nested in the cells (the
+            # per-invitation layout keeps the earlier engine's stream)
+            starts = np.searchsorted(cp.sub_cell, np.arange(C), side="left")
+            ends = np.searchsorted(cp.sub_cell, np.arange(C), side="right")
+            usub = mvhg_segments(rng, np.broadcast_to(cp.sub_size, (R, len(cp.sub_size))),
+                                 starts, ends, Uc)
+            out["untrained_sub"] = usub.astype(np.int32)
+            out["untrained_by"] = untrained_by_label(cp, usub)
+        else:
+            # only the margins are reported: split each cell over its provinces, its
+            # segments and its regions separately (each exact; 3-4x fewer draws)
+            by = {}
+            for kind, (sizes, starts, ends, codes) in cp.splits.items():
+                u = mvhg_segments(rng, np.broadcast_to(sizes, (R, len(sizes))), starts, ends, Uc)
+                by[kind] = _sum_labels(u, codes, len(cp.labels[kind][0]))
+            if "region" not in by:
+                by["region"] = _sum_labels(by["province"], cp.region_of_province, len(cp.labels["region"][0]))
+            out["untrained_by"] = {k: by[k] for k in cp.labels}
     return out
+
+
+def _sum_labels(u: np.ndarray, codes: np.ndarray, n_labels: int) -> np.ndarray:
+    if len(codes) == n_labels and (codes == np.arange(n_labels)).all():
+        return u.astype(np.int32)
+    M = np.zeros((len(codes), n_labels))
+    M[np.arange(len(codes)), codes] = 1.0
+    return np.rint(u.astype(float) @ M).astype(np.int32)      # exact: integer counts
+
+
+def untrained_by_label(cp: CompiledPlan, usub: np.ndarray) -> dict[str, np.ndarray]:
+    """Untrained people per province, segment and region from the output-group counts."""
+    usub = np.asarray(usub)
+    return {k: _sum_labels(usub, cp.sub_labels[k], len(cp.labels[k][0])) for k in cp.labels}
 
 
 # ---------------------------------------------------------------------------------------
@@ -581,46 +718,66 @@ class _LoopModel:
         self.classes = cp.classes
         self.shares = [c.share for c in cp.classes]
         self.persistent = plan.policy.acceptance == "persistent"
-        self.target = [_session_target(s, people).tolist() for s in plan.sessions]
-        self.accept = {}       # (spec, segment, class) -> (group, p)
+        self.target = [np.flatnonzero(_session_target(s, people)).tolist() for s in plan.sessions]
+        groups: dict = {}
+        self.accept = {}       # (spec, segment, class) -> (group id, p)
         self.show = {}         # (spec, segment, class) -> p_show
         for k, s in enumerate(plan.sessions):
             for g in SEGMENTS:
                 for ci, c in enumerate(cp.classes):
-                    self.accept[k, g, ci] = acceptance_key(plan, k, g, c)
+                    key, p = acceptance_key(plan, k, g, c)
+                    self.accept[k, g, ci] = (groups.setdefault(key, len(groups)), p)
                     ns = s.no_show_prob if s.no_show_prob is not None else c.no_show_prob
                     self.show[k, g, ci] = 1.0 - segment_value(ns, g)
-        self.rank = {}
+        self.n_groups = len(groups)
+        self.rank = {}         # session -> (rank if untrained, rank if trained) per person, or None
         for s in cp.sessions:
             sel = plan.sessions[s.spec_index].selection or plan.policy.selection
-            self.rank[s.index] = tier_rank(sel, plan.policy.priority, plan.policy.within)
+            r = tier_rank(sel, plan.policy.priority, plan.policy.within)
+            r0 = [r[(0, g)] for g in self.seg]
+            r1 = [r[(1, g)] for g in self.seg]
+            self.rank[s.index] = None if len(set(r0) | set(r1)) == 1 else (r0, r1)
+        self._per_person = None if len(cp.classes) > 1 else self.per_person([0] * self.N)
+
+    def per_person(self, cls: list) -> tuple:
+        """Per session kind: each person's acceptance group, probability and show-up."""
+        n_specs = len(self.target)
+        grp, pr, sh = [], [], []
+        for k in range(n_specs):
+            a = [self.accept[k, g, c] for g, c in zip(self.seg, cls)]
+            grp.append([x[0] for x in a])
+            pr.append([x[1] for x in a])
+            sh.append([self.show[k, g, c] for g, c in zip(self.seg, cls)])
+        return grp, pr, sh
 
 
 def _loop_replication(cp: CompiledPlan, rng: np.random.Generator, model: _LoopModel) -> dict:
     N = model.N
     seg, region = model.seg, model.region
     ncls = len(model.classes)
-    cls = rng.choice(ncls, size=N, p=model.shares).tolist() if ncls > 1 else [0] * N
-    willing_memo: dict = {}          # persistent acceptance: (person, group) -> bool
+    if ncls > 1:
+        cls = rng.choice(ncls, size=N, p=model.shares).tolist()
+        grp_of, p_of, show_of = model.per_person(cls)
+    else:
+        grp_of, p_of, show_of = model._per_person
+    persistent = model.persistent
+    wstate = [[-1] * N for _ in range(model.n_groups)]   # persistent: -1 not asked yet, 0/1
     trained = [False] * N
     n_trained = 0
     covered, attended = [], []
     cost = gain = mix_num = mix_den = 0.0
     for s in cp.sessions:
         k = s.spec_index
-        target = model.target[k]
+        target, grp, pk, shk = model.target[k], grp_of[k], p_of[k], show_of[k]
         willing = []
-        for i in range(N):
-            if not target[i]:
-                continue
-            group, p = model.accept[k, seg[i], cls[i]]
-            if model.persistent:
-                key = (i, group)
-                w = willing_memo.get(key)
-                if w is None:
-                    w = willing_memo[key] = bool(rng.random() < p)
+        for i in target:
+            if persistent:
+                ws = wstate[grp[i]]
+                w = ws[i]
+                if w < 0:
+                    w = ws[i] = 1 if rng.random() < pk[i] else 0
             else:
-                w = rng.random() < p
+                w = rng.random() < pk[i]
             if w:
                 willing.append(i)
         n = min(s.capacity, len(willing))
@@ -636,9 +793,11 @@ def _loop_replication(cp: CompiledPlan, rng: np.random.Generator, model: _LoopMo
         ranks = model.rank[s.index]
         order = rng.permutation(len(pool)).tolist()
         shuffled = [pool[j] for j in order]
-        shuffled.sort(key=lambda i: ranks[(1 if trained[i] else 0, seg[i])])
+        if ranks is not None:             # several tiers: stable sort keeps the random order within
+            r0, r1 = ranks
+            shuffled.sort(key=lambda i: r1[i] if trained[i] else r0[i])
         seated += shuffled[:n_policy]
-        att = [i for i in seated if rng.random() < model.show[k, seg[i], cls[i]]]
+        att = [i for i in seated if rng.random() < shk[i]]
         reg_counts = {}
         for i in att:
             if trained[i]:
@@ -691,6 +850,7 @@ def simulate_reference_loop(plan: Plan, *, replications: int = 100, seed: int | 
         "mix_den": np.array([r["mix_den"] for r in rows]),
         "untrained_sub": np.array([r["untrained_sub"] for r in rows], dtype=np.int32),
     }
+    raw["untrained_by"] = untrained_by_label(cp, raw["untrained_sub"])
     return aggregate(cp, raw, seed=seed, engine="reference_loop")
 
 
@@ -728,7 +888,7 @@ def _chance_only(R: int) -> dict:
 def aggregate(cp: CompiledPlan, raw: dict, *, seed: int, engine: str = "vectorized") -> SimulationResult:
     """Turn per-replication arrays (from :func:`run_chunk` or the loop) into a result."""
     acc = Accumulator(OutputLayout.from_compiled(cp), keep_every=1)
-    acc.add(raw, chunk=0, sub_group=cp.sub_group)
+    acc.add(raw, chunk=0)
     return build_result(acc, plan_name=cp.plan.name, seed=int(seed), engine=engine,
                         population_source=cp.population.source, seats=_seats(cp),
                         uncertainty=_chance_only(acc.n))
@@ -767,7 +927,7 @@ def _run_job(job: _Job) -> Accumulator:
     acc = Accumulator(job.layout, keep_every=job.keep_every)
     for idx, n, sq, start in job.chunks:
         raw = run_chunk(job.cp, n, sq, detail=job.detail)
-        acc.add(raw, chunk=idx, draw=job.draw, start=start, sub_group=job.cp.sub_group)
+        acc.add(raw, chunk=idx, draw=job.draw, start=start)
     return acc
 
 
