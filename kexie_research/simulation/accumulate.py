@@ -27,7 +27,7 @@ from ..regions import PROVINCES_31, province_region
 
 __all__ = ["Accumulator", "OutputLayout", "SimulationResult", "KEEP_REPLICATES", "HIST_BINS"]
 
-KEEP_REPLICATES = 200_000
+KEEP_REPLICATES = 100_000
 """Per-replication rows kept in ``SimulationResult.replicates`` (beyond: every k-th)."""
 HIST_BINS = 1 << 21
 """Bin budget of the per-year and per-session coverage histograms (each)."""

@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import KexieError
 
-__all__ = ["map_chunks", "imap_chunks", "dask_client", "is_dask_client", "SCHEDULER_TIMEOUT"]
+__all__ = ["map_chunks", "imap_chunks", "dask_client", "is_dask_client", "probe_scheduler",
+           "SCHEDULER_TIMEOUT"]
 
 SCHEDULER_TIMEOUT = 10.0
 """Seconds to wait for a Dask scheduler to answer before giving up (exit 2)."""
@@ -136,8 +137,55 @@ def imap_chunks(func: Callable, tasks: Sequence, *, workers: int = 1, executor=N
             bar.close()
 
 
+def probe_scheduler(address: str, timeout: float) -> None:
+    """Check that a Dask scheduler answers at a ``tcp://host:port`` address.
+
+    A scheduler greets every new connection with its handshake (a framed message: total
+    length, number of frames, frame lengths, as little-endian 64-bit integers). Anything
+    else — nothing listening, silence, another protocol — raises
+    :class:`~kexie_research.errors.KexieError` within ``timeout`` seconds, before
+    ``dask.distributed`` gets a chance to hang or to parse foreign bytes.
+    """
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    u = urlsplit(address if "://" in address else f"tcp://{address}")
+    if u.scheme != "tcp":
+        return                      # other transports: leave it to dask
+    try:
+        host, port = u.hostname, u.port
+    except ValueError:
+        host = port = None
+    if not host or not port:
+        raise KexieError(f"--scheduler {address}: not an address like tcp://host:port")
+    try:
+        conn = socket.create_connection((host, port), timeout=timeout)
+    except OSError as exc:
+        raise KexieError(f"--scheduler {address}: cannot connect ({exc.strerror or exc})") from None
+    try:
+        conn.settimeout(timeout)
+        data = b""
+        try:
+            while len(data) < 16:
+                chunk = conn.recv(16 - len(data))
+                if not chunk:
+                    break
+                data += chunk
+        except (socket.timeout, OSError):
+            pass
+    finally:
+        conn.close()
+    if len(data) < 16:
+        raise KexieError(f"--scheduler {address}: something listens there but no Dask scheduler "
+                         f"answered within {timeout:g} s")
+    total, nframes = struct.unpack("<QQ", data)
+    if not (0 < nframes <= 1024 and 8 * (1 + nframes) <= total <= 1 << 26):
+        raise KexieError(f"--scheduler {address}: the service answering there is not a Dask scheduler")
+
+
 @contextmanager
-def dask_client(address: str, *, timeout: float = SCHEDULER_TIMEOUT) -> Iterator[Any]:
+def dask_client(address: str, *, timeout: float | None = None) -> Iterator[Any]:
     """Connect to a Dask scheduler (``tcp://host:port``); needs the ``cluster`` extra.
 
     Anything that is not a reachable Dask scheduler — nothing listening, another service
@@ -148,6 +196,8 @@ def dask_client(address: str, *, timeout: float = SCHEDULER_TIMEOUT) -> Iterator
         from dask.distributed import Client
     except ImportError:  # pragma: no cover - depends on the install
         raise KexieError("--scheduler needs dask.distributed: install kexie_research[cluster]") from None
+    timeout = SCHEDULER_TIMEOUT if timeout is None else float(timeout)
+    probe_scheduler(address, timeout)
     try:
         client = Client(address, timeout=f"{float(timeout):g}s", set_as_default=False)
     except Exception as exc:  # noqa: BLE001 - whatever answered, it is not a usable scheduler

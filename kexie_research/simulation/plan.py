@@ -862,6 +862,13 @@ def _check_plan(p: Plan) -> None:
             raise _err(f"sessions[{i}].per_year", "must be at least 0")
         if s.selection is not None and s.selection not in SELECTIONS:
             raise _err(f"sessions[{i}].selection", f"allowed: {', '.join(SELECTIONS)}")
+        for f in ("accept_prob", "no_show_prob"):
+            if getattr(s, f) is not None:
+                _check_prob_spec(getattr(s, f), f"sessions[{i}].{f}")
+        for f in ("hours", "cost_per_person", "cost_fixed"):
+            v = getattr(s, f)
+            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1e12):
+                raise _err(f"sessions[{i}].{f}", f"must be a number in [0, 1e12], got {v!r}")
         for y in s.years:
             if not 1 <= y <= p.term.years:
                 raise _err(f"sessions[{i}].years", f"year {y} outside the term 1..{p.term.years}")
@@ -877,7 +884,20 @@ def _check_plan(p: Plan) -> None:
         raise _err("population", "give synthetic_size or file")
 
 
+def _check_prob_spec(spec, key: str) -> None:
+    if isinstance(spec, Mapping):
+        for k, v in spec.items():
+            _check_prob_spec(v, f"{key}.{k}")
+        return
+    if isinstance(spec, bool) or not isinstance(spec, (int, float)) or not 0.0 <= spec <= 1.0:
+        raise _err(key, f"must be a probability in [0, 1], got {spec!r}")
+
+
 def _check_policy(pol: Policy) -> None:
+    _check_prob_spec(pol.accept_prob, "policy.accept_prob")
+    _check_prob_spec(pol.no_show_prob, "policy.no_show_prob")
+    if isinstance(pol.reinvite_share, bool) or not 0.0 <= pol.reinvite_share <= 1.0:
+        raise _err("policy.reinvite_share", f"must be in [0, 1], got {pol.reinvite_share!r}")
     if pol.acceptance not in ACCEPTANCE_MODELS:
         raise _err("policy.acceptance", f"{pol.acceptance!r} is not allowed; allowed: {', '.join(ACCEPTANCE_MODELS)}")
     if pol.latent_classes:
