@@ -240,3 +240,63 @@ def test_bad_behaviour_keys_are_named(bad, match):
     text = "[term]\nyears = 1\n[population]\nsynthetic_size = 100\n[[sessions]]\ncapacity = 10\n[policy]\n"
     with pytest.raises(PlanError, match=match):
         Plan.from_toml_text(text + bad + "\n")
+
+
+# ---- calibration of acceptance from records ------------------------------------------------
+
+from kexie_research.simulation.behaviour import calibrate_acceptance  # noqa: E402
+
+
+def _cal_records():
+    reps = pd.DataFrame({"rep_id": [f"r{i}" for i in range(6)],
+                         "segment": ["new"] * 3 + ["cannot_leave_post"] * 3})
+    trainings = pd.DataFrame({"training_id": ["T1", "T2", "O1"],
+                              "modality": ["centralized", "centralized", "online"]})
+    inv = pd.DataFrame({
+        "rep_id":      ["r0", "r1", "r2", "r3", "r4", "r5", "r3", "r4", "r5", "r0"],
+        "training_id": ["T1", "T1", "T1", "T1", "T1", "T1", "T2", "T2", "O1", "T2"],
+        "accepted":    [True, True, False, False, False, True, False, True, True, True],
+        "attended":    [True, False, False, False, False, True, False, True, True, True]})
+    return reps, trainings, inv
+
+
+def test_calibration_from_invitations_gives_beta_posteriors():
+    reps, trainings, inv = _cal_records()
+    cal = calibrate_acceptance(reps, invitations=inv, trainings=trainings)
+    assert cal.identified and cal.source == "invitations"
+    e = cal.estimates.set_index(["segment", "modality_group", "parameter"])
+    # new, in person: 4 invitations (r0 twice, r1, r2), 3 accepted: Beta(4, 2), mean 2/3
+    row = e.loc[("new", "in_person", "accept_prob")]
+    assert (row["n"], row["k"]) == (4, 3)
+    assert row["mean"] == pytest.approx(4 / 6)
+    assert row["sd"] == pytest.approx(math.sqrt(4 * 2 / (36 * 7)))
+    # cannot leave post: in person 5 invitations, 2 accepted; remote 1 of 1
+    assert tuple(e.loc[("cannot_leave_post", "in_person", "accept_prob"), ["n", "k"]]) == (5, 2)
+    one = e.loc[("cannot_leave_post", "remote", "accept_prob")]
+    # Beta(2, 1): CDF x^2 -> 5% / 95% quantiles sqrt(0.05), sqrt(0.95) (hand-computed)
+    assert (one["low"], one["high"]) == pytest.approx((math.sqrt(0.05), math.sqrt(0.95)))
+    # no-shows among those who accepted: new in person 3 accepted, 1 absent (r1)
+    ns = e.loc[("new", "in_person", "no_show_prob")]
+    assert (ns["n"], ns["k"]) == (3, 1)
+    # persistence: r0 (2 accepts), r3 (2 declines), r4 (decline, accept) invited twice in
+    # person: 1 of 3 changed their answer
+    assert cal.persistence["people_invited_repeatedly"] == 3
+    assert cal.persistence["both_accepted_and_declined"] == 1
+    # the estimates feed a plan's [uncertainty] table directly
+    plan = Plan.from_toml_text(resolve_plan("minimal").to_toml().replace(
+        "accept_prob = 1.0", "accept_prob = 0.8") + cal.to_uncertainty_toml())
+    assert "policy.accept_prob.cannot_leave_post.remote" in plan.uncertainty
+
+
+def test_calibration_from_attendance_alone_says_acceptance_is_not_identified():
+    reps, trainings, _ = _cal_records()
+    att = pd.DataFrame({"rep_id": ["r0", "r1", "r3"], "training_id": ["T1", "T1", "T1"],
+                        "role": ["learner"] * 3})
+    cal = calibrate_acceptance(reps, att, trainings=trainings)
+    assert not cal.identified and cal.uncertainty == {}
+    assert any("NOT identified" in n for n in cal.notes)
+    assert any("No-shows are not identified" in n for n in cal.notes)
+    e = cal.estimates.set_index(["segment", "parameter"])
+    lb = e.loc[("new", "accept_prob_lower_bound")]
+    assert (lb["n"], lb["k"]) == (3, 2) and not lb["identified"]
+    assert "lower bound" in lb["note"]
