@@ -61,7 +61,7 @@ CHUNK = 2048
 """Replications per chunk (fixed, so results never depend on the worker count)."""
 MAX_REPLICATIONS = 100_000_000
 """Most runs (parameter sets × replications) one call may ask for; memory stays flat in
-the number of runs, this bounds the time (about a quarter of an hour for a simple plan)."""
+the number of runs, this bounds the time (about an hour for a simple plan)."""
 MAX_PARAMETER_DRAWS = 10_000
 DEFAULT_PARAMETER_DRAWS = 100
 """Parameter sets drawn when a plan declares ``[uncertainty]`` and none are asked for."""
