@@ -299,7 +299,25 @@ def _segment_matters(plan: Plan) -> bool:
                    or _is_table(s.no_show_prob) for s in plan.sessions))
 
 
+_CELLS: dict = {}
+
+
 def _cells(plan: Plan, pop: Population, keep_regions: bool, segment_dynamic: bool):
+    """Cells, output groups and margin splits (cached: parameter draws of one plan share
+    them, as only targeting, segments and the layout shape the cells)."""
+    key = (id(pop), keep_regions, segment_dynamic,
+           tuple((s.regions, s.provinces, s.segments) for s in plan.sessions))
+    hit = _CELLS.get(key)
+    if hit is not None and hit[0] is pop:
+        return hit[1]
+    out = _build_cells(plan, pop, keep_regions, segment_dynamic)
+    if len(_CELLS) > 64:
+        _CELLS.clear()
+    _CELLS[key] = (pop, out)
+    return out
+
+
+def _build_cells(plan: Plan, pop: Population, keep_regions: bool, segment_dynamic: bool):
     people = pop.people
     N = len(people)
     region_idx, seg_idx, prov_code, prov_names, gid, guniq, labels = _population_codes(pop)
@@ -373,6 +391,43 @@ def _units(rank, pa, ps, persistent):
     return unit_list
 
 
+def _compile_spec(plan: Plan, si: int, elig: np.ndarray, pa: np.ndarray, show_cls: np.ndarray,
+                  cat_seg: list, K: int, persistent: bool) -> dict:
+    """Per-category acceptance, show-up and tiers, and the units, of one kind of session."""
+    pol = plan.policy
+    s = plan.sessions[si]
+    pa = pa.copy()
+    if s.no_show_prob is not None:
+        ps = np.array([1.0 - segment_value(s.no_show_prob, g) for g in cat_seg])
+    else:
+        ps = show_cls.copy()
+    ranks = tier_rank(s.selection or pol.selection, pol.priority, pol.within)
+    rank = np.full(2 * K, -1, dtype=np.int64)
+    for st in (0, 1):
+        for cat in range(K):
+            if elig[cat]:
+                rank[st * K + cat] = ranks[(st, cat_seg[cat])]
+    n_tiers = int(rank.max()) + 1 if (rank >= 0).any() else 0
+    unit_list = _units(rank, pa, ps, persistent)
+    lens = [len(u[1]) for u in unit_list]
+    ustarts = np.cumsum([0] + lens[:-1]).astype(np.int64) if lens else np.zeros(0, np.int64)
+    uends = np.cumsum(lens).astype(np.int64) if lens else np.zeros(0, np.int64)
+    ucats = np.concatenate([u[1] for u in unit_list]) if lens else np.zeros(0, np.int64)
+    tiers = [u[0] for u in unit_list]
+    tier_units = tuple(tuple(u for u in range(len(unit_list)) if tiers[u] == t_)
+                       for t_ in sorted(set(tiers)))
+    g0, g1 = attendance_gain(plan, s)
+    mod = plan.modalities[s.modality]
+    return dict(
+        modality=s.modality, capacity=s.capacity, eligible=elig, p_accept=pa, p_show=ps,
+        rank=rank, units=unit_list, unit_cats=ucats, unit_starts=ustarts, unit_ends=uends,
+        unit_pa=np.array([u[2] for u in unit_list]), unit_ps=np.array([u[3] for u in unit_list]),
+        n_tiers=n_tiers, reinvite=float(pol.reinvite_share), gain_first=g0, gain_repeat=g1,
+        cost_fixed=float(s.cost_fixed if s.cost_fixed is not None else mod.cost_fixed),
+        cost_per_person=float(s.cost_per_person if s.cost_per_person is not None else mod.cost_per_person),
+        interaction=float(mod.interaction), tier_units=tier_units)
+
+
 def compile_plan(plan: Plan, population: Population | None = None) -> CompiledPlan:
     """Bind ``plan`` to its population and precompute everything the engine needs.
 
@@ -418,42 +473,15 @@ def compile_plan(plan: Plan, population: Population | None = None) -> CompiledPl
     acc_tab = np.concatenate([t.accept for t in cell_types_list], axis=0)   # [K, specs]
     show_cls = np.concatenate([t.show for t in cell_types_list])            # [K]
     cat_seg = [SEGMENTS[cl["cell_segment"][c]] if segment_dynamic else "new" for c in cat_cell]
+    per_spec: dict[int, dict] = {}
     sessions = []
     for k, (year, t, si) in enumerate(plan.session_schedule()):
+        if si not in per_spec:      # every session of a kind shares its compiled structure
+            per_spec[si] = _compile_spec(plan, si, cl["spec_elig"][si][cat_cell], acc_tab[:, si],
+                                         show_cls, cat_seg, K, persistent)
         s = plan.sessions[si]
-        elig = cl["spec_elig"][si][cat_cell]
-        pa = acc_tab[:, si].copy()
-        if s.no_show_prob is not None:
-            ps = np.array([1.0 - segment_value(s.no_show_prob, g) for g in cat_seg])
-        else:
-            ps = show_cls.copy()
-        selection = s.selection or pol.selection
-        ranks = tier_rank(selection, pol.priority, pol.within)
-        rank = np.full(2 * K, -1, dtype=np.int64)
-        for st in (0, 1):
-            for cat in range(K):
-                if elig[cat]:
-                    rank[st * K + cat] = ranks[(st, cat_seg[cat])]
-        n_tiers = int(rank.max()) + 1 if (rank >= 0).any() else 0
-        unit_list = _units(rank, pa, ps, persistent)
-        lens = [len(u[1]) for u in unit_list]
-        ustarts = np.cumsum([0] + lens[:-1]).astype(np.int64) if lens else np.zeros(0, np.int64)
-        uends = np.cumsum(lens).astype(np.int64) if lens else np.zeros(0, np.int64)
-        ucats = np.concatenate([u[1] for u in unit_list]) if lens else np.zeros(0, np.int64)
-        tiers = [u[0] for u in unit_list]
-        tier_units = tuple(tuple(u for u in range(len(unit_list)) if tiers[u] == t_)
-                           for t_ in sorted(set(tiers)))
-        g0, g1 = attendance_gain(plan, s)
-        mod = plan.modalities[s.modality]
-        sessions.append(CompiledSession(
-            index=k, name=s.name or f"S{si + 1}", spec_index=si, year=year, time=t,
-            modality=s.modality, capacity=s.capacity, eligible=elig, p_accept=pa, p_show=ps,
-            rank=rank, units=unit_list, unit_cats=ucats, unit_starts=ustarts, unit_ends=uends,
-            unit_pa=np.array([u[2] for u in unit_list]), unit_ps=np.array([u[3] for u in unit_list]),
-            n_tiers=n_tiers, reinvite=float(pol.reinvite_share), gain_first=g0, gain_repeat=g1,
-            cost_fixed=float(s.cost_fixed if s.cost_fixed is not None else mod.cost_fixed),
-            cost_per_person=float(s.cost_per_person if s.cost_per_person is not None else mod.cost_per_person),
-            interaction=float(mod.interaction), tier_units=tier_units))
+        sessions.append(CompiledSession(index=k, name=s.name or f"S{si + 1}", spec_index=si,
+                                        year=year, time=t, **per_spec[si]))
     return CompiledPlan(
         plan=plan, population=pop, n=N, cell_size=cl["cell_size"], cell_region=cl["cell_region"],
         cell_segment=cl["cell_segment"], person_cell=cl["person_cell"], sessions=tuple(sessions),
