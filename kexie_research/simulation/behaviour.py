@@ -287,6 +287,91 @@ def _as_bool(x) -> bool:
     return str(x).strip().lower() in _TRUE
 
 
+def _from_invitations(invitations, seg, group) -> tuple[list, list, dict | None, dict]:
+    """Posterior rows, notes, persistence check and [uncertainty] entries from invitations."""
+    need = {"rep_id", "training_id", "accepted"}
+    if not need <= set(invitations.columns):
+        raise AnalysisError(f"calibrate_acceptance: the invitations table needs columns {sorted(need)}")
+    rows, notes, uncertainty = [], [], {}
+    inv = invitations.copy()
+    inv["rep_id"] = inv["rep_id"].astype(str)
+    unknown = sorted(set(inv["rep_id"]) - set(seg.index))
+    if unknown:
+        raise AnalysisError(f"calibrate_acceptance: invitations name {len(unknown)} people not in "
+                            f"the roster (first: {unknown[0]!r})")
+    inv["segment"] = inv["rep_id"].map(seg)
+    inv["group"] = [group(t) for t in inv["training_id"]]
+    inv["acc"] = [_as_bool(x) for x in inv["accepted"]]
+    for (g, grp), d in inv.groupby(["segment", "group"], sort=True):
+        k, n = int(d["acc"].sum()), len(d)
+        b = _beta_summary(k, n)
+        rows.append({"segment": g, "modality_group": grp, "parameter": "accept_prob", "n": n,
+                     "k": k, **b, "identified": True,
+                     "note": "accepted / invited (Beta posterior, uniform prior)"})
+        path = f"policy.accept_prob.{g}" + ("" if grp == "all" else f".{grp}")
+        uncertainty[path] = {"dist": "beta", "mean": b["mean"], "sd": b["sd"]}
+        if "attended" in d.columns:
+            acc = d[d["acc"]]
+            if len(acc):
+                att = [_as_bool(x) for x in acc["attended"]]
+                k2, n2 = len(att) - int(sum(att)), len(att)
+                rows.append({"segment": g, "modality_group": grp, "parameter": "no_show_prob",
+                             "n": n2, "k": k2, **_beta_summary(k2, n2), "identified": True,
+                             "note": "accepted but absent / accepted"})
+    # persistence: people invited more than once within a group
+    multi = inv.groupby(["rep_id", "group"])["acc"].agg(["size", "sum"])
+    multi = multi[multi["size"] >= 2]
+    persistence = None
+    if len(multi):
+        mixed = int(((multi["sum"] > 0) & (multi["sum"] < multi["size"])).sum())
+        p_hat = float(inv["acc"].mean())
+        expected = float(np.mean([1 - p_hat ** s - (1 - p_hat) ** s for s in multi["size"]]))
+        persistence = {"people_invited_repeatedly": int(len(multi)), "both_accepted_and_declined": mixed,
+                       "share_mixed": mixed / len(multi), "share_mixed_if_per_invitation": expected,
+                       "note": "0 under persistent acceptance; the per-invitation model expects "
+                               "share_mixed_if_per_invitation (pooled acceptance); a share between "
+                               "the two suggests persistence with some change of mind, or "
+                               "heterogeneity (latent classes)"}
+    else:
+        notes.append("No one was invited twice in the same acceptance group: persistent and "
+                     "per-invitation acceptance cannot be told apart from these records.")
+    notes.append("Acceptance is identified from invitation records (accepted / invited).")
+    return rows, notes, persistence, uncertainty
+
+
+def _from_attendance(attendance, seg, seg_sizes) -> tuple[list, list]:
+    """What attendance alone says: a lower bound per segment, and why no more."""
+    rows = []
+    notes = [
+        "Acceptance is NOT identified: the records have attendance but no invitations. "
+        "A representative who never attended may not have been invited, or may have "
+        "declined; attendance counts are the product of seats, invitations and "
+        "acceptance and cannot separate them.",
+        "What attendance does give: the share of each segment who attended at least "
+        "once, a lower bound on the share willing under persistent acceptance (everyone "
+        "who came was willing), and the repeat-attendance rate (person-times per "
+        "distinct person), which bears on the open-seat share, not on acceptance.",
+        "No-shows are not identified either (seated but absent people leave no "
+        "attendance row). Record invitations (rep_id, training_id, accepted, attended) "
+        "to estimate both."]
+    if attendance is None:
+        return rows, notes
+    if "rep_id" not in attendance.columns:
+        raise AnalysisError("calibrate_acceptance: the attendance table has no 'rep_id' column")
+    att = attendance
+    if "role" in att.columns:
+        att = att[att["role"].astype(str) == "learner"]
+    came = set(att["rep_id"].astype(str)) & set(seg.index)
+    for g in [x for x in SEGMENTS if x in seg_sizes.index]:
+        n = int(seg_sizes[g])
+        k = int(sum(1 for r in seg.index[seg == g] if r in came))
+        rows.append({"segment": g, "modality_group": "all", "parameter": "accept_prob_lower_bound",
+                     "n": n, "k": k, **_beta_summary(k, n), "identified": False,
+                     "note": "share who attended at least once: a lower bound on the share "
+                             "willing (persistent model), not an estimate of acceptance"})
+    return rows, notes
+
+
 def calibrate_acceptance(representatives, attendance=None, *, invitations=None, trainings=None,
                          by_modality: bool = True) -> AcceptanceCalibration:
     """Estimate acceptance from records, with uncertainty, and say what is identified.
@@ -352,8 +437,6 @@ def calibrate_acceptance(representatives, attendance=None, *, invitations=None, 
     mod_of = {}
     if trainings is not None and {"training_id", "modality"} <= set(trainings.columns):
         mod_of = dict(zip(trainings["training_id"].astype(str), trainings["modality"].astype(str)))
-    rows, notes = [], []
-    uncertainty: dict[str, dict] = {}
 
     def group(tid) -> str:
         if not by_modality or not mod_of:
@@ -361,82 +444,12 @@ def calibrate_acceptance(representatives, attendance=None, *, invitations=None, 
         return _group_of_modality(mod_of.get(str(tid), "centralized"))
 
     if invitations is not None:
-        need = {"rep_id", "training_id", "accepted"}
-        if not need <= set(invitations.columns):
-            raise AnalysisError(f"calibrate_acceptance: the invitations table needs columns {sorted(need)}")
-        inv = invitations.copy()
-        inv["rep_id"] = inv["rep_id"].astype(str)
-        unknown = sorted(set(inv["rep_id"]) - set(seg.index))
-        if unknown:
-            raise AnalysisError(f"calibrate_acceptance: invitations name {len(unknown)} people not in "
-                                f"the roster (first: {unknown[0]!r})")
-        inv["segment"] = inv["rep_id"].map(seg)
-        inv["group"] = [group(t) for t in inv["training_id"]]
-        inv["acc"] = [_as_bool(x) for x in inv["accepted"]]
-        for (g, grp), d in inv.groupby(["segment", "group"], sort=True):
-            k, n = int(d["acc"].sum()), len(d)
-            b = _beta_summary(k, n)
-            rows.append({"segment": g, "modality_group": grp, "parameter": "accept_prob", "n": n,
-                         "k": k, **b, "identified": True,
-                         "note": "accepted / invited (Beta posterior, uniform prior)"})
-            path = f"policy.accept_prob.{g}" + ("" if grp == "all" else f".{grp}")
-            uncertainty[path] = {"dist": "beta", "mean": b["mean"], "sd": b["sd"]}
-            if "attended" in d.columns:
-                acc = d[d["acc"]]
-                if len(acc):
-                    att = [_as_bool(x) for x in acc["attended"]]
-                    k2, n2 = len(att) - int(sum(att)), len(att)
-                    rows.append({"segment": g, "modality_group": grp, "parameter": "no_show_prob",
-                                 "n": n2, "k": k2, **_beta_summary(k2, n2), "identified": True,
-                                 "note": "accepted but absent / accepted"})
-        # persistence: people invited more than once within a group
-        multi = inv.groupby(["rep_id", "group"])["acc"].agg(["size", "sum"])
-        multi = multi[multi["size"] >= 2]
-        if len(multi):
-            mixed = int(((multi["sum"] > 0) & (multi["sum"] < multi["size"])).sum())
-            p_hat = float(inv["acc"].mean())
-            expected = float(np.mean([1 - p_hat ** s - (1 - p_hat) ** s for s in multi["size"]]))
-            persistence = {"people_invited_repeatedly": int(len(multi)), "both_accepted_and_declined": mixed,
-                           "share_mixed": mixed / len(multi), "share_mixed_if_per_invitation": expected,
-                           "note": "0 under persistent acceptance; the per-invitation model expects "
-                                   "share_mixed_if_per_invitation (pooled acceptance); a share between "
-                                   "the two suggests persistence with some change of mind, or "
-                                   "heterogeneity (latent classes)"}
-        else:
-            persistence = None
-            notes.append("No one was invited twice in the same acceptance group: persistent and "
-                         "per-invitation acceptance cannot be told apart from these records.")
-        notes.append("Acceptance is identified from invitation records (accepted / invited).")
+        rows, notes, persistence, uncertainty = _from_invitations(invitations, seg, group)
         src = "invitations"
     else:
-        persistence = None
+        rows, notes = _from_attendance(attendance, seg, seg_sizes)
+        persistence, uncertainty = None, {}
         src = "attendance" if attendance is not None else "none"
-        notes.append("Acceptance is NOT identified: the records have attendance but no invitations. "
-                     "A representative who never attended may not have been invited, or may have "
-                     "declined; attendance counts are the product of seats, invitations and "
-                     "acceptance and cannot separate them.")
-        notes.append("What attendance does give: the share of each segment who attended at least "
-                     "once, a lower bound on the share willing under persistent acceptance (everyone "
-                     "who came was willing), and the repeat-attendance rate (person-times per "
-                     "distinct person), which bears on the open-seat share, not on acceptance.")
-        notes.append("No-shows are not identified either (seated but absent people leave no "
-                     "attendance row). Record invitations (rep_id, training_id, accepted, attended) "
-                     "to estimate both.")
-        if attendance is not None:
-            if "rep_id" not in attendance.columns:
-                raise AnalysisError("calibrate_acceptance: the attendance table has no 'rep_id' column")
-            att = attendance
-            if "role" in att.columns:
-                att = att[att["role"].astype(str) == "learner"]
-            came = set(att["rep_id"].astype(str)) & set(seg.index)
-            for g in [x for x in SEGMENTS if x in seg_sizes.index]:
-                n = int(seg_sizes[g])
-                k = int(sum(1 for r in seg.index[seg == g] if r in came))
-                b = _beta_summary(k, n)
-                rows.append({"segment": g, "modality_group": "all", "parameter": "accept_prob_lower_bound",
-                             "n": n, "k": k, **b, "identified": False,
-                             "note": "share who attended at least once: a lower bound on the share "
-                                     "willing (persistent model), not an estimate of acceptance"})
     cols = ["segment", "modality_group", "parameter", "n", "k", "mean", "sd", "low", "high",
             "identified", "note"]
     est = pd.DataFrame(rows, columns=cols)

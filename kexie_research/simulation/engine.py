@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +45,7 @@ import pandas as pd
 from ..errors import PlanError
 from ..regions import REGIONS
 from .accumulate import (KEEP_REPLICATES, Accumulator, OutputLayout, SimulationResult,
-                         _gini_rows, build_result)
+                         _gini_rows, build_result)  # noqa: F401  (_gini_rows: tests import it here)
 from .effects import attendance_gain
 from .executor import imap_chunks
 from .plan import SEGMENTS, Plan, segment_value
@@ -580,6 +580,112 @@ def _expected_sq(terms, a_cell: np.ndarray) -> np.ndarray:
     return mean_sq + var
 
 
+def _attend(rng, s: CompiledSession, X: np.ndarray, K: int):
+    """One session: who is willing, seated and present. Updates the untrained/trained
+    counts ``X`` in place; returns attendees and newly trained per replication, and the
+    attendees per category (``(cats, counts)``)."""
+    R = X.shape[0]
+    cats = s.unit_cats
+    if s.simple and len(cats) <= 2:
+        # one unit of at most two categories: the same draws as the general path below
+        # (so the same stream), without its bookkeeping
+        x0 = X[:, cats[0]]
+        x1 = X[:, cats[1]] if len(cats) == 2 else None
+        W = _binom(rng, x0 + x1 if x1 is not None else x0, s.unit_pa[0])
+        tot = _binom(rng, np.minimum(s.capacity, W), s.unit_ps[0])
+        if not np.count_nonzero(tot):
+            return tot, None, None
+        d = rng.hypergeometric(x0, x1, tot) if x1 is not None else tot
+        c0 = int(cats[0])
+        if x1 is not None and c0 < K and int(cats[1]) == c0 + K:
+            # the usual pair (untrained, trained) of one behaviour type
+            X[:, c0] -= d
+            X[:, c0 + K] += d
+            return tot, d, (cats % K, None, d, tot)
+        Au = np.column_stack([d, tot - d]) if x1 is not None else d[:, None]
+    else:
+        Xu = X[:, cats]
+        if len(cats) == len(s.units):
+            pools = Xu
+        else:
+            csum = np.zeros((R, Xu.shape[1] + 1), dtype=np.int64)
+            np.cumsum(Xu, axis=1, out=csum[:, 1:])
+            pools = csum[:, s.unit_ends] - csum[:, s.unit_starts]
+        W = _binom_vec(rng, pools, s.unit_pa)
+        sel = _fill_seats(rng, s, W)
+        a_u = _binom_vec(rng, sel, s.unit_ps)
+        tot = a_u.sum(axis=1)
+        if not np.count_nonzero(tot):
+            return tot, None, None
+        Au = mvhg_segments(rng, Xu, s.unit_starts, s.unit_ends, a_u)
+    new_mask = cats < K
+    newly_u = Au[:, new_mask]
+    cats_new = cats[new_mask]
+    X[:, cats_new] -= newly_u           # untrained -> trained
+    X[:, cats_new + K] += newly_u
+    return tot, newly_u.sum(axis=1), (cats % K, Au, None, None)
+
+
+class _Mixing:
+    """Cross-region mixing of a session's attendees: counted from the categories' regions
+    (per-invitation layout) or in expectation given the attendance per cell."""
+
+    def __init__(self, cp: CompiledPlan, R: int):
+        K, C = cp.n_cats, cp.n_cells
+        self.R, self.K = R, K
+        self.drawn = cp.keep_regions
+        if self.drawn:
+            self.onehot = np.zeros((K, len(REGIONS)))
+            self.onehot[np.arange(K), cp.cell_region[cp.cat_cell]] = 1.0
+            return
+        self.terms = _mixing_terms(cp)
+        self.one_cell = C == 1
+        if self.one_cell:
+            M, pq, size = self.terms
+            self.q2, self.pq1, self.n1 = float(M[0, 0]), float(pq[0]), float(size[0])
+        else:
+            self.to_cell = np.zeros((K, C))
+            self.to_cell[np.arange(K), cp.cat_cell] = 1.0
+
+    def sum_sq(self, a: np.ndarray, att) -> np.ndarray:
+        """Σ_r a_r² (drawn) or its conditional expectation."""
+        if not self.drawn and self.one_cell:
+            # one cell: E[Σ_r a_r²] = a² Σ P_r² + a (n − a)/(n − 1) Σ P_r (1 − P_r)
+            return a * a * self.q2 + a * (self.n1 - a) / max(self.n1 - 1.0, 1.0) * self.pq1
+        cats, Au, d, tot = att
+        if Au is None:
+            Au = np.column_stack([d, tot - d])
+        A = np.zeros((self.R, self.K))
+        np.add.at(A.T, cats, Au.T)
+        if self.drawn:
+            a_reg = A @ self.onehot
+            return (a_reg * a_reg).sum(axis=1)
+        return _expected_sq(self.terms, A @ self.to_cell)
+
+
+def _term_end_split(rng, cp: CompiledPlan, U: np.ndarray) -> dict:
+    """Untrained people per province, segment and region at the end of the term."""
+    R, C, K = U.shape[0], cp.n_cells, cp.n_cats
+    Uc = U if K == C else np.add.reduceat(U, np.array([a for a, _ in cp.cell_cats]), axis=1)
+    if cp.keep_regions:
+        # one joint split over (province, segment) groups nested in the cells (the
+        # per-invitation layout keeps the earlier engine's stream)
+        starts = np.searchsorted(cp.sub_cell, np.arange(C), side="left")
+        ends = np.searchsorted(cp.sub_cell, np.arange(C), side="right")
+        usub = mvhg_segments(rng, np.broadcast_to(cp.sub_size, (R, len(cp.sub_size))),
+                             starts, ends, Uc)
+        return {"untrained_sub": usub.astype(np.int32), "untrained_by": untrained_by_label(cp, usub)}
+    # only the margins are reported: split each cell over its provinces and, separately,
+    # over its segments (each exact; 3-4x fewer draws than the joint split)
+    by = {}
+    for kind, (sizes, starts, ends, codes) in cp.splits.items():
+        u = mvhg_segments(rng, np.broadcast_to(sizes, (R, len(sizes))), starts, ends, Uc)
+        by[kind] = _sum_labels(u, codes, len(cp.labels[kind][0]))
+    if "region" not in by:
+        by["region"] = _sum_labels(by["province"], cp.region_of_province, len(cp.labels["region"][0]))
+    return {"untrained_by": {k: by[k] for k in cp.labels}}
+
+
 def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSequence, *,
               detail: bool = True) -> dict[str, np.ndarray]:
     """Run ``replications`` replications of a compiled plan from one seed sequence.
@@ -593,11 +699,8 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     rng = np.random.default_rng(seed_seq)
     R = int(replications)
     K = cp.n_cats
-    C = cp.n_cells
     S = len(cp.sessions)
     X = _initial_state(cp, rng, R)
-    U = X[:, :K]          # views: updating U and T updates X
-    T = X[:, K:]
     covered = np.zeros((R, S), dtype=np.int32)
     attended = np.zeros((R, S), dtype=np.int32)
     cost = np.zeros(R)
@@ -605,112 +708,29 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     mix_num = np.zeros(R)
     mix_den = np.zeros(R)
     n_cov = np.zeros(R, dtype=np.int64)
-    if cp.keep_regions:
-        onehot = np.zeros((K, len(REGIONS)))
-        onehot[np.arange(K), cp.cell_region[cp.cat_cell]] = 1.0
-    else:
-        to_cell = np.zeros((K, C))
-        to_cell[np.arange(K), cp.cat_cell] = 1.0
-        terms = _mixing_terms(cp)
-    if not cp.keep_regions and C == 1:
-        M, pq, size = terms
-        q2, pq1, n1 = float(M[0, 0]), float(pq[0]), float(size[0])
+    mixing = _Mixing(cp, R)
     for s in cp.sessions:
         if not len(s.units):
             covered[:, s.index] = n_cov
             cost += s.cost_fixed
             continue
-        cats = s.unit_cats
-        if s.simple and len(cats) <= 2:
-            # one unit of at most two categories: the same draws as the general path below
-            # (so the same stream), without its bookkeeping
-            x0 = X[:, cats[0]]
-            x1 = X[:, cats[1]] if len(cats) == 2 else None
-            W = _binom(rng, x0 + x1 if x1 is not None else x0, s.unit_pa[0])
-            tot = _binom(rng, np.minimum(s.capacity, W), s.unit_ps[0])
-            attended[:, s.index] = tot
-            cost += s.cost_fixed + s.cost_per_person * tot
-            if not np.count_nonzero(tot):
-                covered[:, s.index] = n_cov
-                continue
-            d = rng.hypergeometric(x0, x1, tot) if x1 is not None else tot
-            parts = ((cats[0], d), (cats[1], tot - d)) if x1 is not None else ((cats[0], d),)
-            n_new = np.zeros(R, dtype=np.int64)
-            for c, v in parts:
-                if c < K:
-                    U[:, c] -= v
-                    T[:, c] += v
-                    n_new = n_new + v
-            Au = None
-        else:
-            Xu = X[:, cats]
-            if len(cats) == len(s.units):
-                pools = Xu
-            else:
-                csum = np.zeros((R, Xu.shape[1] + 1), dtype=np.int64)
-                np.cumsum(Xu, axis=1, out=csum[:, 1:])
-                pools = csum[:, s.unit_ends] - csum[:, s.unit_starts]
-            W = _binom_vec(rng, pools, s.unit_pa)
-            sel = _fill_seats(rng, s, W)
-            a_u = _binom_vec(rng, sel, s.unit_ps)
-            tot = a_u.sum(axis=1)
-            attended[:, s.index] = tot
-            cost += s.cost_fixed + s.cost_per_person * tot
-            if not np.count_nonzero(tot):
-                covered[:, s.index] = n_cov
-                continue
-            Au = mvhg_segments(rng, Xu, s.unit_starts, s.unit_ends, a_u)
-            new_mask = cats < K
-            newly_u = Au[:, new_mask]
-            n_new = newly_u.sum(axis=1)
-            cats_new = cats[new_mask]
-            U[:, cats_new] -= newly_u
-            T[:, cats_new] += newly_u
+        tot, n_new, att = _attend(rng, s, X, K)
+        attended[:, s.index] = tot
+        cost += s.cost_fixed + s.cost_per_person * tot
+        if att is None:                 # nobody came
+            covered[:, s.index] = n_cov
+            continue
         n_cov += n_new
         covered[:, s.index] = n_cov
         gain += s.gain_first * n_new + s.gain_repeat * (tot - n_new)
         if s.interaction > 0:
             a = tot.astype(float)
             mix_den += s.interaction * a * (a - 1) / 2.0
-            if not cp.keep_regions and C == 1:
-                # one cell: E[Σ_r a_r²] = a² Σ P_r² + a (n − a)/(n − 1) Σ P_r (1 − P_r)
-                esq = a * a * q2 + a * (n1 - a) / max(n1 - 1.0, 1.0) * pq1
-                mix_num += s.interaction * (a * a - esq) / 2.0
-                continue
-            A = np.zeros((R, K))
-            if Au is None:
-                for c, v in parts:
-                    A[:, c % K] += v
-            else:
-                np.add.at(A.T, cats % K, Au.T)
-            if cp.keep_regions:
-                a_reg = A @ onehot
-                mix_num += s.interaction * (a * a - (a_reg * a_reg).sum(axis=1)) / 2.0
-            else:
-                mix_num += s.interaction * (a * a - _expected_sq(terms, A @ to_cell)) / 2.0
+            mix_num += s.interaction * (a * a - mixing.sum_sq(a, att)) / 2.0
     out = {"covered": covered, "attended": attended, "cost": cost, "gain": gain,
            "mix_num": mix_num, "mix_den": mix_den}
     if detail:
-        Uc = U if K == C else np.add.reduceat(U, np.array([a for a, _ in cp.cell_cats]), axis=1)
-        if cp.keep_regions:
-            # one joint split over (province, segment) groups nested in the cells (the
-            # per-invitation layout keeps the earlier engine's stream)
-            starts = np.searchsorted(cp.sub_cell, np.arange(C), side="left")
-            ends = np.searchsorted(cp.sub_cell, np.arange(C), side="right")
-            usub = mvhg_segments(rng, np.broadcast_to(cp.sub_size, (R, len(cp.sub_size))),
-                                 starts, ends, Uc)
-            out["untrained_sub"] = usub.astype(np.int32)
-            out["untrained_by"] = untrained_by_label(cp, usub)
-        else:
-            # only the margins are reported: split each cell over its provinces, its
-            # segments and its regions separately (each exact; 3-4x fewer draws)
-            by = {}
-            for kind, (sizes, starts, ends, codes) in cp.splits.items():
-                u = mvhg_segments(rng, np.broadcast_to(sizes, (R, len(sizes))), starts, ends, Uc)
-                by[kind] = _sum_labels(u, codes, len(cp.labels[kind][0]))
-            if "region" not in by:
-                by["region"] = _sum_labels(by["province"], cp.region_of_province, len(cp.labels["region"][0]))
-            out["untrained_by"] = {k: by[k] for k in cp.labels}
+        out.update(_term_end_split(rng, cp, X[:, :K]))
     return out
 
 
