@@ -140,3 +140,16 @@ def test_variance_share_hand_computed():
 def test_parameter_draws_need_an_uncertainty_table():
     with pytest.raises(PlanError, match="no \\[uncertainty\\] table"):
         simulate(resolve_plan("minimal"), replications=10, parameter_draws=5)
+
+
+def test_given_parameter_sets_keep_their_draw_ids():
+    # draws numbered 500.. (e.g. a slice of a larger design): the seeds follow the ids, so
+    # the same rows give the same numbers wherever they sit
+    plan = _minimal()
+    draws = draw_parameters(plan, 6, seed=2)
+    tail = draws.iloc[3:].assign(draw=lambda d: d["draw"] + 500)
+    res = simulate(plan, replications=50, seed=2, parameters=tail)
+    assert res.parameter_draws["draw"].tolist() == [503, 504, 505]
+    assert set(res.replicates["draw"]) == {503, 504, 505}
+    again = simulate(plan, replications=50, seed=2, parameters=tail.iloc[1:])
+    assert again.parameter_draws["coverage_mean"].tolist() == res.parameter_draws["coverage_mean"].tolist()[1:]

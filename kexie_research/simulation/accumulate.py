@@ -187,9 +187,17 @@ class Accumulator:
     layout : OutputLayout
     keep_every : int
         Keep replication ``i`` (global index) in ``replicates`` when ``i % keep_every == 0``.
+    n_chunks, total : int, optional
+        Chunks and replications of the whole run: the accumulator then stores each chunk's
+        moments and kept rows in preallocated arrays (a few bytes per chunk, the kept rows
+        at most :data:`KEEP_REPLICATES`) instead of a list; partial accumulators of workers
+        keep the list and are folded into the run's.
     """
 
-    def __init__(self, layout: OutputLayout, *, keep_every: int = 1):
+    _MOMENTS = ("cost", "gain", "mixing", "gini")
+
+    def __init__(self, layout: OutputLayout, *, keep_every: int = 1, n_chunks: int | None = None,
+                 total: int | None = None):
         L = layout
         N, S, Y = L.n, L.n_sessions, L.years
         self.layout = L
@@ -208,6 +216,34 @@ class Accumulator:
         self.label_hist = {k: np.zeros(int(v[1].sum()) + len(v[0]), dtype=np.int64)
                            for k, v in L.labels.items()}
         self.chunks: list[dict] = []        # per chunk: index, draw, moments, kept rows
+        self.compact = n_chunks is not None
+        if self.compact:
+            self.mom = np.zeros((int(n_chunks), len(self._MOMENTS), 4))
+            self.chunk_draw = np.full(int(n_chunks), -1, dtype=np.int64)
+            self.draw_int: dict[int, list[int]] = {}
+            n_keep = -(-int(total) // self.keep_every)
+            self.kept_arr = {c: np.zeros(n_keep, dtype=np.int64 if c in ("untrained", "draw") else float)
+                             for c in _REP_COLUMNS}
+            self.kept_mask = np.zeros(n_keep, dtype=bool)
+
+    def _store(self, rec: dict) -> None:
+        if not self.compact:
+            self.chunks.append(rec)
+            return
+        c = rec["chunk"]
+        self.chunk_draw[c] = rec["draw"]
+        for j, name in enumerate(self._MOMENTS):
+            self.mom[c, j] = rec[name]
+        d = self.draw_int.setdefault(rec["draw"], [0, 0, 0])
+        d[0] += rec["n"]
+        d[1] += rec["final_sum"]
+        d[2] += rec["final_sq"]
+        if "kept" in rec:
+            k = rec["kept"]
+            pos = rec["kept_pos"] + np.arange(len(k["coverage"]))
+            for col, v in k.items():
+                self.kept_arr[col][pos] = v
+            self.kept_mask[pos] = True
 
     # ---- folding a chunk in --------------------------------------------------------------
     def add(self, raw: dict, *, chunk: int, draw: int = 0, start: int = 0) -> None:
@@ -252,11 +288,10 @@ class Accumulator:
                "final_sum": int(final.sum()), "final_sq": int((final * final).sum()),
                "cost": _moments(cost), "gain": _moments(gain), "mixing": _moments(mixing),
                "gini": _moments(gini)}
-        if reached is not None:
-            rec["reached"] = (int(reached.sum()), int((reached * reached).sum()))
         k = self.keep_every
         first = (-start) % k
         keep = np.arange(first, R, k)
+        rec["kept_pos"] = (start + first) // k
         if keep.size:
             times = np.append(L.session_times, np.inf)
             rec["kept"] = {
@@ -264,7 +299,7 @@ class Accumulator:
                 "cost": cost[keep], "gain_per_rep": gain[keep], "mixing": mixing[keep],
                 "years_to_80pct": times[t80[keep]], "years_to_100pct": times[t100[keep]],
                 "gini_province": gini[keep], "draw": np.full(keep.size, int(draw), dtype=np.int64)}
-        self.chunks.append(rec)
+        self._store(rec)
 
     @staticmethod
     def _first(covered: np.ndarray, thresh: int) -> np.ndarray:
@@ -299,32 +334,45 @@ class Accumulator:
             self.label_hist[k] += other.label_hist[k]
         self.n += other.n
         self.has_groups |= other.has_groups
-        self.chunks.extend(other.chunks)
+        for rec in sorted(other.chunks, key=lambda r: r["chunk"]):
+            self._store(rec)
         return self
 
     # ---- reading out ---------------------------------------------------------------------------
     def _ordered(self) -> list[dict]:
         return sorted(self.chunks, key=lambda r: r["chunk"])
 
+    def moment_parts(self, name: str, draw: int | None = None) -> list[tuple]:
+        """``(n, fsum, mean, M2)`` of output ``name`` per chunk, in chunk order."""
+        if self.compact:
+            j = self._MOMENTS.index(name)
+            rows = np.flatnonzero(self.chunk_draw >= 0) if draw is None else \
+                np.flatnonzero(self.chunk_draw == draw)
+            return [(int(m[0]), float(m[1]), float(m[2]), float(m[3])) for m in self.mom[rows, j]]
+        return [r[name] for r in self._ordered() if draw is None or r["draw"] == draw]
+
     def draw_stats(self) -> dict[int, dict]:
         """Per parameter draw: replications, mean and variance of term-end coverage, mean cost."""
         N = self.layout.n
-        out: dict[int, dict] = {}
-        for r in self._ordered():
-            d = out.setdefault(r["draw"], {"n": 0, "s": 0, "ss": 0, "cost": []})
-            d["n"] += r["n"]
-            d["s"] += r["final_sum"]
-            d["ss"] += r["final_sq"]
-            d["cost"].append(r["cost"])
+        if self.compact:
+            sums = self.draw_int
+        else:
+            sums = {}
+            for r in self._ordered():
+                d = sums.setdefault(r["draw"], [0, 0, 0])
+                d[0] += r["n"]
+                d[1] += r["final_sum"]
+                d[2] += r["final_sq"]
         res = {}
-        for k, d in out.items():
-            n, s, ss = d["n"], d["s"], d["ss"]
+        for k, (n, s, ss) in sums.items():
             var = (n * ss - s * s) / (n * (n - 1)) / (N * N) if n > 1 else float("nan")
             res[k] = {"n": n, "coverage_mean": s / (n * N), "coverage_var": var,
-                      "cost_mean": _combine(d["cost"])[1]}
+                      "cost_mean": _combine(self.moment_parts("cost", k))[1]}
         return res
 
     def kept(self) -> dict[str, np.ndarray]:
+        if self.compact:
+            return {c: v[self.kept_mask] for c, v in self.kept_arr.items()}
         parts = [r["kept"] for r in self._ordered() if "kept" in r]
         if not parts:
             return {c: np.zeros(0) for c in _REP_COLUMNS}
@@ -516,7 +564,6 @@ def build_result(acc: Accumulator, *, plan_name: str, seed: int, engine: str,
 
     L = acc.layout
     N, S, R = L.n, L.n_sessions, acc.n
-    chunks = acc._ordered()
     kept = acc.kept()
     cov_iv = acc.int_interval(acc.final, lambda v: v / N)
     by_year = []
@@ -546,10 +593,10 @@ def build_result(acc: Accumulator, *, plan_name: str, seed: int, engine: str,
         "years_to_80pct": _time_dist(acc.t80, L.session_times),
         "years_to_100pct": _time_dist(acc.t100, L.session_times),
         "p_full_coverage": float(acc.final[N] / R) if R else float("nan"),
-        "cost": _float_interval([r["cost"] for r in chunks], kept["cost"]),
-        "gain_per_rep": _float_interval([r["gain"] for r in chunks], kept["gain_per_rep"]),
-        "mixing": _float_interval([r["mixing"] for r in chunks], kept["mixing"]),
-        "gini_province": _float_interval([r["gini"] for r in chunks], kept["gini_province"])
+        "cost": _float_interval(acc.moment_parts("cost"), kept["cost"]),
+        "gain_per_rep": _float_interval(acc.moment_parts("gain"), kept["gain_per_rep"]),
+        "mixing": _float_interval(acc.moment_parts("mixing"), kept["mixing"]),
+        "gini_province": _float_interval(acc.moment_parts("gini"), kept["gini_province"])
         if acc.has_groups else nan_iv,
         "provinces_reached": reached_iv,
         "untrained": acc.int_interval(acc.final, lambda v: N - v, decreasing=True),

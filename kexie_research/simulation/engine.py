@@ -1065,16 +1065,16 @@ class Simulator:
         batch = 1 if (workers <= 1 and executor is None) else \
             max(1, min(64, math.ceil(len(sizes) * len(draws) / (4 * max(int(workers), 2)))))
         jobs, g = [], 0
-        for (d, cp), sq in zip(draws, seqs):
+        for j, ((d, cp), sq) in enumerate(zip(draws, seqs)):
             items = []
-            start = d * R if D else 0
+            start = j * R                  # global index of the set's first replication
             for n, s in zip(sizes, sq):
                 items.append((g, n, s, start))
                 g += 1
                 start += n
             for b in range(0, len(items), batch):
                 jobs.append(_Job(cp, self.layout, tuple(items[b:b + batch]), d, detail, keep_every))
-        acc = Accumulator(self.layout, keep_every=keep_every)
+        acc = Accumulator(self.layout, keep_every=keep_every, n_chunks=g, total=total)
         for part in imap_chunks(_run_job, jobs, workers=workers, executor=executor,
                                 progress=progress, desc="replications",
                                 weights=[sum(n for _, n, _, _ in j.chunks) for j in jobs]):
