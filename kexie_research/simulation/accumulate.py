@@ -253,9 +253,9 @@ class Accumulator:
         """
         L = self.layout
         N, S = L.n, L.n_sessions
-        covered = np.asarray(raw["covered"], dtype=np.int64)
+        covered = np.asarray(raw["covered"])
         R = covered.shape[0] if covered.ndim == 2 else len(raw["cost"])
-        final = covered[:, -1] if S else np.zeros(R, dtype=np.int64)
+        final = covered[:, -1].astype(np.int64) if S else np.zeros(R, dtype=np.int64)
         self.n += R
         self.final += np.bincount(final, minlength=N + 1)
         # coverage at each year end
@@ -263,16 +263,23 @@ class Accumulator:
         cols = []
         for y in range(1, L.years + 1):
             idx = np.flatnonzero(L.session_years <= y)
-            cols.append(covered[:, idx[-1]] if idx.size else np.zeros(R, dtype=np.int64))
-        ymat = np.stack(cols, axis=1) // L.year_width + np.arange(L.years) * yb
-        self.year += np.bincount(ymat.ravel(), minlength=self.year.size)
+            cols.append(covered[:, idx[-1]] if idx.size else np.zeros(R, dtype=covered.dtype))
+        ymat = np.stack(cols, axis=1).astype(np.int64)
+        if L.year_width > 1:
+            ymat //= L.year_width
+        self.year += np.bincount((ymat + np.arange(L.years) * yb).ravel(), minlength=self.year.size)
         if S:
             tb = self.n_traj_bins
-            self.traj += np.bincount((covered // L.traj_width + np.arange(S) * tb).ravel(),
-                                     minlength=self.traj.size)
+            cv = covered.astype(np.int64)
+            if L.traj_width > 1:
+                cv //= L.traj_width
+            cv += np.arange(S) * tb
+            self.traj += np.bincount(cv.ravel(), minlength=self.traj.size)
             self.attended += np.asarray(raw["attended"], dtype=np.int64).sum(axis=0)
-        t80 = self._first(covered, math.ceil(0.8 * N - 1e-9))
-        t100 = self._first(covered, N)
+        # coverage never falls, so the first session reaching a level is the number of
+        # sessions below it (S = not reached within the term)
+        t80 = (covered < math.ceil(0.8 * N - 1e-9)).sum(axis=1) if S else np.zeros(R, dtype=np.int64)
+        t100 = (covered < N).sum(axis=1) if S else np.zeros(R, dtype=np.int64)
         self.t80 += np.bincount(t80, minlength=S + 1)
         self.t100 += np.bincount(t100, minlength=S + 1)
         cost = np.asarray(raw["cost"], dtype=float)
@@ -300,14 +307,6 @@ class Accumulator:
                 "years_to_80pct": times[t80[keep]], "years_to_100pct": times[t100[keep]],
                 "gini_province": gini[keep], "draw": np.full(keep.size, int(draw), dtype=np.int64)}
         self._store(rec)
-
-    @staticmethod
-    def _first(covered: np.ndarray, thresh: int) -> np.ndarray:
-        R, S = covered.shape if covered.ndim == 2 else (covered.shape[0], 0)
-        if S == 0:
-            return np.zeros(R, dtype=np.int64)
-        hit = covered >= thresh
-        return np.where(hit.any(axis=1), hit.argmax(axis=1), S)
 
     def _groups(self, by: dict) -> tuple[np.ndarray, np.ndarray]:
         L = self.layout

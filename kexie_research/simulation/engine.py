@@ -634,18 +634,25 @@ class _Mixing:
         K, C = cp.n_cats, cp.n_cells
         self.R, self.K = R, K
         self.drawn = cp.keep_regions
+        self.closed_form = False
         if self.drawn:
             self.onehot = np.zeros((K, len(REGIONS)))
             self.onehot[np.arange(K), cp.cell_region[cp.cat_cell]] = 1.0
             return
         self.terms = _mixing_terms(cp)
         self.one_cell = C == 1
+        self.closed_form = self.one_cell
         if self.one_cell:
             M, pq, size = self.terms
             self.q2, self.pq1, self.n1 = float(M[0, 0]), float(pq[0]), float(size[0])
         else:
             self.to_cell = np.zeros((K, C))
             self.to_cell[np.arange(K), cp.cat_cell] = 1.0
+
+    def closed_num(self, a: np.ndarray, inter: np.ndarray) -> np.ndarray:
+        """Σ_s interaction_s (a_s² − E[Σ_r a_rs²]) / 2 over all sessions at once (one cell)."""
+        esq = a * a * self.q2 + a * (self.n1 - a) / max(self.n1 - 1.0, 1.0) * self.pq1
+        return ((a * a - esq) @ inter) / 2.0
 
     def sum_sq(self, a: np.ndarray, att) -> np.ndarray:
         """Σ_r a_r² (drawn) or its conditional expectation."""
@@ -703,30 +710,34 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     X = _initial_state(cp, rng, R)
     covered = np.zeros((R, S), dtype=np.int32)
     attended = np.zeros((R, S), dtype=np.int32)
-    cost = np.zeros(R)
-    gain = np.zeros(R)
+    newly = np.zeros((R, S), dtype=np.int32)
     mix_num = np.zeros(R)
-    mix_den = np.zeros(R)
     n_cov = np.zeros(R, dtype=np.int64)
     mixing = _Mixing(cp, R)
+    per_session_mixing = not mixing.closed_form
     for s in cp.sessions:
-        if not len(s.units):
-            covered[:, s.index] = n_cov
-            cost += s.cost_fixed
-            continue
-        tot, n_new, att = _attend(rng, s, X, K)
-        attended[:, s.index] = tot
-        cost += s.cost_fixed + s.cost_per_person * tot
-        if att is None:                 # nobody came
-            covered[:, s.index] = n_cov
-            continue
-        n_cov += n_new
+        if len(s.units):
+            tot, n_new, att = _attend(rng, s, X, K)
+            if att is not None:             # somebody came
+                attended[:, s.index] = tot
+                newly[:, s.index] = n_new
+                n_cov += n_new
+                if per_session_mixing and s.interaction > 0:
+                    a = tot.astype(float)
+                    mix_num += s.interaction * (a * a - mixing.sum_sq(a, att)) / 2.0
         covered[:, s.index] = n_cov
-        gain += s.gain_first * n_new + s.gain_repeat * (tot - n_new)
-        if s.interaction > 0:
-            a = tot.astype(float)
-            mix_den += s.interaction * a * (a - 1) / 2.0
-            mix_num += s.interaction * (a * a - mixing.sum_sq(a, att)) / 2.0
+    # cost, gain and the mixing denominators are linear in the per-session counts: one
+    # pass over all sessions instead of a few small operations per session
+    sess = cp.sessions
+    cost = math.fsum(s.cost_fixed for s in sess) + attended @ np.array([s.cost_per_person for s in sess])
+    g0 = np.array([s.gain_first for s in sess])
+    g1 = np.array([s.gain_repeat for s in sess])
+    gain = newly @ (g0 - g1) + attended @ g1
+    inter = np.array([s.interaction for s in sess])
+    a = attended.astype(float)
+    mix_den = (a * (a - 1)) @ inter / 2.0
+    if mixing.closed_form:
+        mix_num = mixing.closed_num(a, inter)
     out = {"covered": covered, "attended": attended, "cost": cost, "gain": gain,
            "mix_num": mix_num, "mix_den": mix_den}
     if detail:
