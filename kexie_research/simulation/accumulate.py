@@ -213,6 +213,7 @@ class Accumulator:
         self.t100 = np.zeros(S + 1, dtype=np.int64)
         self.reached = np.zeros(len(PROVINCES_31) + 1, dtype=np.int64)
         self.has_groups = False
+        self.n_split = 0
         self.label_hist = {k: np.zeros(int(v[1].sum()) + len(v[0]), dtype=np.int64)
                            for k, v in L.labels.items()}
         self.chunks: list[dict] = []        # per chunk: index, draw, moments, kept rows
@@ -288,9 +289,14 @@ class Accumulator:
         with np.errstate(invalid="ignore", divide="ignore"):
             mixing = np.where(den > 0, np.asarray(raw["mix_num"]) / np.where(den > 0, den, 1), np.nan)
         gini = np.full(R, np.nan)
-        reached = None
         if raw.get("untrained_by") is not None:
-            gini, reached = self._groups(raw["untrained_by"])
+            rows = raw.get("split_rows")
+            g, _ = self._groups(raw["untrained_by"])
+            if rows is None or len(rows) == R:
+                gini = g
+            else:
+                gini[rows] = g          # the other replications have no breakdown drawn
+            self.n_split += len(g)
         rec = {"chunk": int(chunk), "draw": int(draw), "n": R,
                "final_sum": int(final.sum()), "final_sq": int((final * final).sum()),
                "cost": _moments(cost), "gain": _moments(gain), "mixing": _moments(mixing),
@@ -332,6 +338,7 @@ class Accumulator:
         for k in self.label_hist:
             self.label_hist[k] += other.label_hist[k]
         self.n += other.n
+        self.n_split += other.n_split
         self.has_groups |= other.has_groups
         for rec in sorted(other.chunks, key=lambda r: r["chunk"]):
             self._store(rec)
@@ -609,6 +616,7 @@ def build_result(acc: Accumulator, *, plan_name: str, seed: int, engine: str,
     prov = {"package_version": __version__, "seed": int(seed), "engine": engine,
             "population": population_source, "replications": int(R),
             "replicates_kept_every": acc.keep_every,
+            "breakdown_replications": int(acc.n_split),
             "percentiles": {"coverage, untrained, provinces, groups, time to 80%/100%": "exact (histograms of counts)",
                             "by_year": "exact" if L.year_width == 1 else f"binned by {L.year_width} people",
                             "trajectory": "exact" if L.traj_width == 1 else f"binned by {L.traj_width} people",

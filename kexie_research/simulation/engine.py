@@ -55,13 +55,18 @@ from .population import Population, load_population
 __all__ = ["CompiledPlan", "SimulationResult", "compile_plan", "simulate", "Simulator",
            "simulate_reference_loop", "simulate_individuals", "mvhg", "CHUNK",
            "run_chunk", "aggregate", "check_replications", "MAX_REPLICATIONS",
-           "MAX_PARAMETER_DRAWS", "DEFAULT_PARAMETER_DRAWS"]
+           "MAX_PARAMETER_DRAWS", "DEFAULT_PARAMETER_DRAWS", "SPLIT_REPLICATES"]
 
 CHUNK = 2048
 """Replications per chunk (fixed, so results never depend on the worker count)."""
 MAX_REPLICATIONS = 100_000_000
 """Most runs (parameter sets × replications) one call may ask for; memory stays flat in
 the number of runs, this bounds the time (about an hour for a simple plan)."""
+SPLIT_REPLICATES = 25_000
+"""Term-end breakdowns (province, segment and region tables, Gini, provinces reached) are
+drawn for every ``k``-th replication, ``k = ceil(runs / SPLIT_REPLICATES)``: at least 25,000
+replications (all of them in smaller runs). Each split is exact; beyond 25,000 more
+replications add little to these tables and cost a third of the run."""
 MAX_PARAMETER_DRAWS = 10_000
 DEFAULT_PARAMETER_DRAWS = 100
 """Parameter sets drawn when a plan declares ``[uncertainty]`` and none are asked for."""
@@ -694,14 +699,16 @@ def _term_end_split(rng, cp: CompiledPlan, U: np.ndarray) -> dict:
 
 
 def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSequence, *,
-              detail: bool = True) -> dict[str, np.ndarray]:
+              detail: bool = True, split_every: int = 1, start: int = 0) -> dict[str, np.ndarray]:
     """Run ``replications`` replications of a compiled plan from one seed sequence.
 
     Returns per-replication arrays: ``covered`` (int[R, S], people trained after each
     session), ``attended`` (int[R, S]), ``cost``, ``gain``, ``mix_num``, ``mix_den`` and,
-    with ``detail``, ``untrained_by`` ({"province" | "segment" | "region": int[R, L]}
+    with ``detail``, ``untrained_by`` ({"province" | "segment" | "region": int[n, L]}
     untrained people per label at the end; under per-invitation acceptance also
-    ``untrained_sub``, int[R, G] per (province, segment) group).
+    ``untrained_sub``, int[n, G] per (province, segment) group) for the replications
+    ``split_rows`` — those whose global index (``start`` + row) is a multiple of
+    ``split_every`` (all of them by default).
     """
     rng = np.random.default_rng(seed_seq)
     R = int(replications)
@@ -741,7 +748,10 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     out = {"covered": covered, "attended": attended, "cost": cost, "gain": gain,
            "mix_num": mix_num, "mix_den": mix_den}
     if detail:
-        out.update(_term_end_split(rng, cp, X[:, :K]))
+        rows = np.arange((-int(start)) % int(split_every), R, int(split_every))
+        out["split_rows"] = rows
+        if rows.size:
+            out.update(_term_end_split(rng, cp, X[:, :K] if rows.size == R else X[rows, :K]))
     return out
 
 
@@ -980,12 +990,13 @@ class _Job:
     draw: int
     detail: bool
     keep_every: int
+    split_every: int = 1
 
 
 def _run_job(job: _Job) -> Accumulator:
     acc = Accumulator(job.layout, keep_every=job.keep_every)
     for idx, n, sq, start in job.chunks:
-        raw = run_chunk(job.cp, n, sq, detail=job.detail)
+        raw = run_chunk(job.cp, n, sq, detail=job.detail, split_every=job.split_every, start=start)
         acc.add(raw, chunk=idx, draw=job.draw, start=start)
     return acc
 
@@ -1066,6 +1077,7 @@ class Simulator:
         sizes = _chunk_sizes(R)
         total = R * max(D, 1)
         keep_every = max(1, math.ceil(total / KEEP_REPLICATES))
+        split_every = max(1, math.ceil(total / SPLIT_REPLICATES))
         if D == 0:
             draws = [(0, self.compiled)]
             seqs = [base.spawn(len(sizes))]
@@ -1084,7 +1096,8 @@ class Simulator:
                 g += 1
                 start += n
             for b in range(0, len(items), batch):
-                jobs.append(_Job(cp, self.layout, tuple(items[b:b + batch]), d, detail, keep_every))
+                jobs.append(_Job(cp, self.layout, tuple(items[b:b + batch]), d, detail, keep_every,
+                                 split_every))
         acc = Accumulator(self.layout, keep_every=keep_every, n_chunks=g, total=total)
         for part in imap_chunks(_run_job, jobs, workers=workers, executor=executor,
                                 progress=progress, desc="replications",
