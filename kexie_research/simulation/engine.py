@@ -186,6 +186,7 @@ class CompiledSession:
     cost_per_person: float
     interaction: float
     tier_units: tuple = ()        # per tier (ascending): indices of its units
+    pair: int = -1                # >= 0: one unit, no open seats, categories (pair, pair + K)
 
     @property
     def simple(self) -> bool:
@@ -423,8 +424,10 @@ def _compile_spec(plan: Plan, si: int, elig: np.ndarray, pa: np.ndarray, show_cl
                        for t_ in sorted(set(tiers)))
     g0, g1 = attendance_gain(plan, s)
     mod = plan.modalities[s.modality]
+    pair = int(ucats[0]) if (len(unit_list) == 1 and pol.reinvite_share <= 0 and len(ucats) == 2
+                             and ucats[0] < K and ucats[1] == ucats[0] + K) else -1
     return dict(
-        modality=s.modality, capacity=s.capacity, eligible=elig, p_accept=pa, p_show=ps,
+        pair=pair, modality=s.modality, capacity=s.capacity, eligible=elig, p_accept=pa, p_show=ps,
         rank=rank, units=unit_list, unit_cats=ucats, unit_starts=ustarts, unit_ends=uends,
         unit_pa=np.array([u[2] for u in unit_list]), unit_ps=np.array([u[3] for u in unit_list]),
         n_tiers=n_tiers, reinvite=float(pol.reinvite_share), gain_first=g0, gain_repeat=g1,
@@ -588,12 +591,24 @@ def _expected_sq(terms, a_cell: np.ndarray) -> np.ndarray:
 def _attend(rng, s: CompiledSession, X: np.ndarray, K: int):
     """One session: who is willing, seated and present. Updates the untrained/trained
     counts ``X`` in place; returns attendees and newly trained per replication, and the
-    attendees per category (``(cats, counts)``)."""
+    attendees per category (``(cats, counts, d, tot)``), or ``None`` when nobody came."""
     R = X.shape[0]
     cats = s.unit_cats
+    if s.pair >= 0:
+        # the usual session: one unit made of the untrained and the trained of one
+        # behaviour type; the same draws as the general path below (so the same stream)
+        c0 = s.pair
+        x0 = X[:, c0]
+        x1 = X[:, c0 + K]
+        W = _binom(rng, x0 + x1, s.unit_pa[0])
+        tot = _binom(rng, np.minimum(s.capacity, W), s.unit_ps[0])
+        if not np.count_nonzero(tot):
+            return tot, None, None
+        d = rng.hypergeometric(x0, x1, tot)
+        x0 -= d
+        x1 += d
+        return tot, d, (cats % K, None, d, tot)
     if s.simple and len(cats) <= 2:
-        # one unit of at most two categories: the same draws as the general path below
-        # (so the same stream), without its bookkeeping
         x0 = X[:, cats[0]]
         x1 = X[:, cats[1]] if len(cats) == 2 else None
         W = _binom(rng, x0 + x1 if x1 is not None else x0, s.unit_pa[0])
@@ -601,12 +616,6 @@ def _attend(rng, s: CompiledSession, X: np.ndarray, K: int):
         if not np.count_nonzero(tot):
             return tot, None, None
         d = rng.hypergeometric(x0, x1, tot) if x1 is not None else tot
-        c0 = int(cats[0])
-        if x1 is not None and c0 < K and int(cats[1]) == c0 + K:
-            # the usual pair (untrained, trained) of one behaviour type
-            X[:, c0] -= d
-            X[:, c0 + K] += d
-            return tot, d, (cats % K, None, d, tot)
         Au = np.column_stack([d, tot - d]) if x1 is not None else d[:, None]
     else:
         Xu = X[:, cats]
@@ -715,24 +724,23 @@ def run_chunk(cp: CompiledPlan, replications: int, seed_seq: np.random.SeedSeque
     K = cp.n_cats
     S = len(cp.sessions)
     X = _initial_state(cp, rng, R)
-    covered = np.zeros((R, S), dtype=np.int32)
-    attended = np.zeros((R, S), dtype=np.int32)
-    newly = np.zeros((R, S), dtype=np.int32)
+    attended = np.zeros((S, R), dtype=np.int32)      # session-major: contiguous rows
+    newly = np.zeros((S, R), dtype=np.int32)
     mix_num = np.zeros(R)
-    n_cov = np.zeros(R, dtype=np.int64)
     mixing = _Mixing(cp, R)
     per_session_mixing = not mixing.closed_form
     for s in cp.sessions:
         if len(s.units):
             tot, n_new, att = _attend(rng, s, X, K)
             if att is not None:             # somebody came
-                attended[:, s.index] = tot
-                newly[:, s.index] = n_new
-                n_cov += n_new
+                attended[s.index] = tot
+                newly[s.index] = n_new
                 if per_session_mixing and s.interaction > 0:
                     a = tot.astype(float)
                     mix_num += s.interaction * (a * a - mixing.sum_sq(a, att)) / 2.0
-        covered[:, s.index] = n_cov
+    covered = np.cumsum(newly, axis=0, dtype=np.int32).T
+    attended = attended.T
+    newly = newly.T
     # cost, gain and the mixing denominators are linear in the per-session counts: one
     # pass over all sessions instead of a few small operations per session
     sess = cp.sessions
