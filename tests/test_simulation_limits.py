@@ -184,7 +184,7 @@ def test_sweep_ranges_that_overflow_exit_2(capsys, rng, key):
 
 def test_breakdowns_of_large_runs_use_a_systematic_sample():
     # 60,000 runs: the term-end province/segment split is drawn for every 3rd replication
-    # (SPLIT_REPLICATES = 25,000); the tables stay consistent with the overall coverage
+    # (SPLIT_REPLICATES = 20,000); the tables stay consistent with the overall coverage
     import numpy as np
 
     from kexie_research.simulation import Plan, PopulationSpec, Policy, SessionSpec, Simulator, Term

@@ -62,10 +62,10 @@ CHUNK = 2048
 MAX_REPLICATIONS = 100_000_000
 """Most runs (parameter sets × replications) one call may ask for; memory stays flat in
 the number of runs, this bounds the time (about an hour for a simple plan)."""
-SPLIT_REPLICATES = 25_000
+SPLIT_REPLICATES = 20_000
 """Term-end breakdowns (province, segment and region tables, Gini, provinces reached) are
-drawn for every ``k``-th replication, ``k = ceil(runs / SPLIT_REPLICATES)``: at least 25,000
-replications (all of them in smaller runs). Each split is exact; beyond 25,000 more
+drawn for every ``k``-th replication, ``k = ceil(runs / SPLIT_REPLICATES)``: at least 20,000
+replications (all of them in smaller runs). Each split is exact; beyond 20,000 more
 replications add little to these tables and cost a third of the run."""
 MAX_PARAMETER_DRAWS = 10_000
 DEFAULT_PARAMETER_DRAWS = 100
