@@ -439,7 +439,8 @@ class SimulationResult:
     Tables: ``by_year`` (coverage at each year end), ``trajectory`` (after each session),
     ``by_province`` / ``by_segment`` / ``by_region`` (coverage at term end), ``replicates``
     (one row per kept replication: coverage, untrained, cost, gain per representative,
-    mixing, years to 80 % / 100 %, Gini across provinces, parameter draw) and
+    mixing, years to 80 % / 100 %, Gini across provinces — NaN where the term-end
+    breakdown was not drawn, see ``engine.SPLIT_REPLICATES`` —, parameter draw) and
     ``parameter_draws`` (one row per parameter set when the plan declares
     ``[uncertainty]``: the values and the set's mean coverage and cost). ``summary`` holds
     the headline numbers with intervals (mean, sd, p05, p50, p95). ``uncertainty`` says what
