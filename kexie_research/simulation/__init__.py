@@ -13,6 +13,9 @@ from .population import Population, load_population, population_from_frame
 from .engine import (CompiledPlan, SimulationResult, Simulator, compile_plan, simulate,
                      simulate_individuals, simulate_reference_loop)
 
+# ``apply_parameters`` of .uncertainty (by path) differs from .sweep's (by sweep name):
+# import it from its module, ``from kexie_research.simulation.uncertainty import apply_parameters``
+
 _LAZY = {
     "optimize_plan": "optimize", "plan_objective": "optimize", "OptimizationResult": "optimize",
     "run_sweep": "sweep", "PARAMETERS": "sweep", "SweepResult": "sweep",
@@ -21,6 +24,10 @@ _LAZY = {
     "prim": "discovery", "evaluate_box": "discovery", "failure_cases": "discovery",
     "PrimResult": "discovery", "recommend": "recommend", "LEVERS": "recommend",
     "resolve_plan": "plan", "shipped_plans": "plan",
+    "draw_parameters": "uncertainty", "variance_share": "uncertainty",
+    "calibrate_acceptance": "behaviour", "AcceptanceCalibration": "behaviour",
+    "LatentClass": "plan", "UncertainParameter": "plan", "ACCEPTANCE_MODELS": "plan",
+    "MODALITY_GROUPS": "plan", "LIMITS": "plan",
 }
 
 

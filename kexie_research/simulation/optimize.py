@@ -51,7 +51,7 @@ from scipy.sparse import lil_matrix
 
 from ..errors import AnalysisError, PlanError
 from ..regions import REGIONS
-from .plan import SEGMENTS, Plan, SessionSpec, segment_value
+from .plan import MODALITY_GROUPS, SEGMENTS, Plan, SessionSpec, modality_key, segment_value
 from .population import Population, load_population
 
 __all__ = ["OptimizationResult", "optimize_plan", "plan_objective", "DEFAULT_CAPACITIES",
@@ -59,7 +59,7 @@ __all__ = ["OptimizationResult", "optimize_plan", "plan_objective", "DEFAULT_CAP
 
 DEFAULT_CAPACITIES = {"centralized": 100, "exchange": 80, "online": 200, "video": 300,
                       "rep_organized": 40, "reading_class": 150, "study_tour": 40, "hybrid": 100}
-REMOTE_MODALITIES = ("online", "video")
+REMOTE_MODALITIES = MODALITY_GROUPS["remote"]
 """Modalities that do not need leaving one's post: representatives who cannot leave their
 posts accept them at the policy's default rate (assumption; cf. paper_recommended.toml)."""
 EXACT_MAX_VARIABLES = 5000
@@ -206,7 +206,7 @@ def optimize_plan(plan: Plan, budget: float, *, lam: float = 0.5, modalities: Se
     c[K:] = -(show[xj] / N + lam * w_k[xk] / N)
     c[:K] = epsilon * cost_k / budget
     rows = []
-    A = lil_matrix((K + J + len(modalities) * J + K * len(REGIONS) + 1, nv))
+    A = lil_matrix((K + J + len(modalities) * J + K * len(REGIONS) + 1, nv))    # rows: at most
     lb, ub = [], []
     r = 0
     for k in range(K):                               # seats
@@ -218,14 +218,17 @@ def optimize_plan(plan: Plan, budget: float, *, lam: float = 0.5, modalities: Se
         for v in np.flatnonzero(xj == j):
             A[r, K + v] = show[j]
         lb.append(-np.inf); ub.append(n_j[j]); r += 1
-    for m in modalities:                             # willing people per modality
-        for j in range(J):
-            vs = [v for v in np.flatnonzero(xj == j) if types[xk[v]]["modality"] == m]
-            if not vs:
-                continue
-            for v in vs:
-                A[r, K + v] = show[j]
-            lb.append(-np.inf); ub.append(acc[m, j] * n_j[j]); r += 1
+    for grp, ms in _acceptance_groups(plan, modalities, cells["segment"]).items():
+        # willing people per acceptance group: under persistent acceptance a person's
+        # willingness is one draw per group (docs/simulation.md), so the group's sessions
+        # share one pool of willing people
+        j = grp[0]
+        vs = [v for v in np.flatnonzero(xj == j) if types[xk[v]]["modality"] in ms]
+        if not vs:
+            continue
+        for v in vs:
+            A[r, K + v] = show[j]
+        lb.append(-np.inf); ub.append(min(acc[m, j] for m in ms) * n_j[j]); r += 1
     for k, t in enumerate(types):                    # region share in cross-region classes
         if t["target"] != "cross":
             continue
@@ -290,6 +293,27 @@ def optimize_plan(plan: Plan, budget: float, *, lam: float = 0.5, modalities: Se
                               mixing_term=mixing_term, cost=cost, budget=float(budget),
                               sessions=sessions, allocation=allocation, assignment=assignment,
                               plan=new_plan, lam=float(lam))
+
+
+def _acceptance_groups(plan: Plan, modalities, cell_segments) -> dict:
+    """``{(cell, group): modalities}``: per modality without persistence, else the
+    acceptance groups of the engine (remote sessions for those who cannot leave their posts
+    get their own acceptance in the optimised plan)."""
+    out: dict = {}
+    pol = plan.policy
+    for j, g in enumerate(cell_segments):
+        for m in modalities:
+            if pol.acceptance != "persistent":
+                key = m
+            elif m in REMOTE_MODALITIES and g == "cannot_leave_post":
+                key = "remote_own"
+            else:
+                v = pol.accept_prob
+                if isinstance(v, Mapping):
+                    v = v[g] if g in v else v["default"]
+                key = modality_key(v, m) if isinstance(v, Mapping) else "all"
+            out.setdefault((j, key), []).append(m)
+    return out
 
 
 def _heuristic(c, A, lb, ub, bounds, K, cost_k, budget):

@@ -50,6 +50,13 @@ __all__ = [
     "PopulationSpec",
     "SessionSpec",
     "Policy",
+    "LatentClass",
+    "UncertainParameter",
+    "ACCEPTANCE_MODELS",
+    "MODALITY_GROUPS",
+    "DISTRIBUTIONS",
+    "LIMITS",
+    "modality_key",
     "ModalitySpec",
     "EffectModel",
     "SEGMENTS",
@@ -70,6 +77,28 @@ false) > ``frontline`` (``is_frontline``) > ``reelected`` (``is_reelected``) > `
 
 SELECTIONS: tuple[str, ...] = ("random", "never_trained_first", "segment_priority")
 WITHIN: tuple[str, ...] = ("never_trained_first", "random")
+ACCEPTANCE_MODELS: tuple[str, ...] = ("persistent", "per_invitation")
+"""``persistent``: a representative's willingness is drawn once per term (per acceptance
+group) and kept, so a decline is not refilled by the same person later; ``per_invitation``:
+drawn afresh at every invitation (the engine's model before persistence existed)."""
+DISTRIBUTIONS: tuple[str, ...] = ("uniform", "triangular", "beta")
+
+LIMITS: dict[str, int] = {
+    "term.years": 100,
+    "sessions.per_year": 1000,
+    "sessions.capacity": 1_000_000,
+    "sessions": 1000,
+    "sessions_held": 5000,
+    "population.synthetic_size": 1_000_000,
+    "policy.latent_classes": 16,
+    "policy.accept_classes": 16,
+    "uncertainty": 64,
+}
+"""Bounds checked when a plan is read, before anything is allocated (exit 2 naming the key):
+term length, sessions a year per kind, seats per session, kinds of session, sessions held
+in the whole term, synthetic population size, latent classes, Beta-propensity classes and
+uncertain parameters. They are far above any real training plan; documented in
+``docs/simulation.md``."""
 
 MODALITIES: tuple[str, ...] = ("centralized", "online", "video", "exchange", "rep_organized",
                                "reading_class", "study_tour", "hybrid")
@@ -80,6 +109,16 @@ _MODALITY_SYNONYMS = {"centralised": "centralized", "集中": "centralized", "�
                       "representative_organized": "rep_organized",
                       "rep_organised": "rep_organized", "代表自主": "rep_organized",
                       "读书班": "reading_class", "考察": "study_tour", "混合": "hybrid"}
+
+
+MODALITY_GROUPS: dict[str, tuple[str, ...]] = {
+    "in_person": ("centralized", "exchange", "rep_organized", "reading_class", "study_tour", "hybrid"),
+    "remote": ("online", "video"),
+}
+"""Modality groups an acceptance table may name instead of single modalities: ``remote``
+courses can be taken without leaving the post (seed 000 §3: video/online self-study for
+representatives who cannot leave their posts); everything else needs the person in the
+room."""
 
 
 @dataclass(frozen=True)
@@ -166,7 +205,10 @@ class PopulationSpec:
     congress: int = 10
 
 
-ProbSpec = float | Mapping[str, float]
+ProbSpec = float | Mapping[str, "float | Mapping[str, float]"]
+"""A probability: a number, a table by segment (``default`` for the others), and for
+acceptance, per segment, a number or a table by modality / modality group (``default`` for
+the others): ``{cannot_leave_post = {in_person = 0.2, online = 0.9}, default = 0.9}``."""
 
 
 @dataclass(frozen=True)
@@ -208,10 +250,27 @@ class Policy:
     accept_prob, no_show_prob : float or {segment: float}
         Probability that an invited person is willing to come, and that a seated person does
         not show up; a number or a table by segment (``default`` covers unlisted segments).
+        Acceptance may also be given by modality within a segment:
+        ``{cannot_leave_post = {in_person = 0.2, remote = 0.9}, default = 0.9}``.
     reinvite_share : float
         Share of seats given regardless of training history (committee members, people
         invited for their role): each seat is, with this probability, an "open" seat
         drawn uniformly among the willing.
+    acceptance : {"persistent", "per_invitation"}
+        ``persistent`` (default): each representative's willingness is drawn once per term
+        and kept, separately per *acceptance group* (a modality or modality group where the
+        acceptance table distinguishes them, and each session kind with its own
+        ``accept_prob``); ``per_invitation``: drawn afresh at every invitation.
+    latent_classes : tuple of LatentClass
+        Heterogeneity beyond segments: each person belongs to class ``k`` with probability
+        ``share`` and follows that class's acceptance (and no-show) probabilities.
+    accept_dispersion : float
+        Beta-distributed propensity: 0 (default) = none; ``φ`` in (0, 1) gives each person a
+        propensity ``P ~ Beta`` with the acceptance as mean and variance ``φ·p(1−p)``,
+        discretised into ``accept_classes`` equal-share latent classes (the same quantile in
+        every acceptance group: someone reluctant is reluctant everywhere).
+    accept_classes : int
+        Number of classes the Beta propensity is discretised into (default 5).
     """
 
     selection: str = "never_trained_first"
@@ -220,6 +279,53 @@ class Policy:
     priority: tuple[str, ...] = ()
     within: str = "never_trained_first"
     reinvite_share: float = 0.0
+    acceptance: str = "persistent"
+    latent_classes: tuple["LatentClass", ...] = ()
+    accept_dispersion: float = 0.0
+    accept_classes: int = 5
+
+
+@dataclass(frozen=True)
+class LatentClass:
+    """A latent behaviour class: a ``share`` of every segment behaves this way.
+
+    ``accept_prob`` and ``no_show_prob`` (same forms as the policy's; ``None`` = the
+    policy's) apply to the class's members; a session's own ``accept_prob`` still wins.
+    Class membership is drawn once per person and term.
+    """
+
+    share: float
+    name: str = ""
+    accept_prob: ProbSpec | None = None
+    no_show_prob: ProbSpec | None = None
+
+
+@dataclass(frozen=True)
+class UncertainParameter:
+    """An uncertain plan parameter, declared by its ``path`` in the plan.
+
+    dist : {"uniform", "triangular", "beta"}
+        ``uniform`` on [``low``, ``high``]; ``triangular`` on [``low``, ``high``] with
+        ``mode``; ``beta`` with ``mean`` and ``sd`` on [``low``, ``high``] (default [0, 1]).
+    integer : bool
+        Whole numbers: a uniform draw is uniform over the integers ``low..high``, the others
+        are rounded.
+    """
+
+    path: str
+    dist: str = "uniform"
+    low: float | None = None
+    high: float | None = None
+    mode: float | None = None
+    mean: float | None = None
+    sd: float | None = None
+    integer: bool = False
+
+    def to_dict(self) -> dict:
+        d = {"dist": self.dist if self.dist != "uniform" else None, "low": self.low,
+             "high": self.high, "mode": self.mode, "mean": self.mean, "sd": self.sd,
+             "integer": True if self.integer else None}
+        return {k: v for k, v in d.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -236,6 +342,7 @@ class Plan:
     name: str = ""
     description: str = ""
     base_dir: str | None = field(default=None, compare=False)
+    uncertainty: Mapping[str, UncertainParameter] = field(default_factory=dict)
 
     def __post_init__(self):
         _check_plan(self)
@@ -290,17 +397,27 @@ class Plan:
         out["sessions"] = [_session_to_dict(s) for s in self.sessions]
         pol = self.policy
         out["policy"] = _drop_none({
-            "selection": pol.selection, "accept_prob": _prob_out(pol.accept_prob),
+            "selection": pol.selection, "acceptance": pol.acceptance,
+            "accept_prob": _prob_out(pol.accept_prob),
             "no_show_prob": _prob_out(pol.no_show_prob),
             "priority": list(pol.priority) or None,
             "within": pol.within if pol.within != "never_trained_first" else None,
-            "reinvite_share": pol.reinvite_share or None})
+            "reinvite_share": pol.reinvite_share or None,
+            "accept_dispersion": pol.accept_dispersion or None,
+            "accept_classes": pol.accept_classes if pol.accept_classes != 5 else None,
+            "latent_classes": [_drop_none({
+                "name": c.name or None, "share": c.share,
+                "accept_prob": None if c.accept_prob is None else _prob_out(c.accept_prob),
+                "no_show_prob": None if c.no_show_prob is None else _prob_out(c.no_show_prob)})
+                for c in pol.latent_classes] or None})
         mods = {m: dataclasses.asdict(v) for m, v in self.modalities.items()
                 if DEFAULT_MODALITIES.get(m) != v}
         if mods:
             out["modalities"] = mods
         if self.effect != EffectModel():
             out["effect"] = dataclasses.asdict(self.effect)
+        if self.uncertainty:
+            out["uncertainty"] = {k: u.to_dict() for k, u in self.uncertainty.items()}
         return out
 
     def to_toml(self) -> str:
@@ -340,19 +457,43 @@ class Plan:
 
 # ---- helpers ---------------------------------------------------------------------------
 
-def segment_value(spec: ProbSpec, segment: str) -> float:
-    """Value of a number-or-table probability for ``segment``.
+def modality_key(table: Mapping[str, float], modality: str) -> str:
+    """The key of a by-modality table that applies to ``modality``: the modality itself,
+    else its group (:data:`MODALITY_GROUPS`), else ``default``.
+
+    Examples
+    --------
+    >>> modality_key({"remote": 0.9, "default": 0.2}, "video")
+    'remote'
+    >>> modality_key({"online": 0.9, "default": 0.2}, "video")
+    'default'
+    """
+    if modality in table:
+        return modality
+    for g, members in MODALITY_GROUPS.items():
+        if modality in members and g in table:
+            return g
+    return "default"
+
+
+def segment_value(spec: ProbSpec, segment: str, modality: str | None = None) -> float:
+    """Value of a number-or-table probability for ``segment`` (and ``modality`` where the
+    table gives acceptance by modality; without one, its ``default`` or in-person value).
 
     Examples
     --------
     >>> segment_value({"cannot_leave_post": 0.3, "default": 0.9}, "new")
     0.9
+    >>> spec = {"cannot_leave_post": {"in_person": 0.2, "remote": 0.9}, "default": 0.9}
+    >>> segment_value(spec, "cannot_leave_post", "online"), segment_value(spec, "cannot_leave_post")
+    (0.9, 0.2)
     """
+    v = spec
     if isinstance(spec, Mapping):
-        if segment in spec:
-            return float(spec[segment])
-        return float(spec["default"])
-    return float(spec)
+        v = spec[segment] if segment in spec else spec["default"]
+    if isinstance(v, Mapping):
+        return float(v[modality_key(v, modality or "centralized")])
+    return float(v)
 
 
 def _drop_none(d: dict) -> dict:
@@ -360,7 +501,9 @@ def _drop_none(d: dict) -> dict:
 
 
 def _prob_out(v):
-    return dict(v) if isinstance(v, Mapping) else float(v)
+    if isinstance(v, Mapping):
+        return {k: (dict(x) if isinstance(x, Mapping) else float(x)) for k, x in v.items()}
+    return float(v)
 
 
 def _session_to_dict(s: SessionSpec) -> dict:
@@ -390,7 +533,7 @@ def _check_keys(d: Mapping, allowed: tuple[str, ...], where: str) -> None:
                        f"unknown key; allowed: {', '.join(allowed)}")
 
 
-def _int(v, key, *, min_: int | None = None) -> int:
+def _int(v, key, *, min_: int | None = None, max_: int | None = None) -> int:
     if isinstance(v, bool) or not isinstance(v, int):
         if isinstance(v, float) and v.is_integer():
             v = int(v)
@@ -398,6 +541,8 @@ def _int(v, key, *, min_: int | None = None) -> int:
             raise _err(key, f"must be a whole number, got {v!r}")
     if min_ is not None and v < min_:
         raise _err(key, f"must be at least {min_}, got {v}")
+    if max_ is not None and v > max_:
+        raise _err(key, f"must be at most {max_:,} (documented limit), got {v:,}")
     return v
 
 
@@ -416,13 +561,37 @@ def _str(v, key) -> str:
     return v
 
 
-def _prob(v, key) -> ProbSpec:
+_MODALITY_KEYS = (*MODALITIES, *MODALITY_GROUPS)
+
+
+def _modality_table(v, key) -> dict[str, float]:
+    out = {}
+    for m, p in v.items():
+        if m not in _MODALITY_KEYS and m != "default":
+            raise _err(f"{key}.{m}", f"unknown modality or modality group; allowed: "
+                                     f"{', '.join(_MODALITY_KEYS)}, default")
+        out[m] = _num(p, f"{key}.{m}", lo=0.0, hi=1.0)
+    if "default" not in out:
+        missing = [m for m in MODALITIES if modality_key(out, m) == "default"]
+        if missing:
+            raise _err(key, f"table must give every modality (or its group) or a 'default' "
+                            f"(missing {', '.join(missing)})")
+    return out
+
+
+def _prob(v, key, *, by_modality: bool = False) -> ProbSpec:
     if isinstance(v, Mapping):
+        if by_modality and v and all(k in _MODALITY_KEYS or k == "default" for k in v) \
+                and any(k in _MODALITY_KEYS for k in v):
+            return {"default": _modality_table(v, key)}     # one table by modality for everyone
         out = {}
         for seg, p in v.items():
             if seg not in SEGMENTS and seg != "default":
                 raise _err(f"{key}.{seg}", f"unknown segment; allowed: {', '.join(SEGMENTS)}, default")
-            out[seg] = _num(p, f"{key}.{seg}", lo=0.0, hi=1.0)
+            if by_modality and isinstance(p, Mapping):
+                out[seg] = _modality_table(p, f"{key}.{seg}")
+            else:
+                out[seg] = _num(p, f"{key}.{seg}", lo=0.0, hi=1.0)
         if "default" not in out and not all(s in out for s in SEGMENTS):
             missing = [s for s in SEGMENTS if s not in out]
             raise _err(key, f"table must give every segment or a 'default' (missing {', '.join(missing)})")
@@ -491,13 +660,15 @@ def _session_from_dict(d, key, years: int) -> SessionSpec:
     yrs = ()
     if "years" in d:
         raw = d["years"] if isinstance(d["years"], list) else [d["years"]]
+        if len(raw) > years:
+            raise _err(f"{key}.years", f"lists {len(raw)} years; the term has {years}")
         yrs = tuple(_int(y, f"{key}.years", min_=1) for y in raw)
         for y in yrs:
             if y > years:
                 raise _err(f"{key}.years", f"year {y} is after the term's last year {years}")
     return SessionSpec(
-        capacity=_int(d["capacity"], f"{key}.capacity", min_=1),
-        per_year=_int(d.get("per_year", 1), f"{key}.per_year", min_=0),
+        capacity=_int(d["capacity"], f"{key}.capacity", min_=1, max_=LIMITS["sessions.capacity"]),
+        per_year=_int(d.get("per_year", 1), f"{key}.per_year", min_=0, max_=LIMITS["sessions.per_year"]),
         modality=_modality(d.get("modality", "centralized"), f"{key}.modality"),
         name=_str(d.get("name", ""), f"{key}.name"),
         years=yrs,
@@ -507,49 +678,124 @@ def _session_from_dict(d, key, years: int) -> SessionSpec:
         provinces=_provinces(d.get("provinces", []), f"{key}.provinces"),
         segments=_segments(d.get("segments", []), f"{key}.segments"),
         selection=None if d.get("selection") is None else _choice(d["selection"], SELECTIONS, f"{key}.selection"),
-        accept_prob=None if d.get("accept_prob") is None else _prob(d["accept_prob"], f"{key}.accept_prob"),
+        accept_prob=None if d.get("accept_prob") is None else _prob(d["accept_prob"], f"{key}.accept_prob",
+                                                                      by_modality=True),
         no_show_prob=None if d.get("no_show_prob") is None else _prob(d["no_show_prob"], f"{key}.no_show_prob"),
         cost_per_person=None if d.get("cost_per_person") is None else _num(d["cost_per_person"], f"{key}.cost_per_person", lo=0.0),
         cost_fixed=None if d.get("cost_fixed") is None else _num(d["cost_fixed"], f"{key}.cost_fixed", lo=0.0),
     )
 
 
+def _policy_from_dict(pol_d) -> Policy:
+    _check_keys(pol_d, ("selection", "accept_prob", "no_show_prob", "priority", "within",
+                        "reinvite_share", "acceptance", "latent_classes", "accept_dispersion",
+                        "accept_classes"), "policy")
+    classes_raw = pol_d.get("latent_classes", [])
+    if not isinstance(classes_raw, list):
+        raise _err("policy.latent_classes", "must be an array of tables ([[policy.latent_classes]])")
+    if len(classes_raw) > LIMITS["policy.latent_classes"]:
+        raise _err("policy.latent_classes", f"at most {LIMITS['policy.latent_classes']} classes "
+                                            f"(documented limit), got {len(classes_raw)}")
+    classes = []
+    for i, c in enumerate(classes_raw):
+        k = f"policy.latent_classes[{i}]"
+        _check_keys(c, ("name", "share", "accept_prob", "no_show_prob"), k)
+        if "share" not in c:
+            raise _err(f"{k}.share", "is required (the share of representatives in this class)")
+        classes.append(LatentClass(
+            share=_num(c["share"], f"{k}.share", lo=0.0, hi=1.0),
+            name=_str(c.get("name", ""), f"{k}.name"),
+            accept_prob=None if c.get("accept_prob") is None
+            else _prob(c["accept_prob"], f"{k}.accept_prob", by_modality=True),
+            no_show_prob=None if c.get("no_show_prob") is None
+            else _prob(c["no_show_prob"], f"{k}.no_show_prob")))
+    return Policy(
+        selection=_choice(pol_d.get("selection", "never_trained_first"), SELECTIONS, "policy.selection"),
+        accept_prob=_prob(pol_d.get("accept_prob", 1.0), "policy.accept_prob", by_modality=True),
+        no_show_prob=_prob(pol_d.get("no_show_prob", 0.0), "policy.no_show_prob"),
+        priority=_segments(pol_d.get("priority", []), "policy.priority"),
+        within=_choice(pol_d.get("within", "never_trained_first"), WITHIN, "policy.within"),
+        reinvite_share=_num(pol_d.get("reinvite_share", 0.0), "policy.reinvite_share", lo=0.0, hi=1.0),
+        acceptance=_choice(pol_d.get("acceptance", "persistent"), ACCEPTANCE_MODELS, "policy.acceptance"),
+        latent_classes=tuple(classes),
+        accept_dispersion=_num(pol_d.get("accept_dispersion", 0.0), "policy.accept_dispersion",
+                               lo=0.0, hi=0.999),
+        accept_classes=_int(pol_d.get("accept_classes", 5), "policy.accept_classes", min_=2,
+                            max_=LIMITS["policy.accept_classes"]))
+
+
+def _uncertainty_from_dict(ud) -> dict[str, UncertainParameter]:
+    if not isinstance(ud, Mapping):
+        raise _err("uncertainty", f"must be a table of parameter paths, got {type(ud).__name__}")
+    if len(ud) > LIMITS["uncertainty"]:
+        raise _err("uncertainty", f"at most {LIMITS['uncertainty']} uncertain parameters "
+                                  f"(documented limit), got {len(ud)}")
+    out = {}
+    for path, spec in ud.items():
+        k = f'uncertainty."{path}"'
+        _check_keys(spec, ("dist", "low", "high", "mode", "mean", "sd", "integer"), k)
+        dist = _choice(spec.get("dist", "uniform"), DISTRIBUTIONS, f"{k}.dist")
+        vals = {f: None if spec.get(f) is None else _num(spec[f], f"{k}.{f}")
+                for f in ("low", "high", "mode", "mean", "sd")}
+        integer = spec.get("integer", False)
+        if not isinstance(integer, bool):
+            raise _err(f"{k}.integer", f"must be true or false, got {integer!r}")
+        need = {"uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
+                "beta": ("mean", "sd")}[dist]
+        for f in need:
+            if vals[f] is None:
+                raise _err(f"{k}.{f}", f"is required for dist = {dist!r} (needs {', '.join(need)})")
+        lo = vals["low"] if vals["low"] is not None else (0.0 if dist == "beta" else None)
+        hi = vals["high"] if vals["high"] is not None else (1.0 if dist == "beta" else None)
+        if not lo < hi:
+            raise _err(k, f"low must be below high, got [{lo}, {hi}]")
+        if dist == "triangular" and not lo <= vals["mode"] <= hi:
+            raise _err(f"{k}.mode", f"must be within [{lo}, {hi}], got {vals['mode']}")
+        if dist == "beta":
+            m = (vals["mean"] - lo) / (hi - lo)
+            sd = vals["sd"] / (hi - lo)
+            if not 0 < m < 1:
+                raise _err(f"{k}.mean", f"must be strictly inside [{lo}, {hi}], got {vals['mean']}")
+            if not 0 < sd * sd < m * (1 - m):
+                raise _err(f"{k}.sd", f"must be above 0 and below sqrt(mean'(1 - mean')) = "
+                                      f"{math.sqrt(m * (1 - m)) * (hi - lo):.4g} for this mean")
+        out[path] = UncertainParameter(path=path, dist=dist, low=vals["low"], high=vals["high"],
+                                       mode=vals["mode"], mean=vals["mean"], sd=vals["sd"],
+                                       integer=integer)
+    return out
+
+
 def _plan_from_dict(d: Mapping[str, Any], *, base_dir: str | None) -> Plan:
     _check_keys(d, ("name", "description", "term", "population", "sessions", "policy",
-                    "modalities", "effect"), "")
+                    "modalities", "effect", "uncertainty"), "")
     if "term" not in d:
         raise _err("term", "is required ([term] with years = N)")
     _check_keys(d["term"], ("years", "start_year"), "term")
     if "years" not in d["term"]:
         raise _err("term.years", "is required")
-    term = Term(_int(d["term"]["years"], "term.years", min_=1),
+    term = Term(_int(d["term"]["years"], "term.years", min_=1, max_=LIMITS["term.years"]),
                 None if d["term"].get("start_year") is None
-                else _int(d["term"]["start_year"], "term.start_year", min_=1900))
+                else _int(d["term"]["start_year"], "term.start_year", min_=1900, max_=9999))
     pd_ = d.get("population", {})
     _check_keys(pd_, ("synthetic_size", "file", "seed", "congress"), "population")
     if "synthetic_size" in pd_ and "file" in pd_:
         raise _err("population", "give either synthetic_size or file, not both")
     pop = PopulationSpec(
-        synthetic_size=None if "file" in pd_ else _int(pd_.get("synthetic_size", 1600), "population.synthetic_size", min_=1),
+        synthetic_size=None if "file" in pd_ else _int(pd_.get("synthetic_size", 1600), "population.synthetic_size",
+                                                        min_=1, max_=LIMITS["population.synthetic_size"]),
         file=None if "file" not in pd_ else _str(pd_["file"], "population.file"),
-        seed=_int(pd_.get("seed", 0), "population.seed", min_=0),
-        congress=_int(pd_.get("congress", 10), "population.congress", min_=1))
+        seed=_int(pd_.get("seed", 0), "population.seed", min_=0, max_=2**63 - 1),
+        congress=_int(pd_.get("congress", 10), "population.congress", min_=1, max_=99))
     sess_raw = d.get("sessions")
     if not sess_raw:
         raise _err("sessions", "at least one [[sessions]] table is required")
     if not isinstance(sess_raw, list):
         raise _err("sessions", "must be an array of tables ([[sessions]])")
+    if len(sess_raw) > LIMITS["sessions"]:
+        raise _err("sessions", f"at most {LIMITS['sessions']:,} kinds of session (documented limit), "
+                               f"got {len(sess_raw):,}")
     sessions = tuple(_session_from_dict(s, f"sessions[{i}]", term.years) for i, s in enumerate(sess_raw))
-    pol_d = d.get("policy", {})
-    _check_keys(pol_d, ("selection", "accept_prob", "no_show_prob", "priority", "within",
-                        "reinvite_share"), "policy")
-    policy = Policy(
-        selection=_choice(pol_d.get("selection", "never_trained_first"), SELECTIONS, "policy.selection"),
-        accept_prob=_prob(pol_d.get("accept_prob", 1.0), "policy.accept_prob"),
-        no_show_prob=_prob(pol_d.get("no_show_prob", 0.0), "policy.no_show_prob"),
-        priority=_segments(pol_d.get("priority", []), "policy.priority"),
-        within=_choice(pol_d.get("within", "never_trained_first"), WITHIN, "policy.within"),
-        reinvite_share=_num(pol_d.get("reinvite_share", 0.0), "policy.reinvite_share", lo=0.0, hi=1.0))
+    policy = _policy_from_dict(d.get("policy", {}))
     mods = dict(DEFAULT_MODALITIES)
     md = d.get("modalities", {})
     _check_keys(md, MODALITIES, "modalities")
@@ -558,26 +804,53 @@ def _plan_from_dict(d: Mapping[str, Any], *, base_dir: str | None) -> Plan:
         _check_keys(spec, fields_, f"modalities.{m}")
         base = dataclasses.asdict(DEFAULT_MODALITIES[m])
         for k, v in spec.items():
-            hi = 1.0 if k == "interaction" else None
+            hi = 1.0 if k == "interaction" else (1e4 if k == "hours" else 1e12)
             base[k] = _num(v, f"modalities.{m}.{k}", lo=0.0, hi=hi)
         mods[m] = ModalitySpec(**base)
     ed = d.get("effect", {})
     _check_keys(ed, ("gain_per_hour", "saturation_hours", "repeat_factor"), "effect")
     effect = EffectModel(
-        gain_per_hour=_num(ed.get("gain_per_hour", 0.6), "effect.gain_per_hour", lo=0.0),
-        saturation_hours=_num(ed.get("saturation_hours", 24.0), "effect.saturation_hours", lo=1e-9),
+        gain_per_hour=_num(ed.get("gain_per_hour", 0.6), "effect.gain_per_hour", lo=0.0, hi=100.0),
+        saturation_hours=_num(ed.get("saturation_hours", 24.0), "effect.saturation_hours", lo=1e-9, hi=1e4),
         repeat_factor=_num(ed.get("repeat_factor", 0.5), "effect.repeat_factor", lo=0.0, hi=1.0))
-    return Plan(term=term, sessions=sessions, population=pop, policy=policy, modalities=mods,
+    uncertainty = _uncertainty_from_dict(d.get("uncertainty", {}))
+    plan = Plan(term=term, sessions=sessions, population=pop, policy=policy, modalities=mods,
                 effect=effect, name=_str(d.get("name", ""), "name"),
-                description=_str(d.get("description", ""), "description"), base_dir=base_dir)
+                description=_str(d.get("description", ""), "description"), base_dir=base_dir,
+                uncertainty=uncertainty)
+    if uncertainty:
+        from .uncertainty import check_uncertainty
+        check_uncertainty(plan)
+    return plan
 
 
 def _check_plan(p: Plan) -> None:
     """Invariants for plans built in code (files are checked key by key on the way in)."""
     if not isinstance(p.term, Term) or p.term.years < 1:
         raise _err("term.years", "must be at least 1")
+    if p.term.years > LIMITS["term.years"]:
+        raise _err("term.years", f"must be at most {LIMITS['term.years']} (documented limit), got {p.term.years:,}")
     if not p.sessions:
         raise _err("sessions", "at least one session is required")
+    if len(p.sessions) > LIMITS["sessions"]:
+        raise _err("sessions", f"at most {LIMITS['sessions']:,} kinds of session (documented limit)")
+    held = 0
+    for i, s in enumerate(p.sessions):
+        if s.per_year > LIMITS["sessions.per_year"]:
+            raise _err(f"sessions[{i}].per_year", f"must be at most {LIMITS['sessions.per_year']:,} "
+                                                  f"(documented limit), got {s.per_year:,}")
+        if s.capacity > LIMITS["sessions.capacity"]:
+            raise _err(f"sessions[{i}].capacity", f"must be at most {LIMITS['sessions.capacity']:,} "
+                                                  f"(documented limit), got {s.capacity:,}")
+        held += s.per_year * (len(s.years) if s.years else p.term.years)
+    if held > LIMITS["sessions_held"]:
+        raise _err("sessions", f"the plan holds {held:,} sessions in the term; at most "
+                               f"{LIMITS['sessions_held']:,} (documented limit)")
+    if p.population.synthetic_size is not None and p.population.file is None \
+            and p.population.synthetic_size > LIMITS["population.synthetic_size"]:
+        raise _err("population.synthetic_size", f"must be at most {LIMITS['population.synthetic_size']:,} "
+                                                f"(documented limit), got {p.population.synthetic_size:,}")
+    _check_policy(p.policy)
     for i, s in enumerate(p.sessions):
         if s.modality not in MODALITIES:
             raise _err(f"sessions[{i}].modality", f"unknown modality {s.modality!r}; allowed: {', '.join(MODALITIES)}")
@@ -589,6 +862,13 @@ def _check_plan(p: Plan) -> None:
             raise _err(f"sessions[{i}].per_year", "must be at least 0")
         if s.selection is not None and s.selection not in SELECTIONS:
             raise _err(f"sessions[{i}].selection", f"allowed: {', '.join(SELECTIONS)}")
+        for f in ("accept_prob", "no_show_prob"):
+            if getattr(s, f) is not None:
+                _check_prob_spec(getattr(s, f), f"sessions[{i}].{f}")
+        for f in ("hours", "cost_per_person", "cost_fixed"):
+            v = getattr(s, f)
+            if v is not None and not (isinstance(v, (int, float)) and math.isfinite(v) and 0 <= v <= 1e12):
+                raise _err(f"sessions[{i}].{f}", f"must be a number in [0, 1e12], got {v!r}")
         for y in s.years:
             if not 1 <= y <= p.term.years:
                 raise _err(f"sessions[{i}].years", f"year {y} outside the term 1..{p.term.years}")
@@ -602,6 +882,36 @@ def _check_plan(p: Plan) -> None:
         raise _err("policy.priority", "segment_priority needs a priority list of segments")
     if p.population.file is None and not p.population.synthetic_size:
         raise _err("population", "give synthetic_size or file")
+
+
+def _check_prob_spec(spec, key: str) -> None:
+    if isinstance(spec, Mapping):
+        for k, v in spec.items():
+            _check_prob_spec(v, f"{key}.{k}")
+        return
+    if isinstance(spec, bool) or not isinstance(spec, (int, float)) or not 0.0 <= spec <= 1.0:
+        raise _err(key, f"must be a probability in [0, 1], got {spec!r}")
+
+
+def _check_policy(pol: Policy) -> None:
+    _check_prob_spec(pol.accept_prob, "policy.accept_prob")
+    _check_prob_spec(pol.no_show_prob, "policy.no_show_prob")
+    if isinstance(pol.reinvite_share, bool) or not 0.0 <= pol.reinvite_share <= 1.0:
+        raise _err("policy.reinvite_share", f"must be in [0, 1], got {pol.reinvite_share!r}")
+    if pol.acceptance not in ACCEPTANCE_MODELS:
+        raise _err("policy.acceptance", f"{pol.acceptance!r} is not allowed; allowed: {', '.join(ACCEPTANCE_MODELS)}")
+    if pol.latent_classes:
+        if pol.accept_dispersion:
+            raise _err("policy.accept_dispersion", "give either latent_classes or accept_dispersion, not both")
+        tot = math.fsum(c.share for c in pol.latent_classes)
+        if abs(tot - 1.0) > 1e-9:
+            raise _err("policy.latent_classes", f"shares must add up to 1, got {tot:.6g}")
+        if len(pol.latent_classes) > LIMITS["policy.latent_classes"]:
+            raise _err("policy.latent_classes", f"at most {LIMITS['policy.latent_classes']} classes")
+    if not 0.0 <= pol.accept_dispersion < 1.0:
+        raise _err("policy.accept_dispersion", f"must be in [0, 1), got {pol.accept_dispersion}")
+    if not 2 <= pol.accept_classes <= LIMITS["policy.accept_classes"]:
+        raise _err("policy.accept_classes", f"must be in 2..{LIMITS['policy.accept_classes']}")
 
 
 def shipped_plans() -> dict[str, Path]:

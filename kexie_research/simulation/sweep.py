@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Sequence
 
@@ -120,6 +121,13 @@ PARAMETERS: dict[str, ParameterSpec] = {p.name: p for p in (
                   "multiplies every session's seats (rounded, at least 1)"),
 )}
 
+DOMAINS: dict[str, tuple[float, float]] = {
+    "accept_prob": (0.0, 1.0), "accept_prob_cannot_leave_post": (0.0, 1.0),
+    "no_show_prob": (0.0, 1.0), "reinvite_share": (0.0, 1.0),
+    "cost_scale": (0.0, 100.0), "capacity_scale": (0.0, 100.0),
+}
+"""Values a sweep range may take (probabilities in [0, 1]; scales up to 100x)."""
+
 OUTPUTS: tuple[str, ...] = ("coverage_mean", "coverage_p05", "coverage_p95", "p_full_coverage",
                             "years_to_80pct_p50", "share_reaching_80pct", "cost_mean",
                             "gain_per_rep_mean", "mixing_mean", "untrained_mean", "gini_province_mean")
@@ -163,6 +171,9 @@ def parse_parameter_ranges(items: Sequence[str] | None) -> dict[str, tuple[float
                 raise PlanError(f"parameter range for {name} must look like LOW:HIGH, got {rng!r}") from None
             if not lo < hi:
                 raise PlanError(f"parameter range for {name}: LOW must be below HIGH")
+            dlo, dhi = DOMAINS.get(name, (-math.inf, math.inf))
+            if not (math.isfinite(lo) and math.isfinite(hi) and dlo <= lo and hi <= dhi):
+                raise PlanError(f"--param {name}: range {lo:g}:{hi:g} is outside [{dlo:g}, {dhi:g}]")
         else:
             lo, hi = PARAMETERS[name].low, PARAMETERS[name].high
         out[name] = (lo, hi)

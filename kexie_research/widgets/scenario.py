@@ -2,7 +2,8 @@
 
 Takes a sweep (:func:`kexie_research.simulation.sweep.run_sweep`: uncertain parameters
 sampled, the plan simulated at each point), marks the *cases of interest* (an output below
-or above a threshold, by default term-end coverage below 99 %), runs PRIM
+or above a threshold, by default term-end coverage below 99 % — or the sweep's median when
+no point, or every point, is below 99 %), runs PRIM
 (:func:`kexie_research.simulation.discovery.prim`) and lets you walk the peeling trajectory
 — each step trades coverage (share of the cases captured) for density (share of the box
 that are cases) — then adjust the chosen box by hand and see its coverage, density and
@@ -63,7 +64,7 @@ class ScenarioExplorer(Explorer):
     description_width = "170px"
 
     def __init__(self, sweep: SweepResult | pd.DataFrame, *, parameters=None, output: str = "coverage_mean",
-                 threshold: float = 0.99, direction: str = "below", **kw):
+                 threshold: float | None = None, direction: str = "below", **kw):
         super().__init__(**kw)
         table = sweep.table if isinstance(sweep, SweepResult) else sweep
         params = list(parameters) if parameters is not None else (
@@ -79,6 +80,9 @@ class ScenarioExplorer(Explorer):
             raise ValueError(f"direction must be 'below' or 'above', not {direction!r}")
         self.sweep = sweep
         self.table_ = table.reset_index(drop=True)
+        self.threshold_note = ("", "")
+        if threshold is None:
+            threshold = self._default_threshold(self.table_[output])
         self.parameters = params
         self._outputs = outputs
         self.output = widgets.Dropdown(options=outputs, value=output, layout=widgets.Layout(width="480px"))
@@ -195,6 +199,20 @@ class ScenarioExplorer(Explorer):
                 "direction": [("below", ("低于阈值", "below threshold")),
                               ("above", ("高于阈值", "above threshold"))]}
 
+    def _default_threshold(self, col: pd.Series) -> float:
+        """0.99 (full coverage fails), unless no sweep point, or every one, is below it
+        — e.g. a plan whose persistent refusals keep every scenario short of 99 %: then
+        the sweep's median, said in the summary."""
+        v = col.dropna()
+        if not len(v) or ((v < 0.99).any() and (v >= 0.99).any()):
+            return 0.99
+        med = round(float(v.median()), 3)
+        self.threshold_note = (
+            f"（所有样本点均{'低于' if (v < 0.99).all() else '不低于'} 99%，阈值取中位数 {med:g}）",
+            f"(every sweep point is {'below' if (v < 0.99).all() else 'at or above'} 99 %: "
+            f"the threshold is the median, {med:g}) ")
+        return med
+
     def _apply_labels(self) -> None:
         super()._apply_labels()
         for p, s in self.limits.items():
@@ -205,7 +223,7 @@ class ScenarioExplorer(Explorer):
         r = self.result
         y = self.cases()
         ch = r.trajectory.iloc[r.chosen]
-        self.summary.value = self.t(
+        self.summary.value = self.t(*self.threshold_note) + self.t(
             f"{len(y)} 个样本点中 <b>{int(y.sum())}</b> 个（{r.base_density:.0%}）{_output_pair(self.output.value)[0]}"
             f"{'低于' if self.direction.value == 'below' else '高于'} {self.threshold.value:g}。PRIM 剥离 {len(r.trajectory) - 1} 步；"
             f"建议第 {r.chosen} 步：覆盖度 {ch['coverage']:.0%}，密度 {ch['density']:.0%}。",
