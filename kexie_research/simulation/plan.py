@@ -43,6 +43,8 @@ import tomli_w
 
 from ..errors import PlanError
 from ..regions import REGIONS, normalize_province
+from .vocab import (ACCEPTANCE_MODELS, DISTRIBUTIONS, MODALITIES, MODALITY_GROUPS, SEGMENTS,
+                    SELECTIONS, WITHIN, UncertainParameter)
 
 __all__ = [
     "Plan",
@@ -68,21 +70,6 @@ __all__ = [
     "shipped_plans",
 ]
 
-SEGMENTS: tuple[str, ...] = ("new", "reelected", "frontline", "cannot_leave_post")
-"""The paper's representative segments (seed 000 §3.2), one per person.
-
-A person's segment is decided by precedence: ``cannot_leave_post`` (``can_leave_post`` is
-false) > ``frontline`` (``is_frontline``) > ``reelected`` (``is_reelected``) > ``new``.
-"""
-
-SELECTIONS: tuple[str, ...] = ("random", "never_trained_first", "segment_priority")
-WITHIN: tuple[str, ...] = ("never_trained_first", "random")
-ACCEPTANCE_MODELS: tuple[str, ...] = ("persistent", "per_invitation")
-"""``persistent``: a representative's willingness is drawn once per term (per acceptance
-group) and kept, so a decline is not refilled by the same person later; ``per_invitation``:
-drawn afresh at every invitation (the engine's model before persistence existed)."""
-DISTRIBUTIONS: tuple[str, ...] = ("uniform", "triangular", "beta")
-
 LIMITS: dict[str, int] = {
     "term.years": 100,
     "sessions.per_year": 1000,
@@ -100,8 +87,6 @@ in the whole term, synthetic population size, latent classes, Beta-propensity cl
 uncertain parameters. They are far above any real training plan; documented in
 ``docs/simulation.md``."""
 
-MODALITIES: tuple[str, ...] = ("centralized", "online", "video", "exchange", "rep_organized",
-                               "reading_class", "study_tour", "hybrid")
 _MODALITY_SYNONYMS = {"centralised": "centralized", "集中": "centralized", "面授": "centralized",
                       "线上": "online", "网络": "online", "视频": "video",
                       "regional_exchange": "exchange", "交流": "exchange",
@@ -109,16 +94,6 @@ _MODALITY_SYNONYMS = {"centralised": "centralized", "集中": "centralized", "�
                       "representative_organized": "rep_organized",
                       "rep_organised": "rep_organized", "代表自主": "rep_organized",
                       "读书班": "reading_class", "考察": "study_tour", "混合": "hybrid"}
-
-
-MODALITY_GROUPS: dict[str, tuple[str, ...]] = {
-    "in_person": ("centralized", "exchange", "rep_organized", "reading_class", "study_tour", "hybrid"),
-    "remote": ("online", "video"),
-}
-"""Modality groups an acceptance table may name instead of single modalities: ``remote``
-courses can be taken without leaving the post (seed 000 §3: video/online self-study for
-representatives who cannot leave their posts); everything else needs the person in the
-room."""
 
 
 @dataclass(frozen=True)
@@ -298,34 +273,6 @@ class LatentClass:
     name: str = ""
     accept_prob: ProbSpec | None = None
     no_show_prob: ProbSpec | None = None
-
-
-@dataclass(frozen=True)
-class UncertainParameter:
-    """An uncertain plan parameter, declared by its ``path`` in the plan.
-
-    dist : {"uniform", "triangular", "beta"}
-        ``uniform`` on [``low``, ``high``]; ``triangular`` on [``low``, ``high``] with
-        ``mode``; ``beta`` with ``mean`` and ``sd`` on [``low``, ``high``] (default [0, 1]).
-    integer : bool
-        Whole numbers: a uniform draw is uniform over the integers ``low..high``, the others
-        are rounded.
-    """
-
-    path: str
-    dist: str = "uniform"
-    low: float | None = None
-    high: float | None = None
-    mode: float | None = None
-    mean: float | None = None
-    sd: float | None = None
-    integer: bool = False
-
-    def to_dict(self) -> dict:
-        d = {"dist": self.dist if self.dist != "uniform" else None, "low": self.low,
-             "high": self.high, "mode": self.mode, "mean": self.mean, "sd": self.sd,
-             "integer": True if self.integer else None}
-        return {k: v for k, v in d.items() if v is not None}
 
 
 @dataclass(frozen=True)

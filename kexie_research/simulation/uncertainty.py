@@ -35,7 +35,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import PlanError
-from .plan import MODALITIES, MODALITY_GROUPS, SEGMENTS, Plan, UncertainParameter
+from .vocab import MODALITIES, MODALITY_GROUPS, SEGMENTS, UncertainParameter
 
 __all__ = ["draw_parameters", "apply_parameters", "check_uncertainty", "check_path",
            "latin_hypercube", "variance_share", "VarianceShare", "ppf", "LHS_SPAWN_KEY"]
@@ -221,7 +221,7 @@ def apply_parameters(plan: Plan, values: Mapping[str, float]) -> Plan:
             v = int(round(v))
         _set_path(d, parts, v, path)
     try:
-        return Plan.from_dict(d, base_dir=plan.base_dir)
+        return type(plan).from_dict(d, base_dir=plan.base_dir)
     except PlanError as exc:
         shown = ", ".join(f"{k} = {float(x):g}" for k, x in values.items())
         raise PlanError(f"{_key(next(iter(values)))}: {shown} makes the plan invalid: {exc}") from None
@@ -326,7 +326,7 @@ def draw_parameters(plan: Plan, n: int, seed: int | np.random.SeedSequence = 0):
 
     Examples
     --------
-    >>> from kexie_research.simulation.plan import resolve_plan
+    >>> from kexie_research.simulation.plan import Plan, resolve_plan
     >>> import dataclasses
     >>> p = Plan.from_toml_text(resolve_plan("minimal").to_toml()
     ...     + '[uncertainty]\\n"policy.no_show_prob" = { low = 0.0, high = 0.5 }\\n')
