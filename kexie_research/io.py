@@ -596,7 +596,7 @@ def _check_workbook_parts(fh, path: str, limits: InputLimits) -> None:
 
     try:
         zf = zipfile.ZipFile(fh)
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 - BadZipFile, an unsupported zip version (NotImplementedError), ...
         raise DataValidationError(f"not a readable .xlsx workbook ({one_line(exc)})", file=path,
                                   rule="format") from None
     part_limit = XLSX_PART_FACTOR * limits.max_bytes

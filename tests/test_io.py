@@ -295,3 +295,24 @@ def test_directory_lock_across_processes(tmp_path):
         p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert p.returncode == 1 and "OutputLockedError" in p.stderr and "another" in p.stderr
     assert not (tmp_path / ".out.lock").exists()
+
+
+def test_workbook_with_unsupported_zip_version_is_bad_input(tmp_path):
+    # found by the time-bounded fuzz loop: a mutated central directory claiming zip version
+    # 18.8 made zipfile raise NotImplementedError, which the CLI reported as a bug (exit 1)
+    import io as _io
+    import zipfile
+
+    from kexie_research.errors import DataValidationError
+    from kexie_research.validate import load_table
+
+    buf = _io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("xl/workbook.xml", "<workbook/>")
+    data = bytearray(buf.getvalue())
+    cd = data.index(b"PK\x01\x02")
+    data[cd + 6] = 188                      # "version needed to extract" = 18.8
+    p = tmp_path / "bad.xlsx"
+    p.write_bytes(bytes(data))
+    with pytest.raises(DataValidationError, match="not a readable .xlsx"):
+        load_table(p, "trainings")
