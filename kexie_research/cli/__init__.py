@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from typing import Sequence
 
@@ -57,8 +58,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _headless_matplotlib() -> None:
+    """The command line draws only into files: select the Agg backend here, at the entry
+    point (the package never does it at import, so notebooks keep their inline backend).
+    Through the environment when matplotlib is not imported yet, so worker processes
+    inherit it too."""
+    if "matplotlib" in sys.modules:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    os.environ["MPLBACKEND"] = "Agg"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit code."""
+    _headless_matplotlib()
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
