@@ -143,7 +143,7 @@ def figure(width: str | float = "single", height: float | None = None, *, nrows:
     --------
     >>> with use_style("en"):
     ...     fig, ax = figure("single")
-    >>> type(fig).__name__, fig._kexie_lang, round(fig.get_figwidth(), 1)
+    >>> type(fig).__name__, fig._kexie_lang, float(fig.get_figwidth())
     ('JournalFigure', 'en', 3.5)
     >>> plt.close(fig)
     """
