@@ -93,3 +93,23 @@ def test_importing_every_module_changes_no_global_state(backend):
     assert not _diff(before["pandas"], after["pandas"]), "pandas options changed at import"
     assert after["numpy"] == before["numpy"], "numpy print/error options changed at import"
     assert after["logging"] == before["logging"], "root logging changed at import"
+
+
+def test_use_style_restores_only_its_own_keys():
+    """A backend resolved inside the style (the notebook's first figure) switches on
+    interactive mode; leaving the style must not switch it off again, or later cells show
+    no figure."""
+    import matplotlib
+
+    from kexie_research.plots.style import use_style
+
+    rc = matplotlib.rcParams
+    was_interactive, size, family = matplotlib.is_interactive(), rc["font.size"], list(rc["font.family"])
+    try:
+        with use_style("zh"):
+            assert rc["font.size"] == 8 and rc["font.family"][0] == "Noto Sans CJK SC"
+            matplotlib.interactive(not was_interactive)
+        assert matplotlib.is_interactive() is (not was_interactive)
+        assert rc["font.size"] == size and list(rc["font.family"]) == family
+    finally:
+        matplotlib.interactive(was_interactive)

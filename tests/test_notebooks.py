@@ -2,9 +2,13 @@
 
 Execution uses nbclient with the ``python3`` kernel of this environment (jupyter_client
 maps the kernelspec's ``python`` to the running interpreter), in a temporary working
-folder, with ``MPLBACKEND=Agg``, a fresh ``MPLCONFIGDIR`` and ``KEXIE_QUICK=1`` (small
-Monte Carlo sizes chosen by the package, not by the cells). Exports go to temporary
-folders through ``KEXIE_EXPORT_DIR`` / ``KEXIE_FIGURES_DIR``.
+folder, with the kernel's own (inline) matplotlib backend — as in JupyterLab, so a
+package import that replaced it would show here — a fresh ``MPLCONFIGDIR`` and
+``KEXIE_QUICK=1`` (small Monte Carlo sizes chosen by the package, not by the cells).
+Exports go to temporary folders through ``KEXIE_EXPORT_DIR`` / ``KEXIE_FIGURES_DIR``.
+
+Every cell that calls a ``plot_*`` function, or is tagged ``figure`` in its metadata,
+must show an ``image/png`` output.
 """
 
 from __future__ import annotations
@@ -80,7 +84,8 @@ def kernel_env(tmp_path, monkeypatch):
         d.mkdir()
         monkeypatch.setenv(var, str(d))
     monkeypatch.delenv("JUPYTER_PATH", raising=False)
-    monkeypatch.setenv("MPLBACKEND", "Agg")
+    # the kernel picks its inline backend itself (ipykernel sets it when MPLBACKEND is unset)
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     monkeypatch.setenv("KEXIE_QUICK", "1")
     # notebook 07 regenerates these sections only; test_figures.py covers every section
     monkeypatch.setenv("KEXIE_FIGURE_SECTIONS", "paper,coverage,compliance")
@@ -94,6 +99,34 @@ def kernel_env(tmp_path, monkeypatch):
         spec = KernelSpecManager().get_kernel_spec("python3")
     assert spec.argv[0] in ("python", "python3", sys.executable), spec.argv
     return work
+
+
+_PLOT_CALL = re.compile(r"(?<![\w.])(?:\w+\.)*plot_\w+\s*\(")
+
+
+def figure_cells(nb) -> list[int]:
+    """Indices of the code cells that must show a figure: they call ``plot_*(...)`` or are
+    tagged ``figure``."""
+    out = []
+    for i, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        src = "".join(cell["source"])
+        code = "\n".join(ln.split("#", 1)[0] for ln in src.splitlines())
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "figure" in tags or (_PLOT_CALL.search(code) and not code.lstrip().startswith(("from ", "import "))):
+            out.append(i)
+    return out
+
+
+def test_figure_cells_are_found():
+    # the notebooks that draw with plot_* functions: the test below has cells to check
+    nb = _load(NB_DIR / "02_coverage.ipynb")
+    cells = figure_cells(nb)
+    assert len(cells) >= 3
+    assert all("plot_" in "".join(nb["cells"][i]["source"]) for i in cells)
+    # an import line naming plot functions is not a figure cell
+    assert not any("import" in "".join(nb["cells"][i]["source"]).split("\n")[0] for i in cells)
 
 
 @pytest.mark.slow
@@ -110,6 +143,11 @@ def test_notebook_executes(path, kernel_env, tmp_path):
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs
               if o.get("output_type") == "error"]
     assert not errors
+    # every plot cell shows its figure (not "<Axes: title=...>" text)
+    missing = [i for i in figure_cells(nb)
+               if not any("image/png" in o.get("data", {}) for o in nb.cells[i].outputs)]
+    assert not missing, (f"{path.name}: figure cells without an image/png output: {missing} "
+                         f"({[nb.cells[i].source[:60] for i in missing]})")
     # ran in this environment's interpreter (the first code cell's imports did not fail)
     assert any(c.cell_type == "code" and c.outputs for c in nb.cells), "no cell produced output"
     # nothing written next to the notebooks

@@ -110,8 +110,18 @@ def use_style(lang: str = "zh"):
     """Context manager applying the journal style for ``lang`` ("zh" or "en")."""
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
-    with plt.rc_context(_rc(lang)):
+    rc = _rc(lang)
+    params = matplotlib.rcParams
+    # save and restore only the keys of the style: ``plt.rc_context`` restores every
+    # parameter, which undid the interactive mode IPython switches on when the first figure
+    # (made inside this context) resolves the inline backend, so later notebook cells
+    # showed no figure
+    saved = {k: params._get(k) for k in rc}
+    params.update(rc)
+    try:
         yield
+    finally:
+        dict.update(params, saved)
 
 
 class JournalFigure(Figure):
