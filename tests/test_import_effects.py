@@ -113,3 +113,26 @@ def test_use_style_restores_only_its_own_keys():
         assert rc["font.size"] == size and list(rc["font.family"]) == family
     finally:
         matplotlib.interactive(was_interactive)
+
+
+def test_calling_the_cli_from_python_keeps_the_backend(tmp_path):
+    """Notebook 01 calls ``kexie_research.cli.main``: only the executable (console_main)
+    selects Agg, a call from Python keeps the caller's backend."""
+    probe = textwrap.dedent(f"""
+        import matplotlib
+        from kexie_research.cli import main
+        from kexie_research.widgets.data_tour import write_messy_example
+        code = main(["validate", str(write_messy_example({str(tmp_path)!r})), "--max-problems", "1"])
+        print(code, matplotlib.rcParams._get("backend"))
+    """)
+    env = {**os.environ, "MPLBACKEND": "svg"}
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split()[-2:] == ["2", "svg"]
+    # the executable is headless
+    out = subprocess.run([sys.executable, "-c", "import os, sys; sys.argv = ['kexie-research', '--version'];"
+                          "from kexie_research.cli import console_main\n"
+                          "try:\n    console_main()\nexcept SystemExit:\n    pass\n"
+                          "import matplotlib; print(os.environ['MPLBACKEND'])"],
+                         env=env, capture_output=True, text=True, timeout=300)
+    assert out.stdout.split()[-1] == "Agg", out.stderr[-2000:]

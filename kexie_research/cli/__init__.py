@@ -18,7 +18,7 @@ from typing import Sequence
 
 from ..errors import KexieError
 
-__all__ = ["main", "COMMANDS", "build_parser"]
+__all__ = ["main", "console_main", "COMMANDS", "build_parser"]
 
 COMMANDS: tuple[str, ...] = (
     "validate",
@@ -59,10 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _headless_matplotlib() -> None:
-    """The command line draws only into files: select the Agg backend here, at the entry
-    point (the package never does it at import, so notebooks keep their inline backend).
-    Through the environment when matplotlib is not imported yet, so worker processes
-    inherit it too."""
+    """The command line draws only into files: select the Agg backend at the process's
+    entry point (the package never does it at import, so notebooks keep their inline
+    backend). Through the environment, so worker processes inherit it too."""
     if "matplotlib" in sys.modules:
         import matplotlib
 
@@ -70,9 +69,16 @@ def _headless_matplotlib() -> None:
     os.environ["MPLBACKEND"] = "Agg"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+def console_main() -> int:
+    """The ``kexie-research`` executable and ``python -m kexie_research``: a headless
+    process (Agg backend), then :func:`main`. Call :func:`main` itself from Python (a
+    notebook keeps its backend)."""
     _headless_matplotlib()
+    return main()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run a subcommand (``argv`` defaults to ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
