@@ -21,7 +21,7 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 .PHONY: run test lab figures bench dashboard lock browser-deps clean help
 
 help:
-	@echo "make run      - build the environment if needed, then run the main job (report on embedded data) into $(OUT)/"
+	@echo "make run      - build the environment if needed, then write the report on the embedded data into $(OUT)/$(LANG_)/ (LANG_=en: $(OUT)/en/)"
 	@echo "make test     - build the environment if needed, then run the whole test suite"
 	@echo "make lab      - JupyterLab on notebooks/ at http://127.0.0.1:$(LAB_PORT)/ (LAB_ARGS=... for more options)"
 	@echo "make figures  - regenerate every paper figure in figures/"
@@ -37,8 +37,9 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
+# one folder per language: `make run` writes out/zh/, `make run LANG_=en` writes out/en/
 run: $(STAMP)
-	$(PY) -m kexie_research report --out $(OUT) --lang $(LANG_) --seed $(SEED)
+	$(PY) -m kexie_research report --out $(OUT)/$(LANG_) --lang $(LANG_) --seed $(SEED)
 
 test: $(STAMP) browser-deps
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadgroup

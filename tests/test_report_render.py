@@ -139,6 +139,9 @@ def test_latex_tables_compile(tmp_path):
                              cwd=tmp_path, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stdout[-3000:]
         assert (tmp_path / f"tables_{lang}.pdf").stat().st_size > 1000
+        # the wrapped columns keep every table within the text width
+        log = (tmp_path / f"tables_{lang}.log").read_text(encoding="utf-8", errors="replace")
+        assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)[:5]
 
 
 # ---- built reports ---------------------------------------------------------------------
@@ -246,3 +249,106 @@ def test_no_float_noise_in_the_report(reports, lang):
         text = (reports[lang] / name).read_text(encoding="utf-8")
         noise = re.findall(r"\d\.\d*(?:99999|00000)\d*", text)
         assert not noise, f"{name}: {noise[:10]}"
+
+
+# ---- captions --------------------------------------------------------------------------
+# where a caption's numbers come from, in the caption's language
+_ORIGIN_WORDS = {"zh": ("合成数据", "用户数据", "种子文献", "模型估计", "真实数据"),
+                 "en": ("synthetic", "user data", "seed document", "model", "real data")}
+# what makes a figure stochastic (Monte Carlo, bootstrap, sampling): it must name its seed
+_STOCHASTIC = re.compile(r"模拟|蒙特卡洛|\d+\s*次重复|自助|重抽样|抽样|预测区间|PRIM|情景发现|"
+                         r"simulat|Monte Carlo|replicat|bootstrap|resampl|sampl|prediction interval|PRIM|scenario",
+                         re.IGNORECASE)
+_SEED = re.compile(r"(?:种子|seed)\s*[:：=]?\s*\d+", re.IGNORECASE)
+_CUT = tuple("；;，,:：、（(")
+
+# Captions of the sections other streams rewrite in parallel (effectiveness, networks,
+# simulation) that fail today; the lead empties this list at merge. Keys: (lang, figure).
+KNOWN_FAILING = {
+    # networks: the zh captions name the data in English ("organizations/links (synthetic)")
+    ("zh", "networks_coverage_by_province"), ("zh", "networks_flow_province"),
+    ("zh", "networks_flow_type"), ("zh", "networks_growth"), ("zh", "networks_triple_helix_years"),
+    # networks: the consortium (real data, seed 003) does not say it is real/seed-document data
+    ("en", "networks_consortium_c01"),
+    # simulation: scenario discovery names neither data origin nor seed; the tornado no seed
+    ("zh", "simulation_discovery"), ("en", "simulation_discovery"),
+    ("zh", "simulation_tornado"), ("en", "simulation_tornado"),
+}
+
+
+def caption_problems(name: str, caption: str, lang: str) -> list[str]:
+    """What a figure caption lacks: its data origin, its seed (if stochastic), an ending."""
+    out = []
+    words = _ORIGIN_WORDS[lang]
+    if not any(w.lower() in caption.lower() for w in words):
+        out.append(f"names no data origin ({' / '.join(words)})")
+    if (_STOCHASTIC.search(caption) or name.startswith("simulation_")) and not _SEED.search(caption):
+        out.append("stochastic but names no seed")
+    if caption.rstrip().endswith(_CUT):
+        out.append(f"ends mid-sentence ({caption.rstrip()[-12:]!r})")
+    return out
+
+
+def test_caption_rules():
+    assert caption_problems("x", "各省覆盖率。数据：合成数据；阈值 80%。", "zh") == []
+    assert caption_problems("x", "Coverage. Data: synthetic; threshold 80%.", "en") == []
+    assert caption_problems("x", "地区构成。数据：合成数据；", "zh")[0].startswith("ends mid-sentence")
+    assert caption_problems("simulation_tornado", "Tornado. Model estimate.", "en")[-1] == "stochastic but names no seed"
+    assert caption_problems("x", "Ranking with bootstrap intervals. Data: synthetic; seed 20240.", "en") == []
+    assert caption_problems("x", "Ranking (bootstrap). Data: synthetic.", "en") == ["stochastic but names no seed"]
+    assert caption_problems("x", "累计覆盖率（不重复人数）。数据：合成数据。", "zh") == []
+    assert caption_problems("x", "覆盖率轨迹。模型估计；100次重复。", "zh") == ["stochastic but names no seed"]
+    assert "names no data origin" in caption_problems("x", "Consortium founders (seed 003).", "en")[0]
+
+
+def _captions(out: Path) -> dict[str, str]:
+    return {p.name[: -len(".caption.txt")]: p.read_text(encoding="utf-8").strip()
+            for p in sorted((out / "figures").glob("*.caption.txt"))}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_caption_names_data_and_seed(reports, lang):
+    caps = _captions(reports[lang])
+    assert len(caps) >= 20, sorted(caps)
+    failing = {name: caption_problems(name, c, lang) for name, c in caps.items()}
+    failing = {k: v for k, v in failing.items() if v}
+    unexpected = {k: v for k, v in failing.items() if (lang, k) not in KNOWN_FAILING}
+    assert not unexpected, unexpected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang, name", sorted(KNOWN_FAILING))
+@pytest.mark.xfail(strict=True, reason="caption of a section another stream rewrites; remove from KNOWN_FAILING when fixed")
+def test_known_failing_captions(reports, lang, name):
+    caps = _captions(reports[lang])
+    assert name in caps, f"no figure {name}"
+    assert not caption_problems(name, caps[name], lang)
+
+
+# ---- one output folder per language ----------------------------------------------------
+def _make_dry_run(*args: str) -> str:
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    out = subprocess.run(["make", "-n", "-o", ".venv/.installed", *args], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def test_make_run_writes_one_folder_per_language():
+    zh = _make_dry_run("run")
+    en = _make_dry_run("run", "LANG_=en")
+    assert re.search(r"report --out out/zh --lang zh\b", zh), zh
+    assert re.search(r"report --out out/en --lang en\b", en), en
+    custom = _make_dry_run("run", "LANG_=en", "OUT=results")
+    assert "--out results/en" in custom
+
+
+@pytest.mark.slow
+def test_languages_do_not_overwrite_each_other(reports):
+    zh, en = reports["zh"], reports["en"]
+    assert zh != en
+    for out, lang in ((zh, "zh-CN"), (en, "en")):
+        assert f'<html lang="{lang}">' in (out / "report.html").read_text(encoding="utf-8")
+        assert (out / "summary.json").is_file()  # report --out DIR writes straight into DIR

@@ -111,6 +111,16 @@ class ReportContext:
 
         return origin_tag(origin or self.origin, self.lang)
 
+    def data_source(self) -> str:
+        """Where the data come from, for a caption: ``数据：合成数据`` / ``Data: synthetic`` /
+        ``数据：用户数据（folder）`` (the folder's name only, never its full path)."""
+        from ..labels import origin_name
+
+        name = origin_name(self.origin, self.lang)
+        if self.origin == "data" and self.dataset.directory:
+            name += self.t(f"（{Path(self.dataset.directory).name}）", f" ({Path(self.dataset.directory).name})")
+        return self.t("数据：", "Data: ") + name
+
     def text(self, md: str) -> Block:
         return Block("text", text=md)
 

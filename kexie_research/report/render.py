@@ -169,7 +169,7 @@ def _display_width(s: str) -> int:
 
 
 def table_latex(df: pd.DataFrame, caption: str = "", label: str = "", *,
-                formats: Mapping[str, str] | None = None, wrap_at: int = 28,
+                formats: Mapping[str, str] | None = None, wrap_at: int = 20,
                 width: str = r"\linewidth") -> str:
     r"""A journal-ready LaTeX table.
 
@@ -204,6 +204,7 @@ def table_latex(df: pd.DataFrame, caption: str = "", label: str = "", *,
     % needs \usepackage{booktabs,tabularx}
     \begin{table}[htbp]
     \centering
+    \small
     \caption{Sessions}
     \label{tab:s}
     \begin{tabularx}{\linewidth}{lr>{\raggedright\arraybackslash}X}
@@ -232,14 +233,17 @@ def table_latex(df: pd.DataFrame, caption: str = "", label: str = "", *,
              else f"\\begin{{tabular}}{{{''.join(spec)}}}")
     cap = _CAPTION_NUMBER.sub("", caption).strip()
     out = [r"% needs \usepackage{booktabs" + (",tabularx}" if wrapped else "}"),
-           "\\begin{table}[htbp]", "\\centering"]
+           "\\begin{table}[htbp]", "\\centering", "\\small"]
     if cap:
         out.append(f"\\caption{{{tex_escape(cap)}}}")
     if label:
         out.append(f"\\label{{{label}}}")
     out += [begin, "\\toprule", " & ".join(tex_escape(c) for c in df.columns) + " \\\\", "\\midrule"]
+    wraps = ["X" in c for c in spec]
     for row in shown.itertuples(index=False):
-        out.append(" & ".join(tex_escape(v) for v in row) + " \\\\")
+        # a narrow wrapped column may break after a slash ("East/South")
+        out.append(" & ".join(tex_escape(v).replace("/", r"/\allowbreak{}") if w else tex_escape(v)
+                              for v, w in zip(row, wraps)) + " \\\\")
     out += ["\\bottomrule", f"\\end{{{env}}}", "\\end{table}"]
     return "\n".join(out) + "\n"
 

@@ -75,8 +75,13 @@ def _localise(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     return df.assign(**cells).rename(columns=_ZH)
 
 
-def _pct(x) -> str:
-    return "–" if x is None or pd.isna(x) else f"{x:.0%}"
+# share columns (after _localise / the rules-table renaming), printed as percentages
+_PCT_COLUMNS = {"pass_rate", "rate", "threshold_rate", "shortfall_rate", "mean_share", "min_share",
+                "threshold", "达标率", "调训率", "门槛", "差距", "平均占比", "最低占比", "pass rate"}
+
+
+def _pct_formats(df: pd.DataFrame) -> dict[str, str]:
+    return {c: "pct" for c in df.columns if c in _PCT_COLUMNS}
 
 
 def build(ctx: ReportContext) -> Section:
@@ -94,7 +99,7 @@ def build(ctx: ReportContext) -> Section:
     rules = load_rules()
     res = evaluate_compliance(ds.cadres, ds.hours_log, rules, curriculum=ds.curriculum,
                               trainings=ds.trainings)
-    src = ctx.t("数据：", "Data: ") + (ctx.t("合成数据", "synthetic") if ds.is_synthetic else str(ds.directory)) + \
+    src = ctx.data_source() + \
         ctx.t("；规则：plan_indicators.toml（科协发组字〔2020〕17号）",
               "; rules: plan_indicators.toml (CAST plan 科协发组字〔2020〕17号)")
     n_ev = int(res.rules["evaluated"].sum())
@@ -125,7 +130,8 @@ def build(ctx: ReportContext) -> Section:
         t["已评估"] = ["是" if v else "否" for v in t["已评估"]]
     sec.blocks.append(ctx.table("compliance_rules", t, ctx.t(
         "表 各规则达标率（干部规则按人·年计；调训率规则按年计；课程规则按班计）",
-        "Table. Pass rate per rule (cadre rules per cadre-year; rate rules per year; curriculum rules per class)")))
+        "Table. Pass rate per rule (cadre rules per cadre-year; rate rules per year; curriculum rules per class)"),
+        formats=_pct_formats(t)))
     if len(res.not_evaluable):
         sec.blocks.append(ctx.table("compliance_not_evaluable", _localise(res.not_evaluable, ctx.lang), ctx.t(
             "表 不可评估的规则及原因", "Table. Rules not evaluable and why")))
@@ -151,9 +157,11 @@ def build(ctx: ReportContext) -> Section:
             f"年度脱产培训调训率与计划门槛（处级以上 30%、科级以下 25%、专业技术人员 20%）。{src}。",
             f"Annual off-the-job training rates vs the plan's thresholds (division+ 30%, section "
             f"and below 25%, professional staff 20%). {src}.")))
-        sec.blocks.append(ctx.table("compliance_off_job_rates", _localise(res.rates, ctx.lang), ctx.t(
+        rates = _localise(res.rates, ctx.lang)
+        sec.blocks.append(ctx.table("compliance_off_job_rates", rates, ctx.t(
             "表 年度脱产调训率（尚需人数 = 达标尚需增加的调训人数）",
-            "Table. Annual off-the-job rates (shortfall_cadres = more cadres needed to meet the rate)")))
+            "Table. Annual off-the-job rates (shortfall_cadres = more cadres needed to meet the rate)"),
+            formats=_pct_formats(rates)))
     if len(res.curriculum):
         ax = plot_curriculum_shares(res, lang=ctx.lang)
         sec.blocks.append(ctx.figure("compliance_curriculum", ax.figure, ctx.t(
@@ -164,8 +172,9 @@ def build(ctx: ReportContext) -> Section:
             n_classes=("share", "size"), mean_share=("share", "mean"),
             min_share=("share", "min"), threshold=("threshold_share", "first"),
             pass_rate=("status", lambda s: float((s == "pass").mean()))).reset_index()
-        sec.blocks.append(ctx.table("compliance_curriculum", _localise(cs, ctx.lang), ctx.t(
-            "表 课程占比汇总", "Table. Curriculum shares, summary")))
+        cs = _localise(cs, ctx.lang)
+        sec.blocks.append(ctx.table("compliance_curriculum", cs, ctx.t(
+            "表 课程占比汇总", "Table. Curriculum shares, summary"), formats=_pct_formats(cs)))
     if res.messages:
         sec.blocks.append(ctx.text(ctx.t("数据说明：", "Data notes:") + "\n\n"
                                    + "\n".join(f"- {m}" for m in res.messages)))
