@@ -12,7 +12,8 @@ Conventions
 - General numbers get three significant digits; from 1,000 on they are whole numbers.
 - Thousands are grouped with a comma from five digits on (``26,708``); four-digit numbers
   (years, ``1600`` representatives) are not grouped, as SI/ISO 80000-1 and most journals
-  recommend.
+  recommend — except in a table column that also holds five-digit numbers, where
+  ``1,600`` stands under ``64,282``.
 - A positive share never prints as ``0%`` and a share below one never as ``100%``: the
   digits grow until the difference shows (``99.96%``), down to ``<0.01%``.
 - Missing values print as ``–`` in text and as an empty cell in tables.
@@ -307,8 +308,16 @@ def format_value(v: Any, *, na: str = "") -> str:
     return str(v)
 
 
+def _column_group_min(s: pd.Series) -> int:
+    """Group thousands from 1,000 in a column that also holds numbers of five digits or
+    more (so ``1,600`` stands under ``64,282``), else from 10,000 (years stay ``2021``)."""
+    finite = [abs(v) for v in (_to_float(x) for x in s) if v is not None]
+    return 1000 if finite and max(finite) >= 9999.5 else _GROUP_MIN
+
+
 def _column_int(s: pd.Series, na: str) -> list[str]:
-    return [fmt_int(v, na=na) for v in s]
+    g = _column_group_min(s)
+    return [fmt_int(v, na=na, group_min=g) for v in s]
 
 
 def _column_pct(s: pd.Series, na: str) -> list[str]:
@@ -333,12 +342,13 @@ def _column_num(s: pd.Series, na: str, digits: int = 3) -> list[str]:
         return [na if v is None else format_value(v, na=na) for v in s]
     m = max(finite)
     d = 0 if m >= 10 ** digits else min(_sig_decimals(m, digits), 6)
+    g = _column_group_min(s)
     out = []
     for v, raw in zip(vals, s):
         if v is None:
             out.append(na if _is_missing(raw) or not isinstance(raw, str) else raw)
             continue
-        txt = _fixed(v, d)
+        txt = _fixed(v, d, group_min=g)
         if v != 0 and float(txt.replace(",", "")) == 0:
             txt = ("<" if v > 0 else ">-") + str(Decimal(1).scaleb(-d))
         out.append(txt)

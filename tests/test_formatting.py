@@ -109,10 +109,11 @@ def test_format_frame_columns():
         "p": [0.0, 0.2966, 1e-9],
     })
     out = format_frame(df, formats={"覆盖率": "pct", "p": "p"})
-    assert list(out["人数"]) == ["47", "1600", "26,708"]
+    # a column with five-digit numbers groups its four-digit ones too
+    assert list(out["人数"]) == ["47", "1,600", "26,708"]
     assert list(out["年份"]) == ["2016", "2017", ""]
     assert list(out["覆盖率"]) == ["55.3%", "29.7%", "0%"]
-    assert list(out["成本"]) == ["620,000", "1,032,000", "3900"]
+    assert list(out["成本"]) == ["620,000", "1,032,000", "3,900"]
     assert list(out["p"]) == ["<0.001", "0.30", "<0.001"]
     assert list(out["组"]) == ["上海", "北京", "天津"]
     # the input is not modified, the index is kept

@@ -211,7 +211,7 @@ def table_latex(df: pd.DataFrame, caption: str = "", label: str = "", *,
     \toprule
     name & n & note \\
     \midrule
-    a\_b & 1600 & xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx \\
+    a\_b & 1,600 & xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx \\
     c & 26,708 & y \\
     \bottomrule
     \end{tabularx}
