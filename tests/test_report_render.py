@@ -352,3 +352,15 @@ def test_languages_do_not_overwrite_each_other(reports):
     for out, lang in ((zh, "zh-CN"), (en, "en")):
         assert f'<html lang="{lang}">' in (out / "report.html").read_text(encoding="utf-8")
         assert (out / "summary.json").is_file()  # report --out DIR writes straight into DIR
+
+
+def test_banner_for_user_data_names_the_folder_not_a_path():
+    from kexie_research.report.render import banner_text
+
+    s = {"provenance": {"synthetic_data": False, "version": "0.1", "seed": 3, "data_dir": "my_roster",
+                        "data_files": {"representatives": {"file": "representatives.csv", "sha256": "0" * 64}}}}
+    head_zh, details_zh = banner_text(s, "zh")
+    head_en, _ = banner_text(s, "en")
+    assert head_zh == "数据：用户数据（文件夹 my_roster）"
+    assert head_en == "Data: user data (folder my_roster)"
+    assert "随机种子 3" in details_zh and "`representatives.csv`" in details_zh
