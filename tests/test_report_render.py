@@ -24,8 +24,9 @@ from kexie_research.report.render import markdown_html, table_html, table_latex,
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# one worker builds the pair of reports (not one pair per xdist worker)
-pytestmark = pytest.mark.xdist_group("built_reports")
+# one worker builds the pair of reports (not one pair per xdist worker), the same worker
+# as test_figures.py's pair of runs, so the four heavy processes never run at once
+pytestmark = pytest.mark.xdist_group("figures")
 
 
 # ---- Markdown → HTML -------------------------------------------------------------------
