@@ -51,7 +51,6 @@ from __future__ import annotations
 
 import math
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -59,8 +58,10 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from .errors import AnalysisError, DataValidationError, PlanError
+from .errors import AnalysisError, PlanError
 from .schema import CADRE_ID, DAYS, HOURS, RANK, TABLES, TRAINING_ID, YEAR
+from .stats import require_columns
+from .tomlcheck import MAX_DEPTH, TomlChecker, key_path, nesting_depth, read_toml
 
 __all__ = [
     "Rule",
@@ -79,7 +80,7 @@ _RULE_KEYS = {
     "optional_columns", "on_missing_column", "unit", "applies_to", "filter",
     "numerator_filter", "window_years", "trigger", "threshold_hours", "threshold_days",
     "combine", "threshold_rate", "threshold_share", "threshold_count", "weight", "hedged",
-    "supplementary", "note", "source", "quote", "extra_quotes",
+    "supplementary", "note", "source", "quote", "extra_quotes", "reason_zh",
 }
 _UNITS = ("cadre", "training", "provincial_association")
 _TRIGGERS = ("hired_on", "appointed_on")
@@ -103,6 +104,7 @@ class Rule:
     title_en: str = ""
     evaluable: bool = True
     reason: str = ""
+    reason_zh: str = ""
     unit: str = "cadre"
     applies_to: dict = field(default_factory=dict)
     filter: dict = field(default_factory=dict)
@@ -128,23 +130,50 @@ class Rule:
     def title(self, lang: str = "en") -> str:
         return (self.title_zh if lang == "zh" else self.title_en) or self.title_en or self.title_zh or self.id
 
-    def threshold_text(self) -> str:
-        """The pass test in words, e.g. ``">= 450 h or >= 75 d in 4 y"``."""
+    def reason_text(self, lang: str = "en") -> str:
+        """Why the rule is not evaluable, in ``lang`` (the rules file's ``reason_zh`` for
+        Chinese; the English ``reason`` where a file gives no Chinese)."""
+        _check_lang(lang)
+        return (self.reason_zh or self.reason) if lang == "zh" else self.reason
+
+    def threshold_text(self, lang: str = "en") -> str:
+        """The pass test in words.
+
+        Examples
+        --------
+        >>> r = Rule("2a", 2, "sum_hours_or_days", threshold_hours=450, threshold_days=75, window_years=4)
+        >>> r.threshold_text(), r.threshold_text("zh")
+        ('>= 450 h or >= 75 d in 4 y', '4年内 ≥450学时或≥75天')
+        >>> Rule("3a", 3, "annual_rate", threshold_rate=0.3).threshold_text("zh")
+        '调训率 ≥30%'
+        """
+        _check_lang(lang)
+        zh = lang == "zh"
         if self.metric in ("sum_hours_or_days", "triggered_hours_or_days"):
             parts = []
             if self.threshold_hours is not None:
-                parts.append(f">= {self.threshold_hours:g} h")
+                parts.append(f"≥{self.threshold_hours:g}学时" if zh else f">= {self.threshold_hours:g} h")
             if self.threshold_days is not None:
-                parts.append(f">= {self.threshold_days:g} d")
+                parts.append(f"≥{self.threshold_days:g}天" if zh else f">= {self.threshold_days:g} d")
+            if zh:
+                return f"{self.window_years}年内 " + ("且" if self.combine == "all" else "或").join(parts)
             joiner = " and " if self.combine == "all" else " or "
             return joiner.join(parts) + f" in {self.window_years} y"
         if self.metric == "annual_rate":
-            return f"rate >= {self.threshold_rate:.0%}"
+            return f"调训率 ≥{self.threshold_rate:.0%}" if zh else f"rate >= {self.threshold_rate:.0%}"
         if self.metric == "event_count":
-            return f">= {self.threshold_count} record(s) in {self.window_years} y"
+            return (f"{self.window_years}年内 ≥{self.threshold_count}次" if zh
+                    else f">= {self.threshold_count} record(s) in {self.window_years} y")
         if self.metric == "curriculum_share":
+            if zh:
+                return f"占比 ≥{self.threshold_share:.0%}（{'课时' if self.weight == 'hours' else '课程数'}）"
             return f"share >= {self.threshold_share:.0%} ({self.weight})"
         return ""
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
 
 
 @dataclass(frozen=True)
@@ -167,138 +196,156 @@ class RuleSet:
         return tuple(r.id for r in self.rules)
 
 
-def _err(rule_id: Any, msg: str, path) -> PlanError:
-    where = f"{Path(path).name}: " if path else ""
-    return PlanError(f"{where}rule {rule_id!r}: {msg}")
+_TOP_KEYS = ("schema_version", "seed", "days_per_month", "metrics", "rule")
 
 
-def _num(v, name, rid, path, lo=None, hi=None):
-    if v is None:
-        return None
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or (isinstance(v, float) and math.isnan(v)):
-        raise _err(rid, f"{name} must be a number, not {v!r}", path)
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise _err(rid, f"{name} must be in {rng}, not {v!r}", path)
-    return v
+def _check_value(v: Any, col, key: str, chk: TomlChecker):
+    """One filter value, checked against the column's kind and allowed values (synonyms of a
+    category become its code)."""
+    if col.kind == "category" and col.allowed:
+        if isinstance(v, str) and v in col.synonyms:
+            return col.synonyms[v]
+        return chk.choice(v, col.allowed, key)
+    if col.kind == "bool":
+        return chk.boolean(v, key)
+    if col.kind in ("int", "count"):
+        return chk.integer(v, key)
+    if col.kind == "float":
+        return chk.number(v, key)
+    return chk.text(v, key)
 
 
-def _check_filter(spec, name, table, rid, path) -> dict:
+def _check_filter(spec, name: str, table: str, chk: TomlChecker) -> dict:
+    """A filter table: keys are columns of ``table``, values (or lists of values) of the
+    column's type — ``applies_to = { rank = 5 }`` names ``applies_to.rank``."""
     if spec is None:
         return {}
-    if not isinstance(spec, dict):
-        raise _err(rid, f"{name} must be a table (e.g. {{ category = \"initial\" }}), not {spec!r}", path)
+    chk.table(spec, name, hint='e.g. { category = "initial" }')
     cols = TABLES[table].column_names
+    out = {}
     for k, v in spec.items():
+        key = key_path(name, k)
         if k not in cols:
-            raise _err(rid, f"{name} key {k!r} is not a column of {table} "
-                            f"(columns: {', '.join(cols)})", path)
-        if isinstance(v, list) and not v:
-            raise _err(rid, f"{name} key {k!r} has an empty list of values", path)
-    return dict(spec)
+            raise chk.fail(key, f"{k!r} is not a column of {table} (columns: {', '.join(cols)})")
+        col = TABLES[table].column(k)
+        vals = chk.scalar_or_list(v, key, lambda x, kk: _check_value(x, col, kk, chk))
+        out[k] = vals if isinstance(v, list) else vals[0]
+    return out
 
 
-def _parse_rule(raw: dict, metrics: dict, path) -> Rule:
+def _optional_columns(v, chk: TomlChecker) -> tuple[str, ...]:
+    cols = chk.text_list(v, "optional_columns", allow_scalar=False)
+    for i, c in enumerate(cols):
+        t, _, col = c.partition(".")
+        if t not in TABLES or col not in TABLES[t].column_names:
+            raise chk.fail(key_path("optional_columns", i),
+                           f"{c!r} is not a 'table.column' of the data model")
+    return cols
+
+
+def _metric_fields(metric: str, f: dict, chk: TomlChecker) -> None:
+    """The fields each metric needs (``f`` holds the checked values; ``window_years`` of
+    annual rates defaults to 1 here)."""
+    if metric in ("sum_hours_or_days", "triggered_hours_or_days"):
+        if f["threshold_hours"] is None and f["threshold_days"] is None:
+            raise chk.fail("", f"{metric} needs threshold_hours and/or threshold_days")
+        if f["threshold_hours"] is not None and f["threshold_days"] is not None and f["combine"] is None:
+            raise chk.fail("", "both threshold_hours and threshold_days given: set combine = \"any\" "
+                               "or \"all\"")
+        if f["window_years"] is None:
+            raise chk.fail("window_years", f"is required by {metric}")
+    if metric == "triggered_hours_or_days" and f["trigger"] is None:
+        raise chk.fail("trigger", f"is required by {metric}; allowed: {', '.join(_TRIGGERS)}")
+    if metric == "annual_rate":
+        if f["threshold_rate"] is None:
+            raise chk.fail("threshold_rate", "is required by annual_rate (a fraction 0..1)")
+        if f["window_years"] is None:
+            f["window_years"] = 1
+    if metric == "event_count":
+        if f["threshold_count"] is None:
+            raise chk.fail("threshold_count", "is required by event_count")
+        if f["window_years"] is None:
+            raise chk.fail("window_years", "is required by event_count")
+    if metric == "curriculum_share":
+        if f["threshold_share"] is None:
+            raise chk.fail("threshold_share", "is required by curriculum_share (a fraction 0..1)")
+        if f["weight"] is None:
+            raise chk.fail("weight", "is required by curriculum_share: \"hours\" or \"modules\"")
+        if not f["numerator_filter"]:
+            raise chk.fail("numerator_filter", "is required by curriculum_share")
+
+
+def _parse_rule(raw: Any, index: int, metrics: dict, chk: TomlChecker) -> Rule:
+    """One ``[[rule]]`` table, every field type-checked and named by its key."""
+    raw = chk.table(raw, f"rule[{index}]", hint="[[rule]]")
     rid = raw.get("id")
     if not isinstance(rid, str) or not rid.strip():
-        raise PlanError(f"{Path(path).name + ': ' if path else ''}a [[rule]] has no string 'id' "
-                        f"(keys: {', '.join(sorted(raw))})")
+        raise chk.fail(f"rule[{index}].id", f"a [[rule]] needs a text 'id', got {rid!r} "
+                                            f"(keys: {', '.join(sorted(map(str, raw)))})")
+    c = chk.at(f"rule {rid!r}: ")
     unknown = sorted(set(raw) - _RULE_KEYS)
     if unknown:
-        raise _err(rid, f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_RULE_KEYS))}",
-                   path)
+        raise c.fail("", f"unknown field(s) {', '.join(unknown)}; allowed: {', '.join(sorted(_RULE_KEYS))}")
     for req in ("indicator", "metric"):
         if req not in raw:
-            raise _err(rid, f"missing required field {req!r}", path)
+            raise c.fail(req, "is required")
     metric = raw["metric"]
     if metric not in metrics:
-        raise _err(rid, f"unknown metric {metric!r}; allowed metrics: {', '.join(metrics)}", path)
-    ind = raw["indicator"]
-    if isinstance(ind, bool) or not isinstance(ind, int):
-        raise _err(rid, f"indicator must be an integer, not {ind!r}", path)
-    evaluable = raw.get("evaluable", True)
-    if not isinstance(evaluable, bool):
-        raise _err(rid, f"evaluable must be true or false, not {evaluable!r}", path)
-    if not evaluable and not str(raw.get("reason", "")).strip():
-        raise _err(rid, "evaluable = false needs a 'reason'", path)
-    unit = raw.get("unit", "training" if metric == "curriculum_share" else "cadre")
-    if unit not in _UNITS:
-        raise _err(rid, f"unit must be one of {', '.join(_UNITS)}, not {unit!r}", path)
-    omc = raw.get("on_missing_column", "not_evaluable")
-    if omc not in ("not_evaluable", "ignore_key"):
-        raise _err(rid, f"on_missing_column must be 'not_evaluable' or 'ignore_key', not {omc!r}", path)
-    opt = raw.get("optional_columns", [])
-    if not isinstance(opt, list) or any(not isinstance(c, str) or "." not in c for c in opt):
-        raise _err(rid, f"optional_columns must be a list of 'table.column', not {opt!r}", path)
-    for c in opt:
-        t, col = c.split(".", 1)
-        if t not in TABLES or col not in TABLES[t].column_names:
-            raise _err(rid, f"optional column {c!r} is not a column of the data model", path)
-    applies = raw.get("applies_to", {})
-    applies = _check_filter(applies, "applies_to", "cadres", rid, path)
+        raise c.fail("", f"unknown metric {metric!r}; allowed metrics: {', '.join(metrics)}")
+    opt = lambda k, check, **kw: None if raw.get(k) is None else check(raw[k], k, **kw)  # noqa: E731
+
+    def as_written(v, k, **kw):  # checked, kept as written (450 stays an int in the outputs)
+        c.number(v, k, **kw)
+        return v
+
+    evaluable = c.boolean(raw.get("evaluable", True), "evaluable")
+    reason = c.text(raw.get("reason", ""), "reason")
+    if not evaluable and not reason.strip():
+        raise c.fail("reason", "is required when evaluable = false")
     hours_metric = metric != "curriculum_share"
-    flt = _check_filter(raw.get("filter"), "filter", "hours_log", rid, path)
-    num_f = _check_filter(raw.get("numerator_filter"), "numerator_filter",
-                          "hours_log" if hours_metric else "curriculum", rid, path)
-    w = raw.get("window_years")
-    if w is not None and (isinstance(w, bool) or not isinstance(w, int) or w < 1):
-        raise _err(rid, f"window_years must be an integer >= 1, not {w!r}", path)
-    th_h = _num(raw.get("threshold_hours"), "threshold_hours", rid, path, lo=0)
-    th_d = _num(raw.get("threshold_days"), "threshold_days", rid, path, lo=0)
-    th_r = _num(raw.get("threshold_rate"), "threshold_rate", rid, path, lo=0, hi=1)
-    th_s = _num(raw.get("threshold_share"), "threshold_share", rid, path, lo=0, hi=1)
-    th_c = _num(raw.get("threshold_count"), "threshold_count", rid, path, lo=0)
-    combine = raw.get("combine")
-    if combine is not None and combine not in ("any", "all"):
-        raise _err(rid, f"combine must be 'any' or 'all', not {combine!r}", path)
-    trigger = raw.get("trigger")
-    weight = raw.get("weight")
-    # metric-specific fields
-    if metric in ("sum_hours_or_days", "triggered_hours_or_days"):
-        if th_h is None and th_d is None:
-            raise _err(rid, f"{metric} needs threshold_hours and/or threshold_days", path)
-        if th_h is not None and th_d is not None and combine is None:
-            raise _err(rid, "both threshold_hours and threshold_days given: set combine = \"any\" "
-                            "or \"all\"", path)
-        if w is None:
-            raise _err(rid, f"{metric} needs window_years", path)
-    if metric == "triggered_hours_or_days" and trigger not in _TRIGGERS:
-        raise _err(rid, f"trigger must be one of {', '.join(_TRIGGERS)}, not {trigger!r}", path)
-    if metric == "annual_rate":
-        if th_r is None:
-            raise _err(rid, "annual_rate needs threshold_rate (a fraction 0..1)", path)
-        if w is None:
-            w = 1
-    if metric == "event_count":
-        if th_c is None:
-            raise _err(rid, "event_count needs threshold_count", path)
-        if w is None:
-            raise _err(rid, "event_count needs window_years", path)
-    if metric == "curriculum_share":
-        if th_s is None:
-            raise _err(rid, "curriculum_share needs threshold_share (a fraction 0..1)", path)
-        if weight not in ("hours", "modules"):
-            raise _err(rid, f"curriculum_share needs weight = \"hours\" or \"modules\", not {weight!r}", path)
-        if not num_f:
-            raise _err(rid, "curriculum_share needs a numerator_filter", path)
-    for b in ("hedged", "supplementary"):
-        if not isinstance(raw.get(b, False), bool):
-            raise _err(rid, f"{b} must be true or false", path)
+    f = {
+        "window_years": opt("window_years", c.integer, lo=1, allow_integral_float=False),
+        "threshold_hours": opt("threshold_hours", as_written, lo=0),
+        "threshold_days": opt("threshold_days", as_written, lo=0),
+        "threshold_rate": opt("threshold_rate", as_written, lo=0, hi=1),
+        "threshold_share": opt("threshold_share", as_written, lo=0, hi=1),
+        "threshold_count": opt("threshold_count", c.integer, lo=0, allow_integral_float=False),
+        "combine": opt("combine", lambda v, k: c.choice(v, ("any", "all"), k)),
+        "trigger": opt("trigger", lambda v, k: c.choice(v, _TRIGGERS, k)),
+        "weight": opt("weight", lambda v, k: c.choice(v, ("hours", "modules"), k)),
+        "numerator_filter": _check_filter(raw.get("numerator_filter"), "numerator_filter",
+                                          "hours_log" if hours_metric else "curriculum", c),
+    }
+    _metric_fields(metric, f, c)
+    text = {k: c.text(raw.get(k, ""), k) for k in ("title_zh", "title_en", "reason_zh", "note",
+                                                   "source", "quote")}
     return Rule(
-        id=rid, indicator=ind, metric=metric, title_zh=str(raw.get("title_zh", "")),
-        title_en=str(raw.get("title_en", "")), evaluable=evaluable,
-        reason=str(raw.get("reason", "")), unit=unit, applies_to=applies, filter=flt,
-        numerator_filter=num_f, window_years=w, trigger=trigger, threshold_hours=th_h,
-        threshold_days=th_d, combine=combine or "any", threshold_rate=th_r,
-        threshold_share=th_s, threshold_count=th_c, weight=weight,
-        hedged=bool(raw.get("hedged", False)), supplementary=bool(raw.get("supplementary", False)),
-        optional_columns=tuple(opt), on_missing_column=omc, note=str(raw.get("note", "")),
-        source=str(raw.get("source", "")), quote=str(raw.get("quote", "")),
-        extra_quotes=tuple(raw.get("extra_quotes", ())))
+        id=rid, indicator=c.integer(raw["indicator"], "indicator", allow_integral_float=False),
+        metric=metric, title_zh=text["title_zh"], title_en=text["title_en"], evaluable=evaluable,
+        reason=reason, reason_zh=text["reason_zh"],
+        unit=c.choice(raw.get("unit", "training" if metric == "curriculum_share" else "cadre"), _UNITS, "unit"),
+        applies_to=_check_filter(raw.get("applies_to", {}), "applies_to", "cadres", c),
+        filter=_check_filter(raw.get("filter"), "filter", "hours_log", c),
+        numerator_filter=f["numerator_filter"], window_years=f["window_years"], trigger=f["trigger"],
+        threshold_hours=f["threshold_hours"], threshold_days=f["threshold_days"],
+        combine=f["combine"] or "any", threshold_rate=f["threshold_rate"],
+        threshold_share=f["threshold_share"], threshold_count=f["threshold_count"], weight=f["weight"],
+        hedged=c.boolean(raw.get("hedged", False), "hedged"),
+        supplementary=c.boolean(raw.get("supplementary", False), "supplementary"),
+        optional_columns=_optional_columns(raw.get("optional_columns", []), c),
+        on_missing_column=c.choice(raw.get("on_missing_column", "not_evaluable"),
+                                   ("not_evaluable", "ignore_key"), "on_missing_column"),
+        note=text["note"], source=text["source"], quote=text["quote"],
+        extra_quotes=c.text_list(raw.get("extra_quotes", []), "extra_quotes", allow_scalar=False))
 
 
 def load_rules(source: str | os.PathLike | dict | RuleSet | None = None) -> RuleSet:
     """Read and check a rules file (TOML) — by default the shipped plan indicators.
+
+    Every value is checked through :class:`kexie_research.tomlcheck.TomlChecker` (the
+    package's one TOML validator): types, ranges, closed sets and the columns and values of
+    ``applies_to`` / ``filter`` / ``numerator_filter``; unknown keys are refused, listing the
+    allowed ones; nesting deeper than :data:`kexie_research.tomlcheck.MAX_DEPTH` is refused.
 
     Parameters
     ----------
@@ -313,7 +360,8 @@ def load_rules(source: str | os.PathLike | dict | RuleSet | None = None) -> Rule
     Raises
     ------
     PlanError
-        Broken TOML, an unknown metric (naming the rule id), a missing or ill-typed field,
+        Broken TOML, an unknown metric (naming the rule id), a missing or ill-typed field
+        (naming the rule and the key: ``rule '2a': applies_to.rank: must be one of ...``),
         a filter on a column the data model does not have, duplicate ids.
 
     Examples
@@ -325,37 +373,40 @@ def load_rules(source: str | os.PathLike | dict | RuleSet | None = None) -> Rule
     Traceback (most recent call last):
     ...
     kexie_research.errors.PlanError: rule 'x': unknown metric 'median_hours'; allowed metrics: sum_hours_or_days, triggered_hours_or_days, annual_rate, event_count, curriculum_share
+    >>> load_rules({"days_per_month": "thirty", "rule": []})
+    Traceback (most recent call last):
+    ...
+    kexie_research.errors.PlanError: days_per_month: must be a number, got 'thirty'
     """
     if isinstance(source, RuleSet):
         return source
     path = None
     if isinstance(source, dict):
         data = source
+        if nesting_depth(data) > MAX_DEPTH:
+            raise PlanError(f"the rules are nested deeper than {MAX_DEPTH} levels")
     else:
         path = Path(source) if source is not None else default_rules_path()
-        try:
-            with open(path, "rb") as fh:
-                data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise PlanError(f"{path.name}: not valid TOML: {exc}") from None
-    if "rule" not in data or not isinstance(data["rule"], list) or not data["rule"]:
-        raise PlanError(f"{Path(path).name + ': ' if path else ''}no [[rule]] tables found")
+        data = read_toml(path, error=PlanError, what="rules file")
+    chk = TomlChecker(PlanError, f"{path.name}: " if path else "")
+    chk.keys(data, _TOP_KEYS)
+    dpm = chk.number(data.get("days_per_month", 30), "days_per_month", lo=1, hi=31)
+    version = chk.integer(data.get("schema_version", 1), "schema_version", lo=1, allow_integral_float=False)
     declared = data.get("metrics")
     if declared is not None:
-        unknown = [m for m in declared if m not in METRICS]
+        unknown = [m for m in chk.text_list(declared, "metrics", allow_scalar=False) if m not in METRICS]
         if unknown:
-            raise PlanError(f"{Path(path).name + ': ' if path else ''}the file declares metric(s) "
-                            f"{', '.join(map(repr, unknown))} this engine does not implement; "
-                            f"implemented: {', '.join(METRICS)}")
-    rules = [_parse_rule(r, METRICS, path) for r in data["rule"]]
+            raise chk.fail("metrics", f"the file declares metric(s) {', '.join(map(repr, unknown))} this "
+                                      f"engine does not implement; implemented: {', '.join(METRICS)}")
+    raw_rules = chk.tables(data.get("rule"), "rule", hint="[[rule]] tables")
+    rules = [_parse_rule(r, i, METRICS, chk) for i, r in enumerate(raw_rules)]
     seen = set()
     for r in rules:
         if r.id in seen:
-            raise _err(r.id, "duplicate rule id", path)
+            raise chk.at(f"rule {r.id!r}: ").fail("", "duplicate rule id")
         seen.add(r.id)
-    dpm = data.get("days_per_month", 30)
-    return RuleSet(rules=tuple(rules), schema_version=int(data.get("schema_version", 1)),
-                   days_per_month=float(dpm), path=None if path is None else str(path))
+    return RuleSet(rules=tuple(rules), schema_version=version, days_per_month=dpm,
+                   path=None if path is None else str(path))
 
 
 # ---- evaluation -----------------------------------------------------------------------------
@@ -609,8 +660,9 @@ class ComplianceResult:
         ``count``, thresholds, ``shortfall_hours``, ``shortfall_days``,
         ``shortfall_count``, ``status`` (pass / fail / warning / pending).
     rules : DataFrame
-        Per rule: ``rule_id``, ``indicator``, ``title``, ``metric``, ``test``,
-        ``evaluated`` (bool), ``reason``, ``n_evaluated``, ``n_pass``, ``n_fail``,
+        Per rule: ``rule_id``, ``indicator``, ``title_zh``, ``title_en``, ``metric``,
+        ``test`` and ``test_zh`` (the pass test in words, :meth:`Rule.threshold_text`),
+        ``evaluated`` (bool), ``reason`` and ``reason_zh``, ``n_evaluated``, ``n_pass``, ``n_fail``,
         ``n_warning``, ``n_pending``, ``pass_rate`` (passes over pass + fail + warning;
         years for annual rates, classes for curriculum shares).
     indicators : DataFrame
@@ -627,7 +679,7 @@ class ComplianceResult:
         ``share_hours``, ``share_modules``, ``threshold_share``, ``status``,
         ``shortfall_share``.
     not_evaluable : DataFrame
-        ``rule_id``, ``indicator``, ``reason``.
+        ``rule_id``, ``indicator``, ``reason``, ``reason_zh``.
     years : tuple of int
         Years of ``hours_log`` evaluated.
     """
@@ -667,10 +719,7 @@ class ComplianceResult:
 
 
 def _prep(df: pd.DataFrame, table: str, cols) -> pd.DataFrame:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataValidationError(f"the {table} table lacks column(s) {', '.join(missing)}",
-                                  column=missing[0], rule="required_column")
+    require_columns(df, cols, table=table)
     return df.copy()
 
 
@@ -722,6 +771,21 @@ def evaluate_compliance(cadres: pd.DataFrame, hours_log: pd.DataFrame,
     [[0.5, 'pass']]
     """
     rs = load_rules(rules)
+    ctx = _context(cadres, hours_log, curriculum, trainings, years)
+    parts = _run_rules(rs, ctx)
+    rules_df = pd.DataFrame(parts["rule_rows"])
+    return ComplianceResult(
+        outcomes=parts["outcomes"], rules=rules_df, indicators=_indicator_table(rules_df),
+        by_rank=_by_rank(parts["outcomes"], parts["members"]), rates=parts["rates"],
+        curriculum=parts["curriculum"],
+        not_evaluable=pd.DataFrame(parts["not_evaluable"],
+                                   columns=["rule_id", "indicator", "reason", "reason_zh"]),
+        years=tuple(ctx.years), n_cadres=int(len(ctx.cadres)), rules_file=rs.path,
+        messages=tuple(ctx.messages))
+
+
+def _context(cadres, hours_log, curriculum, trainings, years) -> _Ctx:
+    """Checked copies of the tables, the evaluation years and the data notes so far."""
     cad = _prep(cadres, "cadres", (CADRE_ID, RANK))
     if len(cad) == 0:
         raise AnalysisError("no cadres: compliance is undefined")
@@ -745,10 +809,14 @@ def evaluate_compliance(cadres: pd.DataFrame, hours_log: pd.DataFrame,
     else:
         yrs = []
         messages.append("hours_log is empty: no cadre rule can be evaluated")
-    ctx = _Ctx(cadres=cad, log=log, years=yrs, data_years=data_years,
-               curriculum=None if curriculum is None else curriculum.copy(),
-               trainings=trainings, messages=messages)
+    return _Ctx(cadres=cad, log=log, years=yrs, data_years=data_years,
+                curriculum=None if curriculum is None else curriculum.copy(),
+                trainings=trainings, messages=messages)
 
+
+def _run_rules(rs: RuleSet, ctx: _Ctx) -> dict:
+    """Every rule's metric: outcome, rate and curriculum tables, rate members, rule rows."""
+    cad, log = ctx.cadres, ctx.log
     outcomes, rates, members, curr, not_eval, rule_rows = [], [], [], [], [], []
     for rule in rs.rules:
         opt_ok = bool(rule.optional_columns) and all(
@@ -759,14 +827,16 @@ def evaluate_compliance(cadres: pd.DataFrame, hours_log: pd.DataFrame,
         else:
             res = METRICS[rule.metric](rule, ctx)
         base = {"rule_id": rule.id, "indicator": rule.indicator, "title_zh": rule.title_zh,
-                "title_en": rule.title_en, "metric": rule.metric, "test": rule.threshold_text(),
-                "hedged": rule.hedged, "supplementary": rule.supplementary}
+                "title_en": rule.title_en, "metric": rule.metric, "test": rule.threshold_text("en"),
+                "test_zh": rule.threshold_text("zh"), "hedged": rule.hedged,
+                "supplementary": rule.supplementary}
         if "not_evaluable" in res:
+            reason_zh = rule.reason_text("zh") if res["not_evaluable"] == rule.reason else res["not_evaluable"]
             not_eval.append({"rule_id": rule.id, "indicator": rule.indicator,
-                             "reason": res["not_evaluable"]})
+                             "reason": res["not_evaluable"], "reason_zh": reason_zh})
             rule_rows.append({**base, "evaluated": False, "reason": res["not_evaluable"],
-                              "n_evaluated": 0, "n_pass": 0, "n_fail": 0, "n_warning": 0,
-                              "n_pending": 0, "pass_rate": float("nan")})
+                              "reason_zh": reason_zh, "n_evaluated": 0, "n_pass": 0, "n_fail": 0,
+                              "n_warning": 0, "n_pending": 0, "pass_rate": float("nan")})
             continue
         st = pd.Series(dtype=object)
         if res.get("outcomes"):
@@ -785,23 +855,27 @@ def evaluate_compliance(cadres: pd.DataFrame, hours_log: pd.DataFrame,
         counts = st.value_counts()
         n_p, n_f, n_w, n_pe = (int(counts.get(k, 0)) for k in ("pass", "fail", "warning", "pending"))
         n_ev = n_p + n_f + n_w
-        rule_rows.append({**base, "evaluated": True, "reason": "", "n_evaluated": n_ev,
+        rule_rows.append({**base, "evaluated": True, "reason": "", "reason_zh": "", "n_evaluated": n_ev,
                           "n_pass": n_p, "n_fail": n_f, "n_warning": n_w, "n_pending": n_pe,
                           "pass_rate": n_p / n_ev if n_ev else float("nan")})
 
     out_cols = ["rule_id", "indicator", "metric", CADRE_ID, RANK, "year", "hours", "days", "count",
                 "threshold_hours", "threshold_days", "threshold_count", "shortfall_hours",
                 "shortfall_days", "shortfall_count", "status"]
-    outcomes_df = pd.concat(outcomes, ignore_index=True) if outcomes else pd.DataFrame(columns=out_cols)
-    rates_df = pd.concat(rates, ignore_index=True) if rates else pd.DataFrame(
-        columns=["rule_id", "indicator", "year", "group_size", "n_trained", "rate", "threshold_rate",
-                 "status", "shortfall_rate", "shortfall_cadres"])
-    curr_df = pd.concat(curr, ignore_index=True) if curr else pd.DataFrame(
-        columns=["rule_id", "indicator", TRAINING_ID, "share", "share_hours", "share_modules",
-                 "threshold_share", "status", "shortfall_share"])
-    rules_df = pd.DataFrame(rule_rows)
+    return {
+        "outcomes": pd.concat(outcomes, ignore_index=True) if outcomes else pd.DataFrame(columns=out_cols),
+        "rates": pd.concat(rates, ignore_index=True) if rates else pd.DataFrame(
+            columns=["rule_id", "indicator", "year", "group_size", "n_trained", "rate", "threshold_rate",
+                     "status", "shortfall_rate", "shortfall_cadres"]),
+        "curriculum": pd.concat(curr, ignore_index=True) if curr else pd.DataFrame(
+            columns=["rule_id", "indicator", TRAINING_ID, "share", "share_hours", "share_modules",
+                     "threshold_share", "status", "shortfall_share"]),
+        "members": members, "not_evaluable": not_eval, "rule_rows": rule_rows,
+    }
 
-    # per rank: pass rates of cadre rules, off-the-job rates of annual-rate rules
+
+def _by_rank(outcomes_df: pd.DataFrame, members: list) -> pd.DataFrame:
+    """Per rank: pass rates of cadre rules, off-the-job rates of annual-rate rules."""
     br = []
     if len(outcomes_df):
         ev = outcomes_df[outcomes_df["status"].isin(["pass", "fail", "warning"])]
@@ -819,7 +893,11 @@ def evaluate_compliance(cadres: pd.DataFrame, hours_log: pd.DataFrame,
                pd.DataFrame(columns=[RANK, "rule_id", "indicator", "n", "value", "measure"]))
     by_rank["n"] = by_rank["n"].astype(int)
     by_rank["value"] = by_rank["value"].astype(float)
+    return by_rank
 
+
+def _indicator_table(rules_df: pd.DataFrame) -> pd.DataFrame:
+    """Per indicator: its rules, which were evaluated, the pooled pass rate."""
     ind_rows = []
     for ind, g in rules_df.groupby("indicator", sort=True):
         ev = g[g["evaluated"]]
@@ -829,8 +907,4 @@ def evaluate_compliance(cadres: pd.DataFrame, hours_log: pd.DataFrame,
                          "rules_not_evaluable": ", ".join(g.loc[~g["evaluated"], "rule_id"]),
                          "n_evaluated": n_ev, "n_pass": n_p,
                          "pass_rate": n_p / n_ev if n_ev else float("nan")})
-    return ComplianceResult(
-        outcomes=outcomes_df, rules=rules_df, indicators=pd.DataFrame(ind_rows), by_rank=by_rank,
-        rates=rates_df, curriculum=curr_df,
-        not_evaluable=pd.DataFrame(not_eval, columns=["rule_id", "indicator", "reason"]),
-        years=tuple(yrs), n_cadres=int(len(cad)), rules_file=rs.path, messages=tuple(messages))
+    return pd.DataFrame(ind_rows)

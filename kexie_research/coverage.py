@@ -55,7 +55,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -63,10 +63,15 @@ import pandas as pd
 from .errors import AnalysisError, DataValidationError
 from .regions import DEVELOPMENT_TIER, REGIONS, province_region
 from .schema import CONGRESS, END_DATE, HOURS, PROVINCE, REGION, REP_ID, START_DATE, TRAINING_ID
+from .labels import phrase
+from .stats import entropy_bits, require_columns, wilson_interval
 
 __all__ = [
     "CoverageResult",
     "ExchangeResult",
+    "CoverageAnalysis",
+    "analyse_coverage",
+    "BREAKDOWNS",
     "compute_coverage",
     "compute_exchange",
     "wilson_interval",
@@ -81,46 +86,12 @@ __all__ = [
 MILESTONES: tuple[float, ...] = (0.5, 0.8, 1.0)
 """Coverage levels whose first date is reported (50 %, 80 %, 100 %)."""
 
-
-def require_columns(df: pd.DataFrame, columns: Iterable[str], table: str) -> None:
-    """Raise :class:`DataValidationError` naming the first missing column."""
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise DataValidationError(
-            f"the {table} table lacks column(s) {', '.join(missing)} "
-            f"(has: {', '.join(map(str, df.columns))})", column=missing[0], rule="required_column")
+BREAKDOWNS: tuple[str, ...] = (PROVINCE, REGION, "delegation_type", "sector", "is_frontline",
+                               "is_academician", "is_reelected")
+"""Representative columns :func:`analyse_coverage` breaks coverage down by (those present)."""
 
 
 # ---- small statistics ----------------------------------------------------------------------
-
-def wilson_interval(count, nobs, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval(s) for ``count`` successes out of ``nobs``.
-
-    Thin wrapper around :func:`statsmodels.stats.proportion.proportion_confint`
-    (``method="wilson"``) that returns NaN where ``nobs == 0``.
-
-    Examples
-    --------
-    >>> lo, hi = wilson_interval(8, 10)
-    >>> round(float(lo), 4), round(float(hi), 4)
-    (0.4902, 0.9433)
-    """
-    from statsmodels.stats.proportion import proportion_confint
-
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), not {confidence!r}")
-    c = np.asarray(count, dtype=float)
-    n = np.asarray(nobs, dtype=float)
-    safe_n = np.where(n > 0, n, 1.0)
-    lo, hi = proportion_confint(c, safe_n, alpha=1 - confidence, method="wilson")
-    # The Wilson interval always contains the estimate; rounding can put a bound a few ulps
-    # on the wrong side of it (e.g. 0.9999999999999999 for 30/30), which breaks error bars.
-    p_hat = c / safe_n
-    lo, hi = np.minimum(lo, p_hat), np.maximum(hi, p_hat)
-    lo = np.where(n > 0, lo, np.nan)
-    hi = np.where(n > 0, hi, np.nan)
-    return lo, hi
-
 
 def gini(rates, weights=None) -> float:
     """Weighted Gini coefficient of group rates (0 = equal, larger = more unequal).
@@ -171,15 +142,6 @@ def theil(rates, weights=None) -> float:
     return float((w * terms).sum())
 
 
-def _entropy_bits(counts) -> float:
-    c = np.asarray(counts, dtype=float)
-    c = c[c > 0]
-    if c.size == 0:
-        return 0.0
-    p = c / c.sum()
-    return float(-(p * np.log2(p)).sum()) + 0.0
-
-
 # ---- coverage -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -193,7 +155,9 @@ class CoverageResult:
     coverage : float
         ``trained / total``.
     ci_low, ci_high : float
-        Wilson interval of ``coverage`` at ``confidence``.
+        Wilson interval of ``coverage`` at ``confidence`` — on a complete roster a
+        superpopulation (propensity) interval, see :meth:`ci_meaning`; in JSON
+        ``coverage_ci_superpopulation`` (and ``ci_superpopulation`` per group).
     person_times : int
         Counted (representative, session) attendances.
     repeat_attendance : int
@@ -234,7 +198,11 @@ class CoverageResult:
     spanning_sessions : tuple of str
         Counted sessions whose start and end fall in different calendar years.
     messages : tuple of str
-        Human-readable notes on everything left out.
+        Human-readable notes on everything left out (English; :meth:`messages_in` gives
+        them in either language).
+    notes : tuple of (str, dict)
+        The same notes as data: a code of :mod:`kexie_research.labels`' ``coverage_note``
+        kind and its fields.
     """
 
     total: int
@@ -268,11 +236,53 @@ class CoverageResult:
     confidence: float = 0.95
     sample: bool = False
     messages: tuple[str, ...] = field(default_factory=tuple)
+    notes: tuple[tuple[str, dict], ...] = field(default_factory=tuple)
+
+    def messages_in(self, lang: str = "en") -> tuple[str, ...]:
+        """:attr:`messages` in ``lang`` (from :attr:`notes`, the ``(code, fields)`` of each
+        message; templates in :mod:`kexie_research.labels`, kind ``"coverage_note"``).
+
+        Examples
+        --------
+        >>> res = compute_coverage(pd.DataFrame({"rep_id": ["a"]}),
+        ...                        pd.DataFrame({"rep_id": ["a", "a"], "training_id": ["S1", "S2"],
+        ...                                      "hours": [0, 8]}))
+        >>> res.messages_in("zh"), res.messages_in("en") == res.messages
+        (('1 条零学时参训记录不计为培训',), True)
+        """
+        return tuple(phrase(k, _lang(lang), kind="coverage_note", **f) for k, f in self.notes)
 
     @property
     def ci_interpretation(self) -> str:
         """``"sampling"`` (a sample of representatives) or ``"propensity"`` (a whole term)."""
         return "sampling" if self.sample else "propensity"
+
+    def ci_meaning(self, lang: str = "en") -> str:
+        """What the Wilson intervals mean, in words (the report and the JSON say it).
+
+        On a complete roster the coverage itself is known exactly (a count, no sampling
+        error); the interval is about the *superpopulation*: the training propensity of
+        which this term's record is one realisation (a group's interval says how much of
+        its shortfall could be chance). For a sample it is the usual sampling interval for
+        the coverage of the population sampled.
+
+        Examples
+        --------
+        >>> res = compute_coverage(pd.DataFrame({"rep_id": ["a", "b"]}),
+        ...                        pd.DataFrame({"rep_id": ["a"], "training_id": ["S1"]}))
+        >>> res.ci_meaning("en")[:48]
+        'Wilson 95% superpopulation (propensity) interval'
+        """
+        level = f"{self.confidence:.0%}"
+        if self.sample:
+            return {"en": f"Wilson {level} sampling interval for the coverage of the population the "
+                          "representatives were sampled from.",
+                    "zh": f"Wilson {level} 抽样区间：代表为样本，区间估计其所来自总体的覆盖率。"}[_lang(lang)]
+        return {"en": f"Wilson {level} superpopulation (propensity) interval: the roster is complete, so the "
+                      "coverage itself is exact; the interval describes the underlying training propensity "
+                      "of which this term is one realisation, not uncertainty about who was trained.",
+                "zh": f"Wilson {level} 超总体（倾向）区间：名单是全体代表，覆盖率本身是精确计数；区间描述的是"
+                      "产生本届结果的潜在参训倾向的不确定性，而不是“谁参训了”的不确定性。"}[_lang(lang)]
 
     def to_dict(self) -> dict:
         """JSON-able summary (what ``kexie-research coverage --json`` prints)."""
@@ -281,14 +291,15 @@ class CoverageResult:
 
         groups = []
         for r in self.groups.to_dict(orient="records"):
-            groups.append({k: r[k] for k in ("group", *self.by, "total", "trained", "coverage",
-                                              "ci_low", "ci_high", "person_times", "hours",
-                                              "share_of_reps", "share_of_trained",
-                                              "below_threshold")})
+            g = {k: r[k] for k in ("group", *self.by, "total", "trained", "coverage")}
+            g["ci_superpopulation"] = [r["ci_low"], r["ci_high"]]
+            g.update({k: r[k] for k in ("person_times", "hours", "share_of_reps", "share_of_trained",
+                                        "below_threshold")})
+            groups.append(g)
         out = {
             "total": self.total, "trained": self.trained, "coverage": self.coverage,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "confidence": self.confidence,
-            "ci_interpretation": self.ci_interpretation,
+            "coverage_ci_superpopulation": [self.ci_low, self.ci_high], "confidence": self.confidence,
+            "ci_interpretation": self.ci_interpretation, "ci_meaning": self.ci_meaning("en"),
             "person_times": self.person_times, "repeat_attendance": self.repeat_attendance,
             "n_repeaters": self.n_repeaters, "hours": self.hours,
             "by": list(self.by), "threshold": self.threshold, "groups": groups,
@@ -315,6 +326,12 @@ class CoverageResult:
             out[f"time_to_{key}"] = iso(self.milestones.get(level))
             out[f"days_to_{key}"] = self.days_to.get(level)
         return out
+
+
+def _lang(lang: str) -> str:
+    if lang not in ("zh", "en"):
+        raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
+    return lang
 
 
 def _as_bool(s: pd.Series) -> pd.Series:
@@ -405,40 +422,91 @@ def compute_coverage(
     if window_years is not None and not window_years > 0:
         raise ValueError(f"window_years must be > 0, not {window_years!r}")
     by_cols: tuple[str, ...] = () if by is None else ((by,) if isinstance(by, str) else tuple(by))
-    require_columns(representatives, (REP_ID, *by_cols), "representatives")
-    require_columns(attendance, (REP_ID, TRAINING_ID), "attendance")
+    reps = _representatives(representatives, by_cols)
+    total = int(len(reps))
+    require_columns(attendance, (REP_ID, TRAINING_ID), table="attendance")
     if require_completed:
-        require_columns(attendance, ("completed",), "attendance")
+        require_columns(attendance, ("completed",), table="attendance")
+    tr = _sessions(trainings)
+    if (as_of is not None or window_years is not None) and tr is None:
+        raise AnalysisError("as_of and window_years need the trainings table (session dates)")
+    as_of_ts = None
+    if tr is not None and (as_of is not None or window_years is not None):
+        as_of_ts = pd.Timestamp(as_of) if as_of is not None else tr[END_DATE].max()
+    c = _counted_attendance(reps, attendance, tr, as_of_ts, require_completed)
+    persons = _persons(reps, c.pairs, tr is not None)
+    trained = int(persons["trained"].sum())
+    not_within = _window(persons, c.pairs, as_of_ts, window_years)
+    messages = list(c.messages)
+    groups, inequality = _groups(reps, persons, by_cols, total, trained, threshold, confidence, messages)
+    tl = _timeline(persons, c.pairs, total, tr is not None, messages)
+    lo, hi = wilson_interval(trained, total, confidence)
+    person_times = int(len(c.pairs))
+    return CoverageResult(
+        total=total, trained=trained, coverage=trained / total, ci_low=float(lo),
+        ci_high=float(hi), person_times=person_times, repeat_attendance=person_times - trained,
+        n_repeaters=int((persons["n_sessions"] >= 2).sum()), hours=float(c.pairs["_hours"].sum()),
+        groups=groups.reset_index(drop=True), inequality=inequality, curve=tl["curve"],
+        milestones=tl["milestones"], days_to=tl["days_to"],
+        untrained_ids=tuple(sorted(persons.loc[~persons["trained"], REP_ID])),
+        not_trained_within_window=not_within,
+        persons=persons[[REP_ID, "n_sessions", "hours", "first_trained", "last_trained",
+                         "trained", "within_window"]],
+        yearly=tl["yearly"], unknown_attendance=c.unknown, n_zero_hour_rows=c.n_zero,
+        n_incomplete_rows=c.n_incomplete, n_after_as_of_rows=c.n_after, n_duplicate_rows=c.n_dup,
+        spanning_sessions=tl["spanning"], by=by_cols, threshold=float(threshold),
+        window_years=None if window_years is None else float(window_years), as_of=as_of_ts,
+        confidence=float(confidence), sample=bool(sample),
+        messages=tuple(phrase(k, "en", kind="coverage_note", **f) for k, f in messages),
+        notes=tuple(messages))
+
+
+# ---- the steps of compute_coverage ------------------------------------------------------------
+
+def _representatives(representatives: pd.DataFrame, by_cols: tuple[str, ...]) -> pd.DataFrame:
+    """Step 1: the roster, ``rep_id`` as text, unique, not empty."""
+    require_columns(representatives, (REP_ID, *by_cols), table="representatives")
     reps = representatives.copy()
     reps[REP_ID] = reps[REP_ID].astype(str)
     dup = reps[REP_ID][reps[REP_ID].duplicated()]
     if len(dup):
         raise DataValidationError("rep_id must be unique in the representatives table",
                                   column=REP_ID, value=dup.iloc[0], rule="unique")
-    total = int(len(reps))
-    if total == 0:
+    if len(reps) == 0:
         raise AnalysisError("no representatives: coverage is undefined")
-    messages: list[str] = []
+    return reps
 
-    att = attendance.copy()
-    att["_row"] = att.index
-    att[REP_ID] = att[REP_ID].astype(str)
-    att[TRAINING_ID] = att[TRAINING_ID].astype(str)
-    att["_hours"] = pd.to_numeric(att[HOURS], errors="coerce") if HOURS in att.columns else np.nan
 
-    # -- unknown ids: reported, not silently dropped
+def _sessions(trainings: pd.DataFrame | None) -> pd.DataFrame | None:
+    """Step 2: the sessions with parsed dates, one row per ``training_id`` (None without)."""
+    if trainings is None:
+        return None
+    require_columns(trainings, (TRAINING_ID, START_DATE, END_DATE), table="trainings")
+    tr = trainings.copy()
+    tr[TRAINING_ID] = tr[TRAINING_ID].astype(str)
+    tr[START_DATE] = pd.to_datetime(tr[START_DATE])
+    tr[END_DATE] = pd.to_datetime(tr[END_DATE])
+    return tr.drop_duplicates(TRAINING_ID)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """What step 3 leaves: counted (rep, session) pairs and what was left out, and why."""
+
+    pairs: pd.DataFrame
+    unknown: pd.DataFrame
+    messages: tuple[tuple[str, dict], ...]
+    n_zero: int
+    n_incomplete: int
+    n_after: int
+    n_dup: int
+
+
+def _unknown_ids(att: pd.DataFrame, reps: pd.DataFrame, tr: pd.DataFrame | None):
+    """Attendance rows with an unknown rep_id or training_id (reported, never dropped silently)."""
     known_rep = att[REP_ID].isin(set(reps[REP_ID]))
-    if trainings is not None:
-        require_columns(trainings, (TRAINING_ID, START_DATE, END_DATE), "trainings")
-        tr = trainings.copy()
-        tr[TRAINING_ID] = tr[TRAINING_ID].astype(str)
-        tr[START_DATE] = pd.to_datetime(tr[START_DATE])
-        tr[END_DATE] = pd.to_datetime(tr[END_DATE])
-        tr = tr.drop_duplicates(TRAINING_ID)
-        known_tr = att[TRAINING_ID].isin(set(tr[TRAINING_ID]))
-    else:
-        tr = None
-        known_tr = pd.Series(True, index=att.index)
+    known_tr = (att[TRAINING_ID].isin(set(tr[TRAINING_ID])) if tr is not None
+                else pd.Series(True, index=att.index))
     reasons = np.where(~known_rep & ~known_tr, "unknown rep_id and training_id",
                        np.where(~known_rep, "unknown rep_id", "unknown training_id"))
     bad = ~(known_rep & known_tr)
@@ -446,64 +514,71 @@ def compute_coverage(
                             REP_ID: att.loc[bad, REP_ID].to_numpy(),
                             TRAINING_ID: att.loc[bad, TRAINING_ID].to_numpy(),
                             "reason": reasons[bad.to_numpy()]})
+    note = None
     if len(unknown):
         n_r = int((~known_rep).sum())
         n_t = int((~known_tr).sum())
         parts = []
         if n_r:
-            parts.append(f"{n_r} with a rep_id not in the representatives table "
-                         f"(e.g. {', '.join(sorted(set(att.loc[~known_rep, REP_ID]))[:5])})")
+            parts.append(("unknown_rep", {"n": n_r, "examples": ", ".join(
+                sorted(set(att.loc[~known_rep, REP_ID]))[:5])}))
         if n_t:
-            parts.append(f"{n_t} with a training_id not in the trainings table "
-                         f"(e.g. {', '.join(sorted(set(att.loc[~known_tr, TRAINING_ID]))[:5])})")
-        messages.append(f"{len(unknown)} attendance row(s) not counted: " + "; ".join(parts))
-    att = att[~bad]
+            parts.append(("unknown_training", {"n": n_t, "examples": ", ".join(
+                sorted(set(att.loc[~known_tr, TRAINING_ID]))[:5])}))
+        note = ("unknown_rows", {"n": len(unknown), "parts": parts})
+    return bad, unknown, note
 
-    # -- as_of: ignore sessions ending later
-    as_of_ts = None
-    if as_of is not None or window_years is not None:
-        if tr is None:
-            raise AnalysisError("as_of and window_years need the trainings table (session dates)")
-        as_of_ts = pd.Timestamp(as_of) if as_of is not None else tr[END_DATE].max()
+
+def _counted_attendance(reps: pd.DataFrame, attendance: pd.DataFrame, tr: pd.DataFrame | None,
+                        as_of_ts, require_completed: bool) -> _Counted:
+    """Step 3: apply the counting rules (module docstring) and collapse to (rep, session) pairs."""
+    messages: list[tuple[str, dict]] = []
+    att = attendance.copy()
+    att["_row"] = att.index
+    att[REP_ID] = att[REP_ID].astype(str)
+    att[TRAINING_ID] = att[TRAINING_ID].astype(str)
+    att["_hours"] = pd.to_numeric(att[HOURS], errors="coerce") if HOURS in att.columns else np.nan
+    bad, unknown, msg = _unknown_ids(att, reps, tr)
+    if msg:
+        messages.append(msg)
+    att = att[~bad]
     n_after = 0
-    if tr is not None:
+    if tr is not None:  # as_of: ignore sessions ending later
         att = att.merge(tr[[TRAINING_ID, START_DATE, END_DATE]], on=TRAINING_ID, how="left")
         if as_of_ts is not None:
             later = att[END_DATE] > as_of_ts
             n_after = int(later.sum())
             if n_after:
-                messages.append(f"{n_after} attendance row(s) at sessions ending after "
-                                f"{as_of_ts.date().isoformat()} ignored (as_of)")
+                messages.append(("after_as_of", {"n": n_after, "date": as_of_ts.date().isoformat()}))
             att = att[~later]
-
-    # -- zero-hour and incomplete rows
     zero = att["_hours"].notna() & (att["_hours"] == 0)
     n_zero = int(zero.sum())
     if n_zero:
-        messages.append(f"{n_zero} zero-hour attendance row(s) not counted as training")
+        messages.append(("zero_hour", {"n": n_zero}))
     att = att[~zero]
     n_incomplete = 0
     if require_completed:
         comp = _as_bool(att["completed"]).fillna(False).astype(bool)
         n_incomplete = int((~comp).sum())
         if n_incomplete:
-            messages.append(f"{n_incomplete} incomplete attendance row(s) not counted")
+            messages.append(("incomplete", {"n": n_incomplete}))
         att = att[comp.to_numpy()]
-    dups = att.duplicated([REP_ID, TRAINING_ID])
-    n_dup = int(dups.sum())
+    n_dup = int(att.duplicated([REP_ID, TRAINING_ID]).sum())
     if n_dup:
-        messages.append(f"{n_dup} duplicate (rep_id, training_id) row(s) counted once "
-                        "(hours summed)")
+        messages.append(("duplicate", {"n": n_dup}))
     att = att.assign(_hours=att["_hours"].fillna(0.0).astype(float))
     agg = {"_hours": "sum"}
     if tr is not None:
         agg.update({START_DATE: "first", END_DATE: "first"})
     pairs = att.groupby([REP_ID, TRAINING_ID], sort=True, as_index=False).agg(agg)
+    return _Counted(pairs=pairs, unknown=unknown, messages=tuple(messages), n_zero=n_zero,
+                    n_incomplete=n_incomplete, n_after=n_after, n_dup=n_dup)
 
-    person_times = int(len(pairs))
-    hours_total = float(pairs["_hours"].sum())
+
+def _persons(reps: pd.DataFrame, pairs: pd.DataFrame, dated: bool) -> pd.DataFrame:
+    """Step 4: one row per representative: sessions, hours, first/last trained, trained."""
     per = pairs.groupby(REP_ID).agg(n_sessions=(TRAINING_ID, "size"), hours=("_hours", "sum"))
-    if tr is not None:
+    if dated:
         dates = pairs.groupby(REP_ID).agg(first_trained=(END_DATE, "min"),
                                           last_trained=(END_DATE, "max"))
         per = per.join(dates)
@@ -514,104 +589,169 @@ def compute_coverage(
         persons["first_trained"] = pd.NaT
         persons["last_trained"] = pd.NaT
     persons["trained"] = persons["n_sessions"] > 0
-    trained = int(persons["trained"].sum())
-    n_repeaters = int((persons["n_sessions"] >= 2).sum())
-    untrained_ids = tuple(sorted(persons.loc[~persons["trained"], REP_ID]))
-
-    not_within = None
     persons["within_window"] = pd.array([pd.NA] * len(persons), dtype="boolean")
-    if window_years is not None:
-        start = as_of_ts - pd.DateOffset(years=int(window_years)) if float(window_years).is_integer() \
-            else as_of_ts - pd.Timedelta(days=365.25 * float(window_years))
-        ends_in = pairs[(pairs[END_DATE] >= start) & (pairs[END_DATE] <= as_of_ts)]
-        ok = set(ends_in[REP_ID])
-        persons["within_window"] = persons[REP_ID].isin(ok).astype("boolean")
-        not_within = tuple(sorted(persons.loc[~persons[REP_ID].isin(ok), REP_ID]))
+    return persons
 
-    lo, hi = wilson_interval(trained, total, confidence)
-    spanning: tuple[str, ...] = ()
 
-    # -- groups
-    if by_cols:
-        g = reps[[REP_ID, *by_cols]].merge(persons[[REP_ID, "n_sessions", "hours", "trained"]],
-                                           on=REP_ID, how="left")
-        grouped = g.groupby(list(by_cols), dropna=False, sort=True)
-        groups = grouped.agg(total=(REP_ID, "size"), trained=("trained", "sum"),
-                             person_times=("n_sessions", "sum"), hours=("hours", "sum")).reset_index()
-        groups["trained"] = groups["trained"].astype(int)
-        groups["person_times"] = groups["person_times"].astype(int)
-        groups["coverage"] = groups["trained"] / groups["total"]
-        glo, ghi = wilson_interval(groups["trained"], groups["total"], confidence)
-        groups["ci_low"], groups["ci_high"] = glo, ghi
-        groups["share_of_reps"] = groups["total"] / total
-        groups["share_of_trained"] = groups["trained"] / trained if trained else np.nan
-        groups["below_threshold"] = groups["coverage"] < threshold
-        groups.insert(0, "group", [_group_label(tuple(r)) for r in
-                                   groups[list(by_cols)].itertuples(index=False, name=None)])
-        inequality = {"gini": gini(groups["coverage"], groups["total"]),
-                      "theil": theil(groups["coverage"], groups["total"]),
-                      "n_groups": int(len(groups)),
-                      "n_below_threshold": int(groups["below_threshold"].sum())}
-        below = groups.loc[groups["below_threshold"], "group"].tolist()
-        if below:
-            messages.append(f"{len(below)} of {len(groups)} group(s) below the coverage "
-                            f"threshold {threshold:.0%}")
-    else:
-        groups = pd.DataFrame(columns=["group", "total", "trained", "coverage", "ci_low", "ci_high",
-                                       "person_times", "hours", "share_of_reps",
-                                       "share_of_trained", "below_threshold"])
-        inequality = {"gini": float("nan"), "theil": float("nan"), "n_groups": 0,
-                      "n_below_threshold": 0}
+def _window(persons: pd.DataFrame, pairs: pd.DataFrame, as_of_ts, window_years) -> tuple[str, ...] | None:
+    """Step 5: who has no counted session ending in ``[as_of - window, as_of]`` (fills
+    ``persons["within_window"]``); None without a window."""
+    if window_years is None:
+        return None
+    start = as_of_ts - pd.DateOffset(years=int(window_years)) if float(window_years).is_integer() \
+        else as_of_ts - pd.Timedelta(days=365.25 * float(window_years))
+    ends_in = pairs[(pairs[END_DATE] >= start) & (pairs[END_DATE] <= as_of_ts)]
+    ok = set(ends_in[REP_ID])
+    persons["within_window"] = persons[REP_ID].isin(ok).astype("boolean")
+    return tuple(sorted(persons.loc[~persons[REP_ID].isin(ok), REP_ID]))
 
-    # -- curve, milestones, yearly
-    milestones = {m: None for m in MILESTONES}
-    days_to = {m: None for m in MILESTONES}
-    curve = pd.DataFrame(columns=["date", "newly_trained", "cumulative_trained", "coverage"])
-    yearly = pd.DataFrame(columns=["year", "sessions", "person_times", "distinct_trained",
-                                   "newly_trained", "hours"])
-    if tr is not None and person_times:
-        first = persons.dropna(subset=["first_trained"]).groupby("first_trained").size()
-        curve = pd.DataFrame({"date": first.index, "newly_trained": first.to_numpy().astype(int)})
-        curve["cumulative_trained"] = curve["newly_trained"].cumsum().astype(int)
-        curve["coverage"] = curve["cumulative_trained"] / total
-        t0 = pairs[START_DATE].min()
-        for m in MILESTONES:
-            # tolerance: 1.0 must mean every representative, not 0.9999999
-            hit = curve[curve["cumulative_trained"] >= math.ceil(m * total - 1e-9)]
-            if len(hit):
-                milestones[m] = pd.Timestamp(hit["date"].iloc[0])
-                days_to[m] = int((milestones[m] - t0).days)
-        sess = pairs.drop_duplicates(TRAINING_ID)
-        span = sess[sess[START_DATE].dt.year != sess[END_DATE].dt.year]
-        spanning = tuple(sorted(span[TRAINING_ID]))
-        if spanning:
-            messages.append(f"{len(spanning)} session(s) span two calendar years "
-                            f"({', '.join(spanning[:5])}); each counts in the year it ends")
-        p2 = pairs.assign(year=pairs[END_DATE].dt.year)
-        first_year = persons.dropna(subset=["first_trained"]).assign(
-            year=lambda d: d["first_trained"].dt.year).groupby("year").size()
-        yearly = p2.groupby("year").agg(sessions=(TRAINING_ID, "nunique"),
-                                        person_times=(REP_ID, "size"),
-                                        distinct_trained=(REP_ID, "nunique"),
-                                        hours=("_hours", "sum")).reset_index()
-        yearly["newly_trained"] = yearly["year"].map(first_year).fillna(0).astype(int)
-        yearly = yearly[["year", "sessions", "person_times", "distinct_trained", "newly_trained",
-                         "hours"]]
-        yearly["year"] = yearly["year"].astype(int)
 
-    return CoverageResult(
-        total=total, trained=trained, coverage=trained / total, ci_low=float(lo),
-        ci_high=float(hi), person_times=person_times, repeat_attendance=person_times - trained,
-        n_repeaters=n_repeaters, hours=hours_total, groups=groups.reset_index(drop=True),
-        inequality=inequality, curve=curve, milestones=milestones, days_to=days_to,
-        untrained_ids=untrained_ids, not_trained_within_window=not_within,
-        persons=persons[[REP_ID, "n_sessions", "hours", "first_trained", "last_trained",
-                         "trained", "within_window"]],
-        yearly=yearly, unknown_attendance=unknown, n_zero_hour_rows=n_zero,
-        n_incomplete_rows=n_incomplete, n_after_as_of_rows=n_after, n_duplicate_rows=n_dup,
-        spanning_sessions=spanning, by=by_cols, threshold=float(threshold),
-        window_years=None if window_years is None else float(window_years), as_of=as_of_ts,
-        confidence=float(confidence), sample=bool(sample), messages=tuple(messages))
+_GROUP_COLUMNS = ["group", "total", "trained", "coverage", "ci_low", "ci_high", "person_times", "hours",
+                  "share_of_reps", "share_of_trained", "below_threshold"]
+
+
+def _groups(reps: pd.DataFrame, persons: pd.DataFrame, by_cols: tuple[str, ...], total: int,
+            trained: int, threshold: float, confidence: float, messages: list):
+    """Step 6: coverage per group of ``by`` with Wilson intervals, flags and inequality."""
+    if not by_cols:
+        return (pd.DataFrame(columns=_GROUP_COLUMNS),
+                {"gini": float("nan"), "theil": float("nan"), "n_groups": 0, "n_below_threshold": 0})
+    g = reps[[REP_ID, *by_cols]].merge(persons[[REP_ID, "n_sessions", "hours", "trained"]],
+                                       on=REP_ID, how="left")
+    grouped = g.groupby(list(by_cols), dropna=False, sort=True)
+    groups = grouped.agg(total=(REP_ID, "size"), trained=("trained", "sum"),
+                         person_times=("n_sessions", "sum"), hours=("hours", "sum")).reset_index()
+    groups["trained"] = groups["trained"].astype(int)
+    groups["person_times"] = groups["person_times"].astype(int)
+    groups["coverage"] = groups["trained"] / groups["total"]
+    glo, ghi = wilson_interval(groups["trained"], groups["total"], confidence)
+    groups["ci_low"], groups["ci_high"] = glo, ghi
+    groups["share_of_reps"] = groups["total"] / total
+    groups["share_of_trained"] = groups["trained"] / trained if trained else np.nan
+    groups["below_threshold"] = groups["coverage"] < threshold
+    groups.insert(0, "group", [_group_label(tuple(r)) for r in
+                               groups[list(by_cols)].itertuples(index=False, name=None)])
+    inequality = {"gini": gini(groups["coverage"], groups["total"]),
+                  "theil": theil(groups["coverage"], groups["total"]),
+                  "n_groups": int(len(groups)),
+                  "n_below_threshold": int(groups["below_threshold"].sum())}
+    below = groups.loc[groups["below_threshold"], "group"].tolist()
+    if below:
+        messages.append(("below_threshold", {"n": len(below), "n_groups": len(groups),
+                                             "threshold": threshold}))
+    return groups, inequality
+
+
+def _timeline(persons: pd.DataFrame, pairs: pd.DataFrame, total: int, dated: bool,
+              messages: list) -> dict:
+    """Step 7: the cumulative curve, milestone dates, sessions spanning years, the yearly table."""
+    out = {"milestones": {m: None for m in MILESTONES}, "days_to": {m: None for m in MILESTONES},
+           "curve": pd.DataFrame(columns=["date", "newly_trained", "cumulative_trained", "coverage"]),
+           "yearly": pd.DataFrame(columns=["year", "sessions", "person_times", "distinct_trained",
+                                           "newly_trained", "hours"]),
+           "spanning": ()}
+    if not dated or not len(pairs):
+        return out
+    first = persons.dropna(subset=["first_trained"]).groupby("first_trained").size()
+    curve = pd.DataFrame({"date": first.index, "newly_trained": first.to_numpy().astype(int)})
+    curve["cumulative_trained"] = curve["newly_trained"].cumsum().astype(int)
+    curve["coverage"] = curve["cumulative_trained"] / total
+    out["curve"] = curve
+    t0 = pairs[START_DATE].min()
+    for m in MILESTONES:
+        # tolerance: 1.0 must mean every representative, not 0.9999999
+        hit = curve[curve["cumulative_trained"] >= math.ceil(m * total - 1e-9)]
+        if len(hit):
+            out["milestones"][m] = pd.Timestamp(hit["date"].iloc[0])
+            out["days_to"][m] = int((out["milestones"][m] - t0).days)
+    sess = pairs.drop_duplicates(TRAINING_ID)
+    span = sess[sess[START_DATE].dt.year != sess[END_DATE].dt.year]
+    out["spanning"] = tuple(sorted(span[TRAINING_ID]))
+    if out["spanning"]:
+        messages.append(("spanning", {"n": len(out["spanning"]), "ids": ", ".join(out["spanning"][:5])}))
+    p2 = pairs.assign(year=pairs[END_DATE].dt.year)
+    first_year = persons.dropna(subset=["first_trained"]).assign(
+        year=lambda d: d["first_trained"].dt.year).groupby("year").size()
+    yearly = p2.groupby("year").agg(sessions=(TRAINING_ID, "nunique"),
+                                    person_times=(REP_ID, "size"),
+                                    distinct_trained=(REP_ID, "nunique"),
+                                    hours=("_hours", "sum")).reset_index()
+    yearly["newly_trained"] = yearly["year"].map(first_year).fillna(0).astype(int)
+    yearly = yearly[["year", "sessions", "person_times", "distinct_trained", "newly_trained", "hours"]]
+    yearly["year"] = yearly["year"].astype(int)
+    out["yearly"] = yearly
+    return out
+
+
+@dataclass(frozen=True)
+class CoverageAnalysis:
+    """Everything the coverage report shows, from one call (:func:`analyse_coverage`).
+
+    Attributes
+    ----------
+    congress : object or None
+        The term studied (:func:`busiest_congress`).
+    result : CoverageResult
+        The term's coverage, grouped by province when there is a province column.
+    breakdowns : dict
+        Column -> :class:`CoverageResult` grouped by it, for every column of ``breakdowns``
+        present with a value (``province`` is ``result`` itself).
+    exchange : ExchangeResult
+        Cross-region exchange of the term's sessions.
+    window_years, threshold : float
+    """
+
+    congress: object
+    result: CoverageResult
+    breakdowns: dict
+    exchange: ExchangeResult
+    window_years: float | None
+    threshold: float
+
+    def to_dict(self) -> dict:
+        """JSON-able summary: the term's coverage and the inequality per breakdown."""
+        return {"congress": None if self.congress is None else int(self.congress),
+                **self.result.to_dict(),
+                "breakdowns": {c: {"inequality": dict(r.inequality), "groups": r.to_dict()["groups"]}
+                               for c, r in self.breakdowns.items()},
+                "exchange": self.exchange.to_dict()}
+
+
+def analyse_coverage(representatives: pd.DataFrame, attendance: pd.DataFrame,
+                     trainings: pd.DataFrame | None = None, *, congress="busiest",
+                     breakdowns: Sequence[str] = BREAKDOWNS, window_years: float | None = 4,
+                     threshold: float = 0.8, confidence: float = 0.95) -> CoverageAnalysis:
+    """The coverage pipeline: pick the term, compute its coverage, every breakdown, exchange.
+
+    What the report's coverage section renders (report sections do not compute). The term
+    is ``congress`` (default: the congress with most attendance, :func:`busiest_congress`;
+    ``None``: every representative); other terms' attendance is left out and unknown ids
+    are kept and reported (:func:`term_tables`). ``window_years`` applies only when
+    ``trainings`` (the session dates) is given.
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": list("abcd"), "province": ["上海", "上海", "甘肃", "甘肃"],
+    ...                      "region": ["east", "east", "west", "west"]})
+    >>> att = pd.DataFrame({"rep_id": ["a", "c", "d"], "training_id": ["S1", "S1", "S2"]})
+    >>> a = analyse_coverage(reps, att)
+    >>> a.result.coverage, sorted(a.breakdowns), a.breakdowns["region"].groups["coverage"].tolist()
+    (0.75, ['province', 'region'], [0.5, 1.0])
+    """
+    term = busiest_congress(representatives, attendance) if congress == "busiest" else congress
+    reps, att = term_tables(representatives, attendance, term)
+    window = window_years if trainings is not None else None
+    res = compute_coverage(reps, att, trainings, by=PROVINCE if PROVINCE in reps.columns else None,
+                           window_years=window, threshold=threshold, confidence=confidence)
+    out = {}
+    for col in breakdowns:
+        if col not in reps.columns or not reps[col].notna().any():
+            continue
+        out[col] = res if col == PROVINCE else compute_coverage(reps, att, trainings, by=col,
+                                                                threshold=threshold, confidence=confidence)
+    return CoverageAnalysis(congress=term, result=res, breakdowns=out,
+                            exchange=compute_exchange(reps, att, trainings),
+                            window_years=window, threshold=float(threshold))
 
 
 def busiest_congress(representatives: pd.DataFrame, attendance: pd.DataFrame):
@@ -770,8 +910,8 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
     >>> ex.exposure, ex.observed_pairs, round(ex.mixing_ratio, 4)   # 2 / (2*(2*1)*2*2/(4*3))
     (1.0, 2.0, 1.5)
     """
-    require_columns(representatives, (REP_ID,), "representatives")
-    require_columns(attendance, (REP_ID, TRAINING_ID), "attendance")
+    require_columns(representatives, (REP_ID,), table="representatives")
+    require_columns(attendance, (REP_ID, TRAINING_ID), table="attendance")
     reps = representatives.copy()
     reps[REP_ID] = reps[REP_ID].astype(str)
     reps["_region"] = _rep_regions(reps)
@@ -780,7 +920,7 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
     att[TRAINING_ID] = att[TRAINING_ID].astype(str)
     att = att[att[REP_ID].isin(set(reps[REP_ID]))]
     if trainings is not None:
-        require_columns(trainings, (TRAINING_ID,), "trainings")
+        require_columns(trainings, (TRAINING_ID,), table="trainings")
         att = att[att[TRAINING_ID].isin(set(trainings[TRAINING_ID].astype(str)))]
     if require_counted and HOURS in att.columns:
         h = pd.to_numeric(att[HOURS], errors="coerce")
@@ -799,8 +939,8 @@ def compute_exchange(representatives: pd.DataFrame, attendance: pd.DataFrame,
         for r in REGIONS:
             row[f"share_{r}"] = row[f"n_{r}"] / n
         row["n_provinces"] = int(s[PROVINCE].nunique()) if PROVINCE in s.columns else 0
-        row["region_entropy_bits"] = _entropy_bits(counts.to_numpy())
-        row["province_entropy_bits"] = (_entropy_bits(s[PROVINCE].value_counts().to_numpy())
+        row["region_entropy_bits"] = entropy_bits(counts.to_numpy())
+        row["province_entropy_bits"] = (entropy_bits(s[PROVINCE].value_counts().to_numpy())
                                         if PROVINCE in s.columns else float("nan"))
         row["n_underdeveloped"] = int((s["_tier"] == "underdeveloped").sum())
         row["n_developed"] = int((s["_tier"] == "developed").sum())

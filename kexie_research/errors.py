@@ -15,6 +15,7 @@ __all__ = [
     "PlanError",
     "HierarchyError",
     "AnalysisError",
+    "MissingColumnsError",
     "UnsafeOutputError",
 ]
 
@@ -94,6 +95,38 @@ class HierarchyError(DataValidationError):
 
 class AnalysisError(KexieError, ValueError):
     """The data are valid but cannot support the requested analysis (e.g. one response)."""
+
+
+class MissingColumnsError(DataValidationError, AnalysisError):
+    """A table lacks columns an analysis needs (raised by :func:`kexie_research.stats.require_columns`).
+
+    Both a :class:`DataValidationError` (the table breaks the data model: ``column`` is the
+    first missing one, ``rule`` is ``"required_column"``) and an :class:`AnalysisError` (the
+    analysis cannot run), so callers catching either keep working.
+
+    Attributes
+    ----------
+    table : str
+        The table's name (``"attendance"``, ``"organizations"``, ...).
+    missing : tuple of str
+        Every missing column, in the order asked for.
+
+    Examples
+    --------
+    >>> str(MissingColumnsError("attendance", ("hours", "year"), ("rep_id",)))
+    "column 'hours': the attendance table lacks column(s) hours, year (has: rep_id) [rule: required_column]"
+    """
+
+    def __init__(self, table: str, missing, present=()) -> None:
+        self.table = str(table)
+        self.missing = tuple(str(c) for c in missing)
+        self.present = tuple(str(c) for c in present)
+        super().__init__(f"the {self.table} table lacks column(s) {', '.join(self.missing)} "
+                         f"(has: {', '.join(map(str, present)) or 'no columns'})",
+                         column=self.missing[0] if self.missing else None, rule="required_column")
+
+    def __reduce__(self):  # picklable across worker processes
+        return (type(self), (self.table, self.missing, self.present))
 
 
 class UnsafeOutputError(KexieError, PermissionError):

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from .data import load_real
+from .labels import column_label, label, table
 from .regions import normalize_province, province_name
 from .schema import CURRICULUM_CATEGORIES
 
@@ -29,40 +30,6 @@ __all__ = ["PaperReproduction", "reproduce_paper", "render_count", "display_tabl
 _QUAL_FMT = {"exact": "{v}", "approx": "≈{v}", "at_least": "{v}+", "range_min": "≥{v}",
              "range_max": "≤{v}"}
 
-_UNIT_EN = {"persons": "persons", "person_times": "person-times"}
-_UNIT_ZH = {"persons": "人", "person_times": "人次"}
-_MEASURE_EN = {
-    "classes_per_year": "classes per year",
-    "trained_cast_8th_congress_reps": "CAST 8th-congress reps trained",
-    "trained_beijing_8th_congress_reps": "Beijing 8th-congress reps trained",
-    "plan_rotate_all_cast_8th_reps_in_3_years": "plan: rotate all CAST 8th-congress reps in 3 years",
-    "plan_rotate_all_beijing_8th_reps_in_3_years": "plan: rotate all Beijing 8th-congress reps in 3 years",
-    "participants": "participants",
-    "qualitative_no_figure": "(no figure given)",
-    "class_participants_total": "class participants (only part CAST reps)",
-    "person_times_over_3_years": "person-times over 3 years",
-    "duration_days": "duration of a class",
-    "centralised_study_sessions_in_5_years": "centralised study sessions in 5 years",
-    "classes_in_5_years": "classes in 5 years",
-}
-
-
-# zh phrasing of the measures of paper_table3_provincial.csv (the English ones above); a
-# measure not listed falls back to the row's Chinese ``quote`` / ``description`` in zh
-_MEASURE_ZH = {
-    "classes_per_year": "每年期数",
-    "trained_cast_8th_congress_reps": "已培训中国科协八大代表",
-    "trained_beijing_8th_congress_reps": "已培训北京市科协八大代表",
-    "plan_rotate_all_cast_8th_reps_in_3_years": "计划3年内轮训全部中国科协八大代表",
-    "plan_rotate_all_beijing_8th_reps_in_3_years": "计划3年内轮训全部北京市科协八大代表",
-    "participants": "参训人数",
-    "qualitative_no_figure": "（未给出数字）",
-    "class_participants_total": "培训班参训人数（部分为中国科协代表）",
-    "person_times_over_3_years": "3年累计人次",
-    "duration_days": "每期天数",
-    "centralised_study_sessions_in_5_years": "5年集中专题学习次数",
-    "classes_in_5_years": "5年举办期数",
-}
 _COUNT_UNIT_ZH = {"centralised_study_sessions_in_5_years": "次"}  # otherwise classes: 期
 
 
@@ -175,7 +142,8 @@ def _table2(t2: pd.DataFrame, t1: pd.DataFrame) -> pd.DataFrame:
 def _figure(r, lang: str = "en") -> str:
     zh = lang == "zh"
     if not pd.isna(r.get("participants")):
-        unit = (_UNIT_ZH if zh else _UNIT_EN).get(r.get("participants_unit"), "")
+        u = r.get("participants_unit")
+        unit = label(u, lang, kind="count_unit") if u in table("count_unit") else ""
         return f"{render_count(r['participants'], r['participants_qualifier'])}{'' if zh else ' '}{unit}".strip()
     if not pd.isna(r.get("n_classes")):
         unit = _COUNT_UNIT_ZH.get(r.get("measure"), "期") if zh else ""
@@ -186,8 +154,8 @@ def _figure(r, lang: str = "en") -> str:
 
 
 def _measure_zh(r) -> str:
-    if r["measure"] in _MEASURE_ZH:
-        return _MEASURE_ZH[r["measure"]]
+    if r["measure"] in table("paper_measure"):
+        return label(r["measure"], "zh", kind="paper_measure")
     for key in ("quote", "description"):
         v = r.get(key)
         if isinstance(v, str) and v.strip():
@@ -199,7 +167,9 @@ def _table3(t3: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = []
     for r in t3.to_dict(orient="records"):
         rows.append({"province": r["province"], "period": str(r["period_text"]).replace(" ", ""),
-                     "measure": _MEASURE_EN.get(r["measure"], str(r["measure"]).replace("_", " ")),
+                     "measure": (label(r["measure"], "en", kind="paper_measure")
+                                 if r["measure"] in table("paper_measure")
+                                 else str(r["measure"]).replace("_", " ")),
                      "figure": _figure(r), "as_printed": r["quote"],
                      "measure_zh": _measure_zh(r), "figure_zh": _figure(r, "zh")})
     t = pd.DataFrame(rows)
@@ -294,30 +264,28 @@ def reproduce_paper() -> PaperReproduction:
                              statement_zh=zh)
 
 
-_HEADERS = {
-    "table1": {"no": ("序号", "No."), "session": ("培训班", "Session"), "dates": ("时间", "Dates"),
-               "place": ("地点", "Place"), "participants": ("参训人数", "Participants"),
-               "origin": ("代表来源", "Origin")},
-    "table2": {"training_id": ("编号", "ID"), "session": ("培训班", "Session"),
-               "theory": ("理论", "Theory"), "party": ("党性", "Party"),
-               "policy": ("政策", "Policy"), "mission": ("科协使命", "Mission"),
-               "duty_skills": ("履职技能", "Duty skills"), "exchange": ("交流", "Exchange"),
-               "field": ("考察", "Field"), "other": ("其他", "Other"), "total": ("合计", "Total")},
-    "table3": {"province": ("省份", "Province"), "period": ("时间", "Period"),
-               "measure": ("指标", "Measure"), "figure": ("数字", "Figure"),
-               "as_printed": ("原文", "As printed")},
-    "table3_summary": {"province": ("省份", "Province"), "periods": ("时间", "Periods"),
-                       "n_records": ("条数", "Records"), "figures": ("数字", "Figures")},
+# the columns of each publication table, in order; their headers come from labels
+# (column kind, "paper_<table>.<column>" entries; Table 2's categories from curriculum_category)
+_DISPLAY_COLUMNS = {
+    "table1": ("no", "session", "dates", "place", "participants", "origin"),
+    "table2": ("training_id", "session", *CURRICULUM_CATEGORIES, "total"),
+    "table3": ("province", "period", "measure", "figure", "as_printed"),
+    "table3_summary": ("province", "periods", "n_records", "figures"),
 }
+
+
+def _header(name: str, col: str, lang: str) -> str:
+    if name == "table2" and col in CURRICULUM_CATEGORIES:
+        return label(col, lang, kind="curriculum_category", capitalize=True)
+    return column_label(col, lang, table=f"paper_{name}", capitalize=True)
 
 
 def display_tables(rep: PaperReproduction, lang: str = "en") -> dict[str, pd.DataFrame]:
     """Publication versions of the tables: selected columns, headers in ``lang``."""
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
-    i = 0 if lang == "zh" else 1
     out = {}
-    for name, heads in _HEADERS.items():
+    for name, heads in _DISPLAY_COLUMNS.items():
         df = getattr(rep, name)
         cols = [c for c in heads if c in df.columns]
         # a ``<col>_zh`` / ``<col>_en`` column holds the phrasing of ``<col>`` in that language
@@ -332,7 +300,7 @@ def display_tables(rep: PaperReproduction, lang: str = "en") -> dict[str, pd.Dat
                     t[c] = [_period_en(v) for v in t[c]]
         elif name == "table2" and len(t) and t["training_id"].iloc[-1] == "Total":
             t.loc[t.index[-1], "training_id"] = "合计"
-        out[name] = t.rename(columns={c: heads[c][i] for c in cols})
+        out[name] = t.rename(columns={c: _header(name, c, lang) for c in cols})
     return out
 
 

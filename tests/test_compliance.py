@@ -287,13 +287,29 @@ def test_cli_text_and_export(tmp_path, capsys):
     ('[[rule]]\nid = "9y"\nindicator = 9\nmetric = "sum_hours_or_days"\nwindow_years = 1\n'
      'threshold_hours = 1\nthreshold_days = 1\n', "rule '9y': both threshold_hours and threshold_days"),
     ('[[rule]]\nid = "9x"\nindicator = 9\nmetric = "event_count"\nwindow_years = 1\n'
-     'threshold_count = 1\nfilter = { colour = "red" }\n', "rule '9x': filter key 'colour'"),
+     'threshold_count = 1\nfilter = { colour = "red" }\n', "rule '9x': filter.colour: 'colour' is not a column"),
     ('[[rule]]\nid = "9w"\nindicator = 9\nmetric = "annual_rate"\nthreshold_rate = 30\n', "rule '9w': threshold_rate"),
     ('[[rule]]\nid = "9v"\nindicator = 9\nmetric = "event_count"\nthreshold_count = 1\n'
      'window_years = 1\nthreshhold = 2\n', "rule '9v': unknown field(s) threshhold"),
     ('[[rule]]\nid = "9u"\nindicator = 9\nmetric = "annual_rate"\nthreshold_rate = 0.3\n'
      '[[rule]]\nid = "9u"\nindicator = 9\nmetric = "annual_rate"\nthreshold_rate = 0.3\n', "rule '9u': duplicate"),
     ('[[rule]\nid = ', "not valid TOML"),
+    # issue 15: wrong types and deep nesting give exit 2 with one line naming the key
+    ('days_per_month = "thirty"\n[[rule]]\nid = "a"\nindicator = 1\nmetric = "annual_rate"\n'
+     'threshold_rate = 0.3\n', "bad.toml: days_per_month: must be a number, got 'thirty'"),
+    ('rule = [1, 2, 3]\n', "bad.toml: rule[0]: must be a table ([[rule]] tables), got 1"),
+    ('[[rule]]\nid = "a"\nindicator = 1\nmetric = "annual_rate"\nthreshold_rate = 0.3\n'
+     'applies_to = { rank = 5 }\n', "rule 'a': applies_to.rank: must be one of bureau, division"),
+    ('[[rule]]\nid = "a"\nindicator = 1\nmetric = "annual_rate"\nthreshold_rate = 0.3\n'
+     'applies_to = { is_party_member = "yes" }\n', "rule 'a': applies_to.is_party_member: must be true or false"),
+    ('[[rule]]\nid = "a"\nindicator = 1\nmetric = "annual_rate"\nthreshold_rate = true\n',
+     "rule 'a': threshold_rate: must be a number, got True"),
+    ('[[rule]]\nid = "a"\nindicator = 1\nmetric = "event_count"\nthreshold_count = 1\nwindow_years = 1\n'
+     'extra_quotes = "one"\n', "rule 'a': extra_quotes: must be a list of text"),
+    ('nested = ' + '[' * 5000 + ']' * 5000 + '\n', "bad.toml: nested: nested deeper than 16 levels"),
+    ('nested = ' + '[' * 40 + ']' * 40 + '\n', "bad.toml: nested: nested deeper than 16 levels"),
+    ('\n'.join('[' + '.'.join(['t'] * i) + ']' for i in range(1, 30)), "bad.toml: t: nested deeper than 16"),
+    ('colour = "red"\n', "bad.toml: colour: unknown key; allowed: schema_version, seed, days_per_month"),
     ('metrics = ["sum_hours_or_days", "magic"]\n[[rule]]\nid = "a"\nindicator = 1\n'
      'metric = "sum_hours_or_days"\nwindow_years = 1\nthreshold_hours = 1\n', "'magic'"),
 ])
@@ -329,7 +345,7 @@ def test_plot_heatmap_and_rates(res):
     ax = plot_compliance_heatmap(res, lang="en")
     ranks = [t.get_text() for t in ax.get_yticklabels()]
     rules = [t.get_text() for t in ax.get_xticklabels()]
-    assert ranks == ["Bureau", "Division", "Section & below", "Professional", "New hire"]
+    assert ranks == ["Bureau", "Division", "Section and below", "Professional", "New hire"]   # labels.cadre_rank
     assert "3a*" in rules and "2b" in rules
     assert len(ax.texts) == len(ranks) * len(rules)              # every cell annotated
     assert "50%" in [t.get_text() for t in ax.texts]             # section x 2b

@@ -270,7 +270,12 @@ def test_cli_json(capsys):
     assert (d["total"], d["trained"], d["coverage"], d["person_times"]) == (10, 5, 0.5, 7)
     assert d["ci_interpretation"] == "propensity"
     g = {r["group"]: r for r in d["groups"]}
-    assert g["甘肃"]["trained"] == 2 and g["甘肃"]["total"] == 4 and {"ci_low", "ci_high"} <= set(g["甘肃"])
+    assert g["甘肃"]["trained"] == 2 and g["甘肃"]["total"] == 4
+    # the JSON name says what the interval is: on a complete roster a superpopulation interval
+    lo, hi = proportion_confint(2, 4, method="wilson")
+    assert g["甘肃"]["ci_superpopulation"] == pytest.approx([lo, hi]) and "ci_low" not in g["甘肃"]
+    assert d["coverage_ci_superpopulation"] == pytest.approx(list(proportion_confint(5, 10, method="wilson")))
+    assert "ci_low" not in d and "superpopulation" in d["ci_meaning"] and "exact" in d["ci_meaning"]
     assert {r["rep_id"] for r in d["unknown_attendance"]} == {"R99", "R09"}
     assert "R99" in err and "unknown rep_id" in err
 

@@ -91,9 +91,10 @@ def test_group_time_is_robust_to_growing_effects_where_twfe_is_not():
     assert tw < overall["estimate"] - 0.1
     # the dynamic profile: placebo leads ≈ 0, lags 0.5 + 0.5·e, intervals covering them
     dyn = gt.dynamic.set_index("rel_time")
-    for e, r in dyn.iterrows():
-        truth = 0.0 if e < 0 else 0.5 + 0.5 * e
-        assert r["ci_low"] <= truth <= r["ci_high"], e
+    truth = np.where(dyn.index < 0, 0.0, 0.5 + 0.5 * dyn.index)
+    # 95% intervals of ~9 exposure lengths: at most one may miss by chance
+    assert ((dyn["ci_low"] > truth) | (dyn["ci_high"] < truth)).sum() <= 1
+    assert np.allclose(dyn["estimate"], truth, atol=0.3)
     assert dyn.loc[0, "n_cohorts"] == 4
 
 
@@ -110,10 +111,10 @@ def test_event_study_pretrend_test(panel):
 
 def test_nobody_trained_is_a_clear_error():
     p = _panel(seed=1, n_reps=60)
-    p = p.assign(treated=0)
+    p = p.assign(cohort=pd.NA)
     with pytest.raises(AnalysisError, match="nobody in the outputs panel is observed after training"):
         estimate_did(p)
-    with pytest.raises(ValueError, match="outcome must be one of"):
+    with pytest.raises(AnalysisError, match="lacks column"):
         estimate_did(_panel(seed=1, n_reps=60), outcome="votes")
 
 

@@ -142,3 +142,66 @@ def test_agreement_icc_and_krippendorff_in_json_and_text(tmp_path, capsys):
     assert ka["observed"] == pytest.approx(8 / 11) and ka["expected"] == pytest.approx(372 / 110)
     code, out, _ = _run(capsys, ["evaluate", "--survey", path, "--n-boot", "50"])
     assert "## Agreement between rater roles" in out and "Krippendorff's alpha" in out and "= 0.785" in out
+
+
+MPDTA = str(Path(__file__).parent / "fixtures" / "evaluation" / "mpdta" / "mpdta.csv")
+PANEL = ["--panel", MPDTA, "--unit", "countyreal", "--time", "year", "--cohort", "first.treat",
+         "--outcome", "lemp"]
+
+
+def test_did_on_a_researchers_own_panel(capsys):
+    code, out, err = _run(capsys, ["evaluate", *PANEL, "--se", "analytic", "--json"])
+    assert code == 0, err
+    d = json.loads(out)
+    gt = [r for r in d["did"]["table"] if r["method"] == "group_time"][0]
+    # R did 2.5.0, aggte(type = "simple"): −0.0399512751551763 (SE 0.0120340127701854)
+    assert gt["estimate"] == pytest.approx(-0.0399512751551763, abs=1e-14)
+    assert gt["std_error"] == pytest.approx(0.0120340127701854, rel=1e-9)
+    assert d["did"]["choices"]["control"] == "never_treated" and d["did"]["choices"]["control_requested"] == "auto"
+    assert d["did"]["choices"]["base_period"] == "varying"
+    assert d["event_study"]["binned"] == {"leads": None, "lags": None}
+    assert any("first treatment 0 are never treated" in n for n in d["notes"])
+    assert d["parameters"]["panel_columns"] == {"unit": "countyreal", "time": "year", "cohort": "first.treat"}
+    code, out, err = _run(capsys, ["evaluate", *PANEL, "--control", "not_yet_treated", "--base-period",
+                                   "universal", "--n-boot", "50"])
+    assert code == 0, err
+    assert "group-time controls: not_yet_treated" in out and "base period universal" in out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--value-per-unit", "inf"], "--value-per-unit must be"),
+    (["--value-per-unit", "nan"], "--value-per-unit must be"),
+    (["--value-per-unit", "1e308"], "--value-per-unit must be"),
+    (["--value-per-unit", "-5"], "--value-per-unit must be"),
+    (["--horizon-years", "nan"], "--horizon-years must be"),
+    (["--horizon-years", "inf"], "--horizon-years must be"),
+    (["--horizon-years", "0"], "--horizon-years must be"),
+    (["--level", "1.5"], "--level must be"),
+    (["--n-boot", "100000000"], "--n-boot must be"),
+    (["--seed", "-1"], "--seed must be"),
+    (["--leads", "1"], "--leads must be"),
+])
+def test_nonsense_options_exit_2_naming_the_option(contract_survey, capsys, extra, message):
+    code, out, err = _run(capsys, ["evaluate", "--survey", contract_survey, *extra])
+    assert code == 2 and "Traceback" not in err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
+
+
+def test_absurd_costs_exit_2_naming_the_column(tmp_path, capsys):
+    att = _write(tmp_path / "attendance.csv", ["rep_id", "training_id", "hours", "completed", "role"],
+                 [["A1", "T1", "20", "true", "learner"]])
+    costs = _write(tmp_path / "costs.csv", ["training_id", "category", "amount"], [["T1", "venue", "1e308"]])
+    code, out, err = _run(capsys, ["evaluate", "--costs", costs, "--attendance", att])
+    assert code == 2 and "amount" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([*PANEL[:2], "--unit", "countyreal"], "--panel needs --time, --cohort"),
+    ([*PANEL[:-1], "wages"], "lacks column(s) wages"),
+    ([*PANEL, "--cluster", "year"], "cluster 'year' varies within countyreal"),
+])
+def test_panel_errors_exit_2(capsys, argv, message):
+    code, out, err = _run(capsys, ["evaluate", *argv])
+    assert code == 2 and message in err and "Traceback" not in err

@@ -69,11 +69,14 @@ def test_rank_interval_plot(results):
 
 
 def test_outcome_labels_are_translated(results):
-    from kexie_research.plots.evaluation import outcome_label
+    from kexie_research import plots
+    from kexie_research.labels import label
 
-    assert [outcome_label(o, "zh") for o in ("proposals", "research_reports", "suggestions_adopted")] == \
+    # one home: the outcome names live in kexie_research.labels, not in the plotting module
+    assert not hasattr(plots.evaluation, "OUTCOME_LABELS")
+    assert [label(o, "zh", kind="outcome") for o in ("proposals", "research_reports", "suggestions_adopted")] == \
         ["建议案", "调研报告", "建议被采纳"]
-    assert outcome_label("proposals", "en") == "proposals"
+    assert label("proposals", "en", kind="outcome") == "proposals"
     assert results["es"].outcome == "proposals"
     ax = plot_event_study(results["es"], lang="zh")
     assert ax.get_ylabel() == "效应（建议案）"

@@ -7,9 +7,9 @@ import pytest
 from scipy import stats
 
 from kexie_research.errors import AnalysisError
-from kexie_research.evaluation.power import (design_effect, mde_clustered, mde_did, mde_ttest, power_table,
-                                             sample_size_clustered, sample_size_paired, sample_size_ttest,
-                                             simulate_power_mixed)
+from kexie_research.evaluation.power import (design_effect, mde_clustered, mde_did, mde_ttest, plan_design,
+                                             power_table, sample_size_clustered, sample_size_paired,
+                                             sample_size_ttest, simulate_power_mixed)
 
 
 def test_statsmodels_oracle_63_77():
@@ -31,7 +31,9 @@ def test_design_effect_and_clustered_size():
     assert design_effect(1, 0.3) == 1.0
     assert design_effect(20, 0.05) == pytest.approx(1.95)
     r = sample_size_clustered(0.5, cluster_size=20, icc=0.05)
-    assert r["n_per_arm"] == pytest.approx(63.7656 * 1.95, rel=1e-4)
+    assert r["n_per_arm_exact"] == pytest.approx(63.7656 * 1.95, rel=1e-4)
+    # people are whole numbers: 63.77 → 64 per arm (SRS), 124.3 → 125 (clustered)
+    assert (r["n_srs"], r["n_per_arm"]) == (64, 125)
     assert r["clusters_per_arm"] == 7  # ceil(124.3 / 20)
     # inverse: 7 clusters of 20 detect a little less than 0.5
     assert mde_clustered(7, cluster_size=20, icc=0.05) < 0.5
@@ -87,7 +89,70 @@ def test_simulated_mixed_power_agrees_with_design_effect_formula():
 
 
 def test_power_table_rows():
-    t = power_table((0.3, 0.5), cluster_size=30, icc=0.05)
-    assert list(t["effect_size"]) == [0.3, 0.5]
-    assert t.loc[1, "n_srs"] == pytest.approx(63.77, abs=0.01)
+    t = power_table((0.2, 0.3, 0.5), cluster_size=30, icc=0.05)
+    assert list(t["effect_size"]) == [0.2, 0.3, 0.5]
+    # the review's case: d = 0.2 needs 393.41 per group → 394 people (ceil), an integer column
+    assert t["n_srs"].tolist() == [394, 176, 64] and t["n_srs"].dtype.kind == "i"
+    assert t["n_srs_exact"].iloc[0] == pytest.approx(393.41, abs=0.01)
+    assert t["pairs_pre_post"].tolist() == [199, 90, 34]
+    assert (t["n_per_arm"] >= t["n_srs_exact"] * t["design_effect"]).all() and t["n_per_arm"].dtype.kind == "i"
+    t = t.iloc[1:].reset_index(drop=True)
     assert t["design_effect"].tolist() == pytest.approx([2.45, 2.45])
+
+
+def _gain_survey(gains_by_session, quality_by_session=None):
+    import pandas as pd
+    from kexie_research.schema import QUALITY_ITEMS
+
+    rows = []
+    for s, gains in gains_by_session.items():
+        q = (quality_by_session or {}).get(s, [3] * len(gains))
+        for i, (g, v) in enumerate(zip(gains, q)):
+            rows.append({"training_id": s, "rater_role": "learner", "pre_score": 50.0,
+                         "post_score": 50.0 + g, **{it: v for it in QUALITY_ITEMS}})
+    return pd.DataFrame(rows)
+
+
+def test_plan_design_estimates_the_icc_of_the_learning_gain():
+    # gains: session a 1, 2, 3; session b 3, 4, 5 → MSB = 6, MSW = 1, m0 = 3 → ICC = 5/8;
+    # quality all equal within a session, 1 vs 5 → quality ICC would be 1 (the wrong outcome)
+    df = _gain_survey({"a": [1, 2, 3], "b": [3, 4, 5]}, {"a": [1, 1, 1], "b": [5, 5, 5]})
+    plan = plan_design(df, effect_size=0.3, cluster_size=30)
+    assert plan.icc == pytest.approx(5 / 8) and plan.icc_outcome == "gain"
+    assert plan.icc_source == "estimated"
+    deff = 1 + 29 * 5 / 8
+    n = sample_size_ttest(0.3)
+    assert plan.design_effect == pytest.approx(deff)
+    assert (plan.n_srs, plan.n_per_arm, plan.clusters_per_arm) == (
+        math.ceil(n), math.ceil(n * deff), math.ceil(n * deff / 30))
+    d = plan.to_dict()
+    assert d["icc_outcome"] == "gain" and d["clusters_per_arm"] == plan.clusters_per_arm
+    assert isinstance(d["n_srs"], int) and len(d["table"]) == 3
+    # the quality composite is still available when that is what a design targets
+    assert plan_design(df, outcome="overall").icc == pytest.approx(1.0)
+
+
+def test_plan_design_falls_back_to_the_assumed_icc_and_says_so():
+    import pandas as pd
+    from kexie_research.schema import QUALITY_ITEMS
+
+    df = pd.DataFrame([{"training_id": "a", "rater_role": "learner", **{i: 3 for i in QUALITY_ITEMS}}])
+    plan = plan_design(df, assumed_icc=0.05)
+    assert (plan.icc, plan.icc_source) == (0.05, "assumed") and plan.note
+    plan = plan_design(None, assumed_icc=0.1)
+    assert (plan.icc, plan.icc_source) == (0.1, "assumed")
+    with pytest.raises(ValueError, match="outcome must be one of"):
+        plan_design(df, outcome="height")
+
+
+def test_embedded_survey_gain_icc_is_near_zero_so_few_sessions_are_needed():
+    """The review's case: the report planned d = 0.3 with the quality composite's ICC
+    (0.179 → 37 sessions per arm); the trial targets learning gains, whose between-session
+    ICC is ≈ 0 (truncated at 0), so 176 learners in 6 sessions of 30 per arm suffice."""
+    from kexie_research.data import load_dataset
+
+    ds = load_dataset(kinds=["survey"])
+    assert plan_design(ds.survey, outcome="overall").clusters_per_arm == 37
+    plan = plan_design(ds.survey)
+    assert plan.icc_outcome == "gain" and plan.icc == 0.0 and plan.icc_raw < 0
+    assert (plan.n_srs, plan.clusters_per_arm) == (176, 6)

@@ -23,7 +23,7 @@ def _rows(session, role, values):
 
 def test_single_role_is_the_t_interval_of_the_mean():
     vals = [3, 4, 4, 5, 2]
-    res = compute_session_quality(pd.DataFrame(_rows("S1", "learner", vals)))
+    res = compute_session_quality(pd.DataFrame(_rows("S1", "learner", vals)), interval="t")
     r = res.overall().iloc[0]
     ci = stats.t.interval(0.95, len(vals) - 1, loc=np.mean(vals), scale=stats.sem(vals))
     assert r.estimate == pytest.approx(3.6)
@@ -36,7 +36,7 @@ def test_role_weighting_hand_computed():
     # weights 0.5/0.5 -> estimate 3; var = .25*1/3 + .25*2/2 = 1/3
     # Satterthwaite df = (1/3)^2 / ((1/12)^2/2 + (1/4)^2/1) = (1/9)/(19/288) = 288/171
     df = pd.DataFrame(_rows("S1", "learner", [3, 4, 5]) + _rows("S1", "teacher", [1, 3]))
-    res = compute_session_quality(df, weights={"learner": 1, "teacher": 1})
+    res = compute_session_quality(df, weights={"learner": 1, "teacher": 1}, interval="t")
     r = res.overall().iloc[0]
     assert r.estimate == pytest.approx(3.0)
     assert r.std_error == pytest.approx(np.sqrt(1 / 3))
@@ -45,6 +45,37 @@ def test_role_weighting_hand_computed():
     # default weights 0.4/0.2 renormalised over the two roles present -> 2/3, 1/3
     d = compute_session_quality(df).overall().iloc[0]
     assert d.estimate == pytest.approx(2 / 3 * 4 + 1 / 3 * 2)
+
+
+def test_bounded_interval_is_the_logit_interval_hand_computed():
+    # learners 3, 4, 5: mean 4, SE 1/√3 on the 1–5 scale; p = (4 − 1)/4 = 0.75,
+    # SE(logit p) = (1/√3)/4 / (0.75 · 0.25); bounds logit(0.75) ± t(.975, 2) · SE, back-transformed
+    res = compute_session_quality(pd.DataFrame(_rows("S1", "learner", [3, 4, 5])))
+    r = res.overall().iloc[0]
+    se_l = (1 / np.sqrt(3)) / 4 / (0.75 * 0.25)
+    q = stats.t.ppf(0.975, 2)
+    lo, hi = (1 + 4 / (1 + np.exp(-(np.log(3) + s * q * se_l))) for s in (-1, 1))
+    assert (r.ci_low, r.ci_high) == pytest.approx((lo, hi), rel=1e-12)
+    assert (round(r.ci_low, 3), round(r.ci_high, 3)) == (1.394, 4.952)
+    assert r.std_error == pytest.approx(1 / np.sqrt(3)) and r.df == 2
+    assert res.interval == "logit"
+    with pytest.raises(ValueError, match="interval must be one of 'logit', 't'"):
+        compute_session_quality(pd.DataFrame(_rows("S1", "learner", [3, 4, 5])), interval="wald")
+
+
+def test_embedded_session_t1_08_stays_on_the_scale_and_shows_its_df():
+    """The review's case: T1-08's t interval was 2.888–5.126 (Satterthwaite df 1.2 from
+    two small rater roles); on the 1–5 scale it must stay within [1, 5], df shown."""
+    from kexie_research.data import load_dataset
+
+    ds = load_dataset(kinds=["survey"])
+    sc = compute_session_quality(ds.survey, small="drop").scores
+    r = sc[(sc["training_id"] == "T1-08") & (sc["dimension"] == "overall")].iloc[0]
+    assert r.df == pytest.approx(1.2, abs=0.05)
+    assert 1 <= r.ci_low < r.estimate < r.ci_high <= 5
+    assert ((sc["ci_low"] >= 1) & (sc["ci_high"] <= 5)).all()
+    t = compute_session_quality(ds.survey, small="drop", interval="t").scores
+    assert (t["ci_high"] > 5).any()  # the unbounded interval leaves the scale
 
 
 def test_every_dimension_and_overall_per_session():
@@ -142,7 +173,7 @@ def test_session_icc_hand_value_and_recovery():
     df = pd.DataFrame({"training_id": list("aaabbb"), "rater_role": "learner",
                        **{i: [1, 2, 3, 3, 4, 5] for i in QUALITY_ITEMS}})
     # means 2 and 4, grand 3: MSB = 3·(1+1)/1 = 6; MSW = (1+0+1)·2/4 = 1; m0 = 3
-    assert session_icc(df) == pytest.approx((6 - 1) / (6 + 2 * 1))
+    assert session_icc(df, outcome="overall") == pytest.approx((6 - 1) / (6 + 2 * 1))
 
 
 def test_sessions_rated_only_by_zero_weight_roles_are_noted():
@@ -164,6 +195,23 @@ def test_interval_invariants(rows, role):
     assert ((sc["ci_low"] <= sc["estimate"] + 1e-12) & (sc["estimate"] <= sc["ci_high"] + 1e-12)).all()
     assert ((sc["estimate"] >= 1) & (sc["estimate"] <= 5)).all()
     assert (sc["n"] == len(rows)).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["S1", "S2", "S3"]),
+                          st.sampled_from(["learner", "teacher", "manager", "office"]),
+                          st.lists(st.integers(1, 5), min_size=8, max_size=8)), min_size=6, max_size=40),
+       st.sampled_from([0.8, 0.95, 0.99]))
+def test_every_interval_within_the_scale(rows, level):
+    """Property: whatever the ratings, roles and level, every interval lies in [1, 5]."""
+    df = pd.DataFrame([{"training_id": s, "rater_role": r, **dict(zip(QUALITY_ITEMS, v))} for s, r, v in rows])
+    try:
+        sc = compute_session_quality(df, level=level, small="drop").scores
+    except AnalysisError:
+        return
+    assert sc[["ci_low", "ci_high", "df"]].notna().all().all()
+    assert ((sc["ci_low"] >= 1) & (sc["ci_high"] <= 5)).all()
+    assert ((sc["ci_low"] <= sc["estimate"] + 1e-12) & (sc["estimate"] <= sc["ci_high"] + 1e-12)).all()
 
 
 # --------------------------------------------------------------------------- Krippendorff's alpha
@@ -311,3 +359,45 @@ def test_krippendorff_accepts_labels():
     assert round(krippendorff_alpha(cat, level_of_measurement="ordinal").alpha, 3) == 0.815
     with pytest.raises(AnalysisError, match="nominal level only"):
         krippendorff_alpha(labels, level_of_measurement="interval")
+
+
+def test_ranking_flags_neighbours_the_data_cannot_order():
+    # S1 and S2 rated alike (indistinguishable), S3 far below both
+    df = pd.DataFrame(_rows("S1", "learner", [4, 5, 5, 4, 5, 4]) + _rows("S2", "learner", [5, 4, 4, 5, 4, 5])
+                      + _rows("S3", "learner", [1, 2, 1, 2, 1, 2]))
+    t = rank_sessions(df, n_boot=400, rng=3).table.set_index("training_id")
+    assert list(t.index) == ["S1", "S2", "S3"] and t.loc["S1", "rank"] == t.loc["S2", "rank"] == 1
+    assert pd.isna(t.loc["S1", "p_above"]) and not t.loc["S1", "indistinguishable_from_above"]
+    assert 0.2 < t.loc["S2", "p_above"] < 0.8 and t.loc["S2", "indistinguishable_from_above"]
+    # S3 never reaches S2 in any replicate (max 2 < min 4)
+    assert t.loc["S3", "p_above"] == 0 and not t.loc["S3", "indistinguishable_from_above"]
+    assert (t.loc["S3", "rank_low"], t.loc["S3", "rank_high"]) == (3, 3)
+
+
+def test_ranking_reuses_given_quality_scores():
+    df, _ = sim_survey(4, n_sessions=5)
+    q = compute_session_quality(df, small="drop")
+    a = rank_sessions(df, n_boot=100, rng=5, small="drop").table
+    b = rank_sessions(df, n_boot=100, rng=5, quality=q).table
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(ValueError, match="differ from those of the given quality result"):
+        rank_sessions(df, n_boot=100, rng=5, quality=q, weights={"learner": 1})
+
+
+def test_evaluate_computes_session_quality_once(monkeypatch):
+    """evaluate() scored every session twice (directly and inside rank_sessions)."""
+    from kexie_research.evaluation import quality as qmod, summary
+
+    df, _ = sim_survey(4, n_sessions=5)
+    calls = []
+    real = qmod.compute_session_quality
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(qmod, "compute_session_quality", counting)
+    monkeypatch.setattr(summary, "compute_session_quality", counting)
+    res = summary.evaluate(survey=df, n_boot=50, seed=1)
+    assert res.ranking is not None and res.quality is not None
+    assert len(calls) == 1

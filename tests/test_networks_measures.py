@@ -305,7 +305,7 @@ def test_build_graph_collapses_links_and_checks_ids():
     bad = links.assign(target_id=["b", "a", "zz", "a"])
     with pytest.raises(DataValidationError, match="'zz'"):
         build_graph(orgs, bad)
-    with pytest.raises(DataValidationError, match="no column 'type'"):
+    with pytest.raises(DataValidationError, match="lacks column.s. type"):  # stats.require_columns
         build_graph(orgs.drop(columns="type"), links)
     nxg = g.to_networkx()
     assert nxg["a"]["b"]["weight"] == 3.0 and nxg.nodes["d"]["type"] == "cast"

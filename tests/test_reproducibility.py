@@ -34,7 +34,7 @@ def _hashes(out: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def small_data(tmp_path_factory) -> Path:
-    from kexie_research.synthetic import generate_dataset
+    from kexie_research.calibration import generate_dataset
 
     d = tmp_path_factory.mktemp("data")
     generate_dataset(d, seed=7, scale=0.02)   # full-size congress, 2 % of the network

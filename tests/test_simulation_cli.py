@@ -208,6 +208,6 @@ def test_code_labels():
     from kexie_research.plots.simulation import code_label
 
     assert [code_label(c, "zh") for c in ("cannot_leave_post", "exchange", "cross", "west", "capacity_scale")] == \
-        ["无法脱岗", "交流研讨", "跨区域", "西部", "名额倍数"]
+        ["难以离岗", "交流研讨", "跨区域", "西部", "名额倍数"]   # seed 000: 难以离开工作岗位 (labels)
     assert [code_label(c, "en") for c in ("reelected", "rep_organized", "xyz")] == \
         ["re-elected", "representative-organised", "xyz"]

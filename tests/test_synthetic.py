@@ -22,8 +22,9 @@ import pytest
 from kexie_research import load_dataset, validate_table
 from kexie_research.data import load_real, synthetic_dir
 from kexie_research.schema import QUALITY_ITEMS, TABLE_KINDS
-from kexie_research.synthetic import (HELIX_CLASSES, NINTH_SESSIONS, PLANTED_EFFECTS, generate_dataset,
-                                      generate_representatives, treated_from_year)
+from kexie_research.calibration import generate_dataset
+from kexie_research.synthetic import (HELIX_CLASSES, NINTH_SESSIONS, PLANTED_EFFECTS, generate_representatives,
+                                      treated_from_year)
 
 SHIPPED = synthetic_dir()
 LABEL = "synthetic:kexie_research.synthetic v1 seed=20240"

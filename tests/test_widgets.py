@@ -327,7 +327,7 @@ def test_simulator_language_toggle(sim):
     sim.lang_toggle.value = "zh"
     assert sim.capacity.description == "每班名额" and "期末覆盖率 40.0%" in sim.coverage_html.value
     assert dict((v, k) for k, v in sim.selection.options)["never_trained_first"] == "未训优先"
-    assert sim.group_table().columns[0] == "代表类别"
+    assert sim.group_table().columns[0] == "群体"          # labels.column_label("segment")
     sim.lang_toggle.value = "en"
     assert sim.save_plan_button.description == "Save plan (TOML)"
 
@@ -597,7 +597,8 @@ def test_quality_explorer_language_and_exports(survey_dataset, tmp_path):
 # ---- figure gallery ---------------------------------------------------------------------
 
 def test_regenerate_figures_and_gallery(tiny_dataset, tmp_path, monkeypatch):
-    from kexie_research.widgets import FigureGallery, figure_index, paper_figures_dir, regenerate_figures
+    from kexie_research.report.figures import regenerate_figures
+    from kexie_research.widgets import FigureGallery, figure_index, paper_figures_dir
 
     monkeypatch.setenv("KEXIE_FIGURES_DIR", str(tmp_path / "figs"))
     assert paper_figures_dir() == tmp_path / "figs"

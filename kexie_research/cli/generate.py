@@ -56,7 +56,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from ..synthetic import generate_dataset
+    from ..calibration import generate_dataset
     from ..synthetic.dataset import MIN_REPRESENTATIVES
 
     if args.representatives < MIN_REPRESENTATIVES:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -11,18 +11,33 @@ from scipy import stats
 
 from ..errors import AnalysisError
 from ..io import to_jsonable
+from ..stats import require_columns  # the one column check (also re-exported for the evaluation modules)
 
 RESULT_COLUMNS = ("estimate", "std_error", "ci_low", "ci_high", "p", "n")
 """Columns every tidy estimate table carries (plus its own label columns)."""
 
 
-def require_columns(df: pd.DataFrame, columns: Iterable[str], *, table: str) -> None:
-    """Raise :class:`AnalysisError` naming the columns of ``table`` that are missing."""
-    if df is None:
-        raise AnalysisError(f"the {table} table is required for this analysis")
-    missing = [c for c in columns if c not in df.columns]
-    if missing:
-        raise AnalysisError(f"the {table} table lacks column(s) {', '.join(missing)}")
+def complete_items(df: pd.DataFrame, items: Sequence[str], *, scale: str = "scale") -> pd.DataFrame:
+    """The items as a float frame of complete rows, checked for analysis.
+
+    Raises :class:`AnalysisError` for missing columns, fewer than 2 items, fewer than 3
+    complete responses or a constant item (whose variance is 0).
+    """
+    items = list(items)
+    require_columns(df, items, table="survey")
+    if len(items) < 2:
+        raise AnalysisError(f"scale {scale!r} needs at least 2 items, got {len(items)}")
+    x = pd.DataFrame({c: as_float(df[c]) for c in items}).dropna()
+    if len(x) < 3:
+        raise AnalysisError(f"scale {scale!r} has {len(x)} complete response(s); reliability "
+                            "needs at least 3")
+    sd = x.std(ddof=1)
+    const = [c for c in items if not sd[c] > 0]
+    if const:
+        vals = ", ".join(f"{c} (every answer = {x[c].iloc[0]:g})" for c in const)
+        raise AnalysisError(f"scale {scale!r}: constant item(s) {vals}; an item that never "
+                            "varies carries no information — drop it from the scale")
+    return x
 
 
 def check_level(level: float) -> float:

@@ -32,8 +32,10 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from ..io import to_jsonable
 from ..schema import END_DATE, IS_FRONTLINE, IS_REELECTED, MODALITY, PROVINCE, REP_ID, TRAINING_ID, YEAR
 from ._common import check_level, dispatch, require_columns, result_to_dict, tidy
+from .group_time import CONTROLS, DiDPanel, GroupTimeResult, estimate_group_time, prepare_did_panel
 
 __all__ = [
     "OUTCOMES",
@@ -47,6 +49,8 @@ __all__ = [
     "estimate_event_study",
     "estimate_mixed_model",
     "twfe_fit",
+    "prepare_did_panel",
+    "DiDPanel",
 ]
 
 OUTCOMES = ("proposals", "research_reports", "suggestions_adopted", "total")
@@ -97,6 +101,8 @@ def build_panel(outputs: pd.DataFrame, attendance: pd.DataFrame, trainings: pd.D
     DataFrame
         ``rep_id, year, <outcomes>, total, cohort (Int64, NA = never), treated (0/1),
         rel_time (Int64), ever_treated, modality`` (+ representative columns).
+        ``attrs["post_rule"]`` and ``attrs["notes"]`` say which rule made the cohorts and
+        how many representatives it moved to the year after their session.
     """
     dispatch("post_rule", post_rule, dict.fromkeys(_POST_RULES))
     require_columns(outputs, [REP_ID, YEAR, *OUTCOMES[:3]], table="outputs")
@@ -122,6 +128,8 @@ def build_panel(outputs: pd.DataFrame, attendance: pd.DataFrame, trainings: pd.D
     else:
         att[MODALITY] = "unknown"
     first = att.sort_values(["from_year", TRAINING_ID]).groupby(REP_ID).first()
+    end = pd.to_datetime(tr.loc[first[TRAINING_ID], END_DATE]).to_numpy() if len(first) else []
+    moved = int((pd.DatetimeIndex(end).year < first["from_year"].to_numpy()).sum()) if len(first) else 0
     out["cohort"] = out[REP_ID].map(first["from_year"]).astype("Int64")
     out[MODALITY] = out[REP_ID].map(first[MODALITY]).fillna("never")
     out["ever_treated"] = out["cohort"].notna().astype(int)
@@ -133,7 +141,21 @@ def build_panel(outputs: pd.DataFrame, attendance: pd.DataFrame, trainings: pd.D
         out = out.join(rep, on=REP_ID)
         if PROVINCE in out.columns:
             out[PROVINCE] = out[PROVINCE].astype(str)
-    return out.sort_values([REP_ID, YEAR]).reset_index(drop=True)
+    out = out.sort_values([REP_ID, YEAR]).reset_index(drop=True)
+    out.attrs["post_rule"] = post_rule
+    out.attrs["cohorts"] = {"post_rule": post_rule, "n_trained": int(len(first)), "n_next_year": moved}
+    out.attrs["notes"] = (_POST_RULE_TEXT[post_rule] + (
+        f": {moved} of {len(first)} trained representatives are counted as treated from the year "
+        "after their first session" if moved else ""),)
+    return out
+
+
+_POST_RULE_TEXT = {
+    "mid_year": "cohort = the year of the first session if it ended by 30 June, else the next year "
+                "(post_rule='mid_year')",
+    "session_year": "cohort = the year of the first session (post_rule='session_year')",
+    "next_year": "cohort = the year after the first session (post_rule='next_year')",
+}
 
 
 # --------------------------------------------------------------------------- TWFE core
@@ -221,7 +243,7 @@ def twfe_fit(y: np.ndarray, X: np.ndarray, unit: np.ndarray, time: np.ndarray,
 
 
 def _check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> pd.DataFrame:
-    dispatch("outcome", outcome, dict.fromkeys(OUTCOMES))
+    """The built-in panel's rows with an outcome and a cluster (heterogeneity models)."""
     require_columns(panel, [REP_ID, YEAR, outcome, "treated", "cohort", cluster], table="panel")
     p = panel.dropna(subset=[outcome, cluster])
     if p.empty:
@@ -233,138 +255,6 @@ def _check_panel(panel: pd.DataFrame, outcome: str, cluster: str) -> pd.DataFram
         raise AnalysisError("every representative-year is after training: no comparison "
                             "observations (not-yet or never trained)")
     return p
-
-
-# --------------------------------------------------------------------------- group-time
-
-@dataclass(frozen=True)
-class GroupTimeResult:
-    """Group-time effects.
-
-    Attributes
-    ----------
-    cells : DataFrame
-        ``cohort, year, rel_time, estimate, std_error, ci_low, ci_high, n`` — ATT(g, t).
-    overall : dict
-        ``estimate, std_error, ci_low, ci_high, p, n_boot, control, n_units, n_treated_units``
-        — post-training cells averaged with cohort-size weights.
-    dynamic : DataFrame
-        ``rel_time, estimate, std_error, ci_low, ci_high, n, n_cohorts`` — cells averaged by
-        years since training (pre-training rows are placebo checks, base year −1).
-    """
-
-    cells: pd.DataFrame
-    overall: dict
-    dynamic: pd.DataFrame
-
-    def to_dict(self) -> dict:
-        return result_to_dict(self)
-
-
-def estimate_group_time(panel: pd.DataFrame, *, outcome: str = "proposals",
-                        control: Literal["never_treated", "not_yet_treated"] = "never_treated",
-                        n_boot: int = 199, level: float = 0.95,
-                        rng: np.random.Generator | int | None = None) -> "GroupTimeResult":
-    """Callaway–Sant'Anna-style group-time average effects ATT(g, t), unconditional.
-
-    For cohort g (first post year) and year t, with base year g − 1:
-    ATT(g, t) = E[Y_t − Y_{g−1} | cohort g] − E[Y_t − Y_{g−1} | control], controls being the
-    never-trained (or, with ``"not_yet_treated"``, also those whose cohort is after
-    max(t, g − 1)). Post-period cells (t ≥ g) are averaged with weights ∝ cohort size into
-    the overall ATT; pre-period cells (t < g − 1) are placebo checks; the cells of equal
-    relative time t − g are averaged the same way into a dynamic (event-study) profile that,
-    unlike TWFE leads and lags, is not contaminated by other periods' effects. Standard
-    errors and percentile intervals by a nonparametric bootstrap over representatives
-    (seeded; the same draws for every aggregate).
-
-    Returns
-    -------
-    GroupTimeResult
-
-    References
-    ----------
-    Callaway, B., & Sant'Anna, P. H. C. (2021). Difference-in-differences with multiple time
-    periods. *Journal of Econometrics*, 225(2), 200–230.
-    """
-    dispatch("control", control, dict.fromkeys(("never_treated", "not_yet_treated")))
-    level = check_level(level)
-    rng = np.random.default_rng(rng)
-    wide = panel.pivot_table(index=REP_ID, columns=YEAR, values=outcome, aggfunc="mean")
-    years = list(wide.columns)
-    cohort = panel.groupby(REP_ID)["cohort"].first().reindex(wide.index)
-    coh = cohort.to_numpy(dtype=float, na_value=np.nan)
-    Y = wide.to_numpy(dtype=float)
-    never = np.isnan(coh)
-    if control == "never_treated" and not never.any():
-        raise AnalysisError("no never-trained representatives to compare with; use "
-                            "control='not_yet_treated'")
-    cols, meta = [], []
-    for g in sorted(set(coh[~never].astype(int))):
-        if g - 1 not in years:
-            continue
-        base = Y[:, years.index(g - 1)]
-        treat = coh == g
-        for t in years:
-            if t == g - 1:
-                continue
-            ctrl = never.copy() if control == "never_treated" else (never | (coh > max(t, g - 1)))
-            ctrl &= ~treat
-            dy = Y[:, years.index(t)] - base
-            ok = ~np.isnan(dy)
-            if (treat & ok).sum() < 1 or (ctrl & ok).sum() < 2:
-                continue
-            cols.append((dy, treat & ok, ctrl & ok))
-            meta.append((g, t, int((treat & ok).sum())))
-    if not cols:
-        raise AnalysisError("no cohort has a pre-training base year and comparison units in the data")
-    N = len(Y)
-    D = np.column_stack([np.nan_to_num(c[0]) for c in cols])
-    T = np.column_stack([c[1] for c in cols]).astype(float)
-    C = np.column_stack([c[2] for c in cols]).astype(float)
-
-    def att(w):  # w: (B, N) unit weights
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return (w @ (D * T)) / (w @ T) - (w @ (D * C)) / (w @ C)
-
-    est = att(np.ones((1, N)))[0]
-    W = rng.multinomial(N, np.full(N, 1.0 / N), size=n_boot).astype(float)
-    boot = att(W)
-    cells = pd.DataFrame(meta, columns=["cohort", YEAR, "n"])
-    cells["rel_time"] = cells[YEAR] - cells["cohort"]
-    cells["estimate"] = est
-    cells["std_error"] = np.nanstd(boot, axis=0, ddof=1)
-    a = (1 - level) / 2
-    cells["ci_low"] = np.nanquantile(boot, a, axis=0)
-    cells["ci_high"] = np.nanquantile(boot, 1 - a, axis=0)
-    post = (cells["rel_time"] >= 0).to_numpy()
-    if not post.any():
-        raise AnalysisError("no post-training year observed for any cohort with a base year")
-    nb = np.nan_to_num(boot)
-    okb = (~np.isnan(boot)).astype(float)
-
-    def agg(mask):
-        """Cohort-size-weighted mean of the cells in ``mask``: (estimate, bootstrap draws)."""
-        w = cells["n"].to_numpy(float) * mask
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return float(est @ w / w.sum()), (nb @ w) / (okb @ w)
-
-    o_est, o_boot = agg(post)
-    o_se = float(np.nanstd(o_boot, ddof=1))
-    overall = {"estimate": o_est, "std_error": o_se,
-               "ci_low": float(np.nanquantile(o_boot, a)), "ci_high": float(np.nanquantile(o_boot, 1 - a)),
-               "p": float(2 * stats.norm.sf(abs(o_est / o_se))) if o_se > 0 else float("nan"),
-               "n_boot": int(n_boot), "control": control,
-               "n_units": int(N), "n_treated_units": int((~never).sum())}
-    rows = []
-    for e in sorted(cells["rel_time"].unique()):
-        m = (cells["rel_time"] == e).to_numpy()
-        ee, eb = agg(m)
-        rows.append({"rel_time": int(e), "estimate": ee, "std_error": float(np.nanstd(eb, ddof=1)),
-                     "ci_low": float(np.nanquantile(eb, a)), "ci_high": float(np.nanquantile(eb, 1 - a)),
-                     "n": int(cells.loc[m, "n"].sum()), "n_cohorts": int(m.sum())})
-    dynamic = tidy(pd.DataFrame(rows), ["rel_time"])
-    cells = tidy(cells, ["cohort", YEAR, "rel_time"])
-    return GroupTimeResult(cells=cells, overall=overall, dynamic=dynamic)
 
 
 # --------------------------------------------------------------------------- DiD
@@ -387,7 +277,17 @@ class DiDResult:
     estimand, caveat : str
     diagnostics : dict
         ``mean_outcome_untreated``, ``twfe_minus_group_time``, ``share_treated_obs``,
-        ``group_time_control`` and ``group_time_skipped`` (the reason, when it could not run).
+        ``group_time_control`` (the controls used: ``"never_treated"`` or
+        ``"not_yet_treated"``, also when ``"auto"`` chose them) and ``group_time_skipped``
+        (the reason, when it could not run).
+    choices : dict
+        Every option in force (controls requested and used, base period, SE method,
+        cluster, late cohorts, column names).
+    notes : tuple of str
+        What was recoded or left out (first treatment 0, late or always-treated cohorts...).
+    group_time_result : GroupTimeResult or None
+        The full group-time result (cells, aggregations); not in :meth:`to_dict`, whose
+        ``group_time`` and ``group_time_dynamic`` carry its tables.
     """
 
     table: pd.DataFrame
@@ -401,38 +301,75 @@ class DiDResult:
     estimand: str
     caveat: str
     diagnostics: dict = field(default_factory=dict)
+    choices: dict = field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    _group_time: GroupTimeResult | None = field(default=None, repr=False)
 
     @property
     def twfe(self) -> pd.Series:
         return self.table.set_index("method").loc["twfe"]
 
+    @property
+    def group_time_result(self) -> GroupTimeResult | None:
+        return self._group_time
+
     def to_dict(self) -> dict:
-        return result_to_dict(self)
+        out = result_to_dict(self)
+        if self._group_time is not None:
+            out["group_time_aggregates"] = to_jsonable(self._group_time.aggregates)
+            out["group_time_groups"] = to_jsonable(self._group_time.groups)
+            out["group_time_calendar"] = to_jsonable(self._group_time.calendar)
+        return out
 
 
-def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: str = REP_ID,
+def _checked(p: DiDPanel) -> None:
+    f = p.frame
+    if f.empty:
+        raise AnalysisError(f"no rows with a value of {p.outcome!r}")
+    if f["treated"].sum() == 0:
+        raise AnalysisError("nobody in the outputs panel is observed after training: no "
+                            "treatment effect can be estimated")
+    if (f["treated"] == 0).sum() == 0:
+        raise AnalysisError("every representative-year is after training: no comparison "
+                            "observations (not-yet or never trained)")
+
+
+def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", unit: str = REP_ID, time: str = YEAR,
+                 cohort: str = "cohort", cluster: str = REP_ID,
                  control: Literal["auto", "never_treated", "not_yet_treated"] = "auto",
+                 base_period: Literal["varying", "universal"] = "varying",
+                 se: Literal["bootstrap", "analytic"] = "bootstrap",
+                 late_cohorts: Literal["never_treated", "drop"] = "never_treated",
                  n_boot: int = 199, level: float = 0.95,
                  rng: np.random.Generator | int | None = None) -> DiDResult:
-    """Difference in differences of duty outputs, trained vs not-yet/never trained.
+    """Difference in differences: TWFE and the group-time (Callaway–Sant'Anna) aggregate.
 
-    ``y_it = α_i + γ_t + β·D_it + ε_it`` with D_it = 1 from the representative's cohort
-    year on; β by OLS with representative and year effects swept out, cluster-robust
-    standard errors (by ``cluster``: ``rep_id`` or ``province``; see :func:`twfe_fit`).
-    The group-time aggregate (:func:`estimate_group_time`) is added with clean controls.
+    ``y_it = α_i + γ_t + β·D_it + ε_it`` with D_it = 1 from the unit's first treated period
+    on; β by OLS with unit and period effects swept out, cluster-robust standard errors
+    (see :func:`twfe_fit`). The group-time aggregate (:func:`estimate_group_time`) is added
+    with clean controls.
 
     Parameters
     ----------
     panel : DataFrame
-        From :func:`build_panel`.
-    outcome : {"proposals", "research_reports", "suggestions_adopted", "total"}
+        :func:`build_panel`'s output (the defaults name its columns) or any long panel.
+    outcome : str
+        Outcome column: any number (a count, a rate, a log).
+    unit, time, cohort : str
+        Unit id, period (whole numbers) and first treated period (0 or missing = never
+        treated, the R/csdid convention).
     cluster : str
-        Column to cluster on (``"rep_id"`` or ``"province"``).
+        Column to cluster on (e.g. ``"rep_id"``, ``"province"``, a state); constant within
+        units. Used by both estimators.
     control : {"auto", "never_treated", "not_yet_treated"}
-        Controls of the group-time estimator; ``"auto"`` uses the never-trained when there
-        are any, else the not-yet-trained.
+        Controls of the group-time estimator; ``"auto"`` uses the never treated when there
+        are any (after recoding 0 and late cohorts), else the not yet treated. The choice
+        made is ``diagnostics["group_time_control"]``.
+    base_period, se, late_cohorts
+        See :func:`estimate_group_time` (defaults as R's ``did``: ``"varying"``; late
+        cohorts count as never treated).
     n_boot : int
-        Bootstrap replicates of the group-time estimator.
+        Bootstrap replicates of the group-time estimator (``se="bootstrap"``).
     level : float
     rng : Generator or int, optional
 
@@ -441,20 +378,25 @@ def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: st
     DiDResult
     """
     level = check_level(level)
-    p = _check_panel(panel, outcome, cluster)
-    dispatch("control", control, dict.fromkeys(("auto", "never_treated", "not_yet_treated")))
+    dispatch("control", control, dict.fromkeys(("auto", *CONTROLS)))
+    p = prepare_did_panel(panel, unit=unit, time=time, cohort=cohort, outcome=outcome, cluster=cluster,
+                          late_cohorts=late_cohorts)
+    _checked(p)
+    f = p.frame
+    chosen = control
     if control == "auto":
-        control = "never_treated" if p["cohort"].isna().any() else "not_yet_treated"
-    fit = twfe_fit(p[outcome].to_numpy(float), p[["treated"]].to_numpy(float), p[REP_ID].to_numpy(),
-                   p[YEAR].to_numpy(), p[cluster].to_numpy(), ["treated"])
+        chosen = "never_treated" if f["_g"].isna().any() else "not_yet_treated"
+    fit = twfe_fit(f["_y"].to_numpy(float), f[["treated"]].to_numpy(float), f["_unit"].to_numpy(),
+                   f["_time"].to_numpy(), f["_cl"].to_numpy(), ["treated"])
     tw = fit.table(level).assign(method="twfe")
-    skipped = None
+    skipped, gtr = None, None
     try:
-        gtr = estimate_group_time(p, outcome=outcome, control=control, n_boot=n_boot,
-                                  level=level, rng=rng)
+        gtr = estimate_group_time(panel, outcome=outcome, unit=unit, time=time, cohort=cohort,
+                                  control=chosen, base_period=base_period, se=se, cluster=cluster,
+                                  late_cohorts=late_cohorts, n_boot=n_boot, level=level, rng=rng)
         cells, overall, dynamic = gtr.cells, gtr.overall, gtr.dynamic
         gt = pd.DataFrame([{"method": "group_time", "term": "treated", **{k: overall[k] for k in
-                            ("estimate", "std_error", "ci_low", "ci_high", "p")}, "n": len(p)}])
+                            ("estimate", "std_error", "ci_low", "ci_high", "p")}, "n": len(f)}])
         table = pd.concat([tw, gt], ignore_index=True)
         diff = float(tw["estimate"].iloc[0] - overall["estimate"])
     except AnalysisError as exc:
@@ -462,40 +404,50 @@ def estimate_did(panel: pd.DataFrame, *, outcome: str = "proposals", cluster: st
         dynamic = pd.DataFrame(columns=["rel_time", "estimate", "std_error", "ci_low", "ci_high", "n", "n_cohorts"])
         table, diff = tw, float("nan")
         skipped = str(exc)
-    units = p.groupby(REP_ID)["ever_treated"].first() if "ever_treated" in p.columns else \
-        p.groupby(REP_ID)["cohort"].first().notna()
+    units = f.groupby("_unit")["_g"].first()
+    choices = dict(gtr.choices) if gtr is not None else {
+        "control": chosen, "base_period": base_period, "se": se, "cluster": cluster,
+        "late_cohorts": late_cohorts, "unit": unit, "time": time, "cohort": cohort, "outcome": outcome}
+    choices["control_requested"] = control
     return DiDResult(
         table=tidy(table, ["method", "term"]), group_time=cells, group_time_dynamic=dynamic,
         outcome=outcome, cluster=cluster,
-        n_units=int(p[REP_ID].nunique()), n_treated_units=int(units.sum()), n_clusters=fit.n_clusters,
+        n_units=int(len(units)), n_treated_units=int(units.notna().sum()), n_clusters=fit.n_clusters,
         estimand=("TWFE: variance-weighted average of 2×2 DiD comparisons (ATT if effects are "
-                  "homogeneous); group_time: ATT averaged over cohorts and post-training years, "
-                  "weighted by cohort size"),
+                  "homogeneous); group_time: ATT per unit ever treated, averaged over cohorts and "
+                  "post-treatment periods, weighted by cohort size"),
         caveat=CAVEAT,
-        diagnostics={"mean_outcome_untreated": float(p.loc[p["treated"] == 0, outcome].mean()),
+        diagnostics={"mean_outcome_untreated": float(f.loc[f["treated"] == 0, "_y"].mean()),
                      "twfe_minus_group_time": diff,
-                     "share_treated_obs": float(p["treated"].mean()),
-                     "group_time_control": control, "group_time_skipped": skipped})
+                     "share_treated_obs": float(f["treated"].mean()),
+                     "group_time_control": chosen, "group_time_skipped": skipped},
+        choices=choices, notes=tuple(dict.fromkeys(p.notes + (gtr.notes if gtr is not None else ()))),
+        _group_time=gtr)
 
 
 # --------------------------------------------------------------------------- event study
 
 @dataclass(frozen=True)
 class EventStudyResult:
-    """Leads and lags of training.
+    """Leads and lags of treatment (TWFE event study).
 
     Attributes
     ----------
     table : DataFrame
         ``rel_time, estimate, std_error, ci_low, ci_high, p, n, reference`` — the reference
-        period (−1) is a row with estimate 0 and no interval; endpoints are binned
-        (``rel_time`` = −leads means "−leads or earlier").
+        period (−1) is a row with estimate 0 and no interval. Without binning (the default)
+        every observed relative time has its own row; with ``leads``/``lags`` given, the
+        endpoints are binned (``rel_time`` = −leads means "−leads or earlier").
     pretrend_F, pretrend_p : float
-        Joint Wald test that all leads (before −1) are 0 (cluster-robust, F(q, G − 1)).
+        Joint Wald test that all leads (before the reference) are 0 (cluster-robust,
+        F(q, G − 1)).
     reference : int
     outcome, cluster : str
     n_clusters : int
     caveat : str
+    binned : dict
+        ``{"leads": L or None, "lags": K or None}``: the window's binned endpoints (None =
+        not binned), so the output says what was chosen.
     """
 
     table: pd.DataFrame
@@ -507,30 +459,38 @@ class EventStudyResult:
     cluster: str
     n_clusters: int
     caveat: str
+    binned: dict = field(default_factory=lambda: {"leads": None, "lags": None})
 
     def to_dict(self) -> dict:
         return result_to_dict(self)
 
 
-def estimate_event_study(panel: pd.DataFrame, *, outcome: str = "proposals", leads: int = 3,
-                         lags: int = 3, reference: int = -1, cluster: str = REP_ID,
+def estimate_event_study(panel: pd.DataFrame, *, outcome: str = "proposals", unit: str = REP_ID,
+                         time: str = YEAR, cohort: str = "cohort", leads: int | None = None,
+                         lags: int | None = None, reference: int = -1, cluster: str = REP_ID,
+                         late_cohorts: Literal["never_treated", "drop"] = "never_treated",
                          level: float = 0.95) -> EventStudyResult:
-    """Event-study regression of outputs on leads and lags of training.
+    """Event-study regression of the outcome on leads and lags of treatment.
 
-    ``y_it = α_i + γ_t + Σ_k β_k·1[t − g_i = k] + ε_it`` for k from −``leads`` to ``lags``
-    except ``reference``; relative times beyond the window are binned into the endpoints;
-    never-trained representatives have all indicators 0. Leads near 0 and a large
+    ``y_it = α_i + γ_t + Σ_k β_k·1[t − g_i = k] + ε_it`` for every observed relative time k
+    except ``reference``; never-treated units have all indicators 0. By default nothing is
+    binned (as R's ``did`` event study, which shows every exposure length); with ``leads``
+    (or ``lags``) given, relative times before −leads (after +lags) are binned into the
+    endpoint, and :attr:`EventStudyResult.binned` says so. Leads near 0 and a large
     pre-trend p-value support (they cannot prove) parallel trends.
 
     Parameters
     ----------
     panel : DataFrame
-    outcome : str
-    leads, lags : int
-        Window (leads ≥ 2 so that at least one lead is tested).
+        :func:`build_panel`'s output or any long panel (columns named below).
+    outcome, unit, time, cohort : str
+        As in :func:`estimate_did`.
+    leads, lags : int, optional
+        Bin relative times beyond −leads / +lags (leads ≥ 2 so that a lead is tested).
     reference : int
-        Omitted period (default −1, the year before training).
+        Omitted period (default −1, the period before treatment).
     cluster : str
+    late_cohorts : {"never_treated", "drop"}
     level : float
 
     Returns
@@ -538,22 +498,28 @@ def estimate_event_study(panel: pd.DataFrame, *, outcome: str = "proposals", lea
     EventStudyResult
     """
     level = check_level(level)
-    if leads < 2 or lags < 0:
+    if (leads is not None and leads < 2) or (lags is not None and lags < 0):
         raise ValueError(f"need leads >= 2 and lags >= 0, got leads={leads}, lags={lags}")
-    if not -leads <= reference < 0:
-        raise ValueError(f"reference must be a lead between -{leads} and -1, got {reference}")
-    p = _check_panel(panel, outcome, cluster)
-    rel = p["rel_time"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-    binned = np.clip(rel, -leads, lags)
-    ks = [k for k in range(-leads, lags + 1) if k != reference]
+    if reference >= 0 or (leads is not None and reference < -leads):
+        raise ValueError(f"reference must be a lead between -{leads if leads else 'leads'} and -1, "
+                         f"got {reference}")
+    pp = prepare_did_panel(panel, unit=unit, time=time, cohort=cohort, outcome=outcome, cluster=cluster,
+                           late_cohorts=late_cohorts)
+    _checked(pp)
+    f = pp.frame
+    rel = f["rel_time"].to_numpy(dtype=float)
+    lo = -leads if leads is not None else np.nanmin(rel)
+    hi = lags if lags is not None else np.nanmax(rel)
+    binned = np.clip(rel, lo, hi)
+    ks = [k for k in range(int(lo), int(hi) + 1) if k != reference]
     present = [k for k in ks if (binned == k).any()]
     if not any(k < reference for k in present):
         raise AnalysisError("no representative is observed before the reference year: the "
                             "pre-trend cannot be tested")
     X = np.column_stack([(binned == k).astype(float) for k in present])
     names = [f"rel_{k}" for k in present]
-    fit = twfe_fit(p[outcome].to_numpy(float), X, p[REP_ID].to_numpy(), p[YEAR].to_numpy(),
-                   p[cluster].to_numpy(), names)
+    fit = twfe_fit(f["_y"].to_numpy(float), X, f["_unit"].to_numpy(), f["_time"].to_numpy(),
+                   f["_cl"].to_numpy(), names)
     tab = fit.table(level)
     tab["rel_time"] = present
     tab["n"] = [int((binned == k).sum()) for k in present]
@@ -563,13 +529,14 @@ def estimate_event_study(panel: pd.DataFrame, *, outcome: str = "proposals", lea
                          "reference": True, "term": f"rel_{reference}"}])
     tab = pd.concat([tab, ref], ignore_index=True).sort_values("rel_time")
     lead_idx = [i for i, k in enumerate(present) if k < reference]
-    F, q, _, pp = fit.wald(lead_idx)
+    F, q, _, pval = fit.wald(lead_idx)
     return EventStudyResult(table=tidy(tab, ["rel_time", "term"]), pretrend_F=F, pretrend_df=q,
-                            pretrend_p=pp, reference=reference, outcome=outcome, cluster=cluster,
+                            pretrend_p=pval, reference=reference, outcome=outcome, cluster=cluster,
                             n_clusters=fit.n_clusters,
                             caveat="TWFE event-study coefficients can be contaminated by effects "
                                    "from other periods under heterogeneous effects (Sun & Abraham "
-                                   "2021); compare with the group-time cells.")
+                                   "2021); compare with the group-time cells.",
+                            binned={"leads": leads, "lags": lags})
 
 
 # --------------------------------------------------------------------------- mixed model
@@ -703,7 +670,6 @@ def estimate_mixed_model(panel: pd.DataFrame, *, outcome: str = "proposals",
     import statsmodels.formula.api as smf
 
     level = check_level(level)
-    dispatch("outcome", outcome, dict.fromkeys(OUTCOMES))
     dispatch("engine", engine, dict.fromkeys(_ENGINES))
     cols = [REP_ID, YEAR, outcome, "treated", groups] + ([nested] if nested else [])
     require_columns(panel, cols, table="panel")

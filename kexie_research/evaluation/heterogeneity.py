@@ -19,6 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from ..labels import label
 from ..schema import IS_FRONTLINE, IS_REELECTED, MODALITY, REP_ID, YEAR
 from ._common import check_level, dispatch, require_columns, result_to_dict, tidy
 from .causal import _check_panel, twfe_fit
@@ -48,9 +49,6 @@ SEGMENTS: dict[str, tuple[str, str, str, callable]] = {
 }
 """Segments: new vs re-elected (``is_reelected``), leader vs frontline (``is_frontline``),
 centralised vs online/video first training (``modality`` of the panel)."""
-
-_SEGMENT_LABELS_ZH = {"new": "新任", "re-elected": "连任", "leader": "领导岗位", "frontline": "一线",
-                      "centralised": "集中", "online": "线上"}
 
 _CORRECTIONS = {"holm": "holm", "fdr_bh": "fdr_bh", "bonferroni": "bonferroni"}
 
@@ -144,7 +142,7 @@ def estimate_heterogeneity(panel: pd.DataFrame, *, outcome: str = "proposals",
         units = q.groupby(REP_ID)["treated"].max()
         seg_units = pd.Series(sv, index=q.index).groupby(q[REP_ID]).first()
         for j, name in enumerate((lo_name, hi_name)):
-            eff_rows.append({"segment": s, "level": name, "level_zh": _SEGMENT_LABELS_ZH[name],
+            eff_rows.append({"segment": s, "level": name, "level_zh": label(name, "zh", kind="segment_level"),
                              **tab.iloc[j][["estimate", "std_error", "ci_low", "ci_high", "p"]].to_dict(),
                              "n": int(X[:, j].sum()),
                              "n_units": int(((seg_units == bool(j)) & (units == 1)).sum())})

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from ..stats import wilson_interval
 from ._common import dispatch, result_to_dict
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "PowerSimulation",
     "simulate_power_mixed",
     "power_table",
+    "DesignPlan",
+    "plan_design",
 ]
 
 _ALTERNATIVES = {"two-sided": "two-sided", "larger": "larger", "smaller": "smaller"}
@@ -125,24 +128,28 @@ def sample_size_clustered(effect_size: float, *, cluster_size: float, icc: float
     """Sample size of a two-arm design randomised (or compared) by cluster.
 
     The individually randomised size per arm (t-test) is multiplied by the design effect
-    1 + (m − 1)·ICC and divided into clusters of size m (rounded up).
+    1 + (m − 1)·ICC and divided into clusters of size m. People and clusters are whole
+    numbers: every count is rounded **up** (the exact values are kept beside them).
 
     Returns
     -------
     dict
-        ``n_srs`` (per arm, simple random sampling), ``design_effect``, ``n_per_arm``
-        (individuals), ``clusters_per_arm``, ``cluster_size``, ``icc``.
+        ``n_srs`` (people per arm under simple random sampling, rounded up),
+        ``n_srs_exact``, ``design_effect``, ``n_per_arm`` (people per arm in the clustered
+        design, rounded up), ``n_per_arm_exact``, ``clusters_per_arm``, ``cluster_size``,
+        ``icc``.
 
     Examples
     --------
     >>> r = sample_size_clustered(0.5, cluster_size=20, icc=0.05)
-    >>> r["clusters_per_arm"]  # 63.77 · 1.95 = 124.3 individuals → 7 clusters of 20
-    7
+    >>> r["n_srs"], r["n_per_arm"], r["clusters_per_arm"]  # 63.77 · 1.95 = 124.3 → 125 people, 7 clusters of 20
+    (64, 125, 7)
     """
     n = sample_size_ttest(effect_size, alpha=alpha, power=power)
     deff = design_effect(cluster_size, icc)
     n_arm = n * deff
-    return {"n_srs": n, "design_effect": deff, "n_per_arm": n_arm,
+    return {"n_srs": int(math.ceil(n)), "n_srs_exact": n, "design_effect": deff,
+            "n_per_arm": int(math.ceil(n_arm)), "n_per_arm_exact": n_arm,
             "clusters_per_arm": int(math.ceil(n_arm / cluster_size)),
             "cluster_size": float(cluster_size), "icc": float(icc)}
 
@@ -219,15 +226,6 @@ class PowerSimulation:
         return result_to_dict(self)
 
 
-def _wilson(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = k / n
-    den = 1 + z ** 2 / n
-    c = (p + z ** 2 / (2 * n)) / den
-    h = z * math.sqrt(p * (1 - p) / n + z ** 2 / (4 * n ** 2)) / den
-    return float(max(0.0, c - h)), float(min(1.0, c + h))
-
-
 def simulate_power_mixed(effect_size: float, *, n_clusters: int, cluster_size: int, icc: float,
                          n_sims: int = 200, alpha: float = 0.05,
                          rng: np.random.Generator | int | None = None) -> PowerSimulation:
@@ -296,7 +294,7 @@ def simulate_power_mixed(effect_size: float, *, n_clusters: int, cluster_size: i
     done = n_sims - failed
     if done == 0:
         raise AnalysisError("no simulation replicate could be fitted")
-    lo, hi = _wilson(hits, done)
+    lo, hi = (float(x) for x in wilson_interval(hits, done))
     n_eff = (n_clusters // 2) * cluster_size / design_effect(cluster_size, icc)
     from statsmodels.stats.power import TTestIndPower
     analytic = float(TTestIndPower().power(effect_size, nobs1=n_eff, alpha=alpha))
@@ -306,18 +304,128 @@ def simulate_power_mixed(effect_size: float, *, n_clusters: int, cluster_size: i
                                        "cluster_size": cluster_size, "icc": icc, "alpha": alpha})
 
 
-def power_table(effect_sizes=(0.2, 0.3, 0.5, 0.8), *, cluster_size: float = 1.0, icc: float = 0.0,
+def power_table(effect_sizes=(0.2, 0.3, 0.5), *, cluster_size: float = 1.0, icc: float = 0.0,
                 alpha: float = 0.05, power: float = 0.8) -> pd.DataFrame:
-    """Planning table: per effect size, individuals per arm (t-test), design effect,
-    individuals and clusters per arm in a clustered design.
+    """Planning table: per effect size, people per arm (t-test), design effect, people
+    and clusters per arm in a clustered design, and pairs for a pre/post design. Counts of
+    people are whole numbers, rounded up (``n_srs_exact`` keeps the exact solution).
 
     Examples
     --------
-    >>> power_table((0.5,))["n_srs"].round(2).tolist()
-    [63.77]
+    >>> t = power_table((0.2, 0.5))
+    >>> t["n_srs"].tolist(), t["n_srs_exact"].round(2).tolist()
+    ([394, 64], [393.41, 63.77])
     """
     rows = []
     for d in effect_sizes:
         r = sample_size_clustered(d, cluster_size=cluster_size, icc=icc, alpha=alpha, power=power)
-        rows.append({"effect_size": d, **r, "pairs_pre_post": sample_size_paired(d, alpha=alpha, power=power)})
-    return pd.DataFrame(rows)
+        rows.append({"effect_size": d, **r,
+                     "pairs_pre_post": int(math.ceil(sample_size_paired(d, alpha=alpha, power=power)))})
+    cols = ["effect_size", "n_srs", "design_effect", "n_per_arm", "clusters_per_arm", "cluster_size",
+            "icc", "pairs_pre_post", "n_srs_exact", "n_per_arm_exact"]
+    return pd.DataFrame(rows)[cols]
+
+
+@dataclass(frozen=True)
+class DesignPlan:
+    """Sample size of a study that samples whole sessions, planned on one outcome.
+
+    Attributes
+    ----------
+    outcome : str
+        The outcome the design targets and whose ICC was used (``"gain"`` = post − pre
+        test score; ``"overall"`` = the quality composite; ...).
+    icc : float
+        Between-session ICC used (estimated and truncated at 0, or assumed).
+    icc_raw : float or None
+        The untruncated estimate (``None`` when assumed).
+    icc_source : {"estimated", "assumed"}
+    effect_size, alpha, power, cluster_size, design_effect : float
+    n_srs, n_per_arm, clusters_per_arm : int
+        People per arm (simple random sampling; clustered) and sessions per arm for
+        ``effect_size``, rounded up.
+    table : DataFrame
+        :func:`power_table` for ``effect_sizes`` at this ICC.
+    note : str
+        Why the ICC was assumed, if it was.
+    """
+
+    outcome: str
+    icc: float
+    icc_raw: float | None
+    icc_source: str
+    effect_size: float
+    alpha: float
+    power: float
+    cluster_size: float
+    design_effect: float
+    n_srs: int
+    n_per_arm: int
+    clusters_per_arm: int
+    table: pd.DataFrame
+    note: str = ""
+
+    @property
+    def icc_outcome(self) -> str:
+        """The outcome the ICC was estimated on (same as :attr:`outcome`)."""
+        return self.outcome
+
+    def to_dict(self) -> dict:
+        return {**result_to_dict(self), "icc_outcome": self.outcome}
+
+
+def plan_design(survey: pd.DataFrame | None = None, *, outcome: str = "gain", effect_size: float = 0.3,
+                effect_sizes=(0.2, 0.3, 0.5), cluster_size: float = 30, assumed_icc: float = 0.05,
+                alpha: float = 0.05, power: float = 0.8) -> DesignPlan:
+    """Plan a two-arm study that samples whole sessions, with the ICC of its own outcome.
+
+    The between-session ICC is estimated from ``survey`` on ``outcome`` — by default the
+    learning gain (post − pre score), the outcome a training trial targets — with
+    :func:`~kexie_research.evaluation.quality.session_icc`; when the survey cannot give
+    one (no survey, no pre/post scores, a single session) ``assumed_icc`` is used and the
+    result says so.
+
+    Parameters
+    ----------
+    survey : DataFrame, optional
+    outcome : {"gain", "pre_score", "post_score", "overall", <quality item>}
+    effect_size : float
+        Standardised effect (Cohen's d) of the headline plan.
+    effect_sizes : sequence of float
+        Rows of the planning table.
+    cluster_size : float
+        Learners per session.
+    assumed_icc : float
+        ICC used when none can be estimated.
+    alpha, power : float
+
+    Returns
+    -------
+    DesignPlan
+
+    Examples
+    --------
+    >>> plan = plan_design(None, assumed_icc=0.0)
+    >>> plan.icc_source, plan.n_srs, plan.clusters_per_arm  # 175.4 → 176 people, 6 sessions of 30
+    ('assumed', 176, 6)
+    """
+    from .quality import _ICC_OUTCOMES, session_icc
+
+    dispatch("outcome", outcome, dict.fromkeys(_ICC_OUTCOMES))
+    icc, raw, src, note = float(assumed_icc), None, "assumed", ""
+    if survey is None:
+        note = "no survey: ICC assumed"
+    else:
+        try:
+            raw = session_icc(survey, outcome=outcome, truncate=False)
+            icc, src = max(0.0, raw), "estimated"
+        except AnalysisError as exc:
+            note = f"ICC assumed: {exc}"
+    plan = sample_size_clustered(effect_size, cluster_size=cluster_size, icc=icc, alpha=alpha, power=power)
+    return DesignPlan(outcome=outcome, icc=icc, icc_raw=raw, icc_source=src, effect_size=float(effect_size),
+                      alpha=float(alpha), power=float(power), cluster_size=float(cluster_size),
+                      design_effect=plan["design_effect"], n_srs=plan["n_srs"], n_per_arm=plan["n_per_arm"],
+                      clusters_per_arm=plan["clusters_per_arm"],
+                      table=power_table(effect_sizes, cluster_size=cluster_size, icc=icc, alpha=alpha,
+                                        power=power),
+                      note=note)

@@ -19,10 +19,10 @@ from typing import Literal, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special, stats
 
 from ..errors import AnalysisError
-from ..schema import QUALITY_ITEMS, RATER_ROLE, RATER_ROLES, TRAINING_ID
+from ..schema import POST_SCORE, PRE_SCORE, QUALITY_ITEMS, RATER_ROLE, RATER_ROLES, TRAINING_ID
 from ._common import as_float, check_level, dispatch, require_columns, result_to_dict, t_interval, tidy
 
 __all__ = [
@@ -50,6 +50,11 @@ over the roles that actually rated a session."""
 
 COMPOSITE = "overall"
 """Name of the composite dimension (mean of a response's answered items)."""
+
+SCALE = (1.0, 5.0)
+"""Bounds of the quality items (schema: integers 1–5); every score and interval lies within."""
+
+_INTERVALS = ("logit", "t")
 
 
 def parse_weights(text: str) -> dict[str, float]:
@@ -111,7 +116,9 @@ class QualityResult:
         ``training_id, dimension, estimate, std_error, ci_low, ci_high, p, n, df, roles`` —
         one row per session and dimension (the eight items plus ``overall``, the mean of a
         response's answered items). ``p`` is left empty (no null hypothesis for a mean
-        score); ``n`` counts responses; ``df`` is the Satterthwaite degrees of freedom.
+        score); ``n`` counts responses; ``df`` is the Welch–Satterthwaite degrees of
+        freedom of the interval (small when few raters of a heavily weighted role: then
+        the interval is wide); ``std_error`` is on the 1–5 scale.
     by_role : DataFrame
         ``training_id, rater_role, dimension, mean, sd, n`` — the unweighted role means.
     weights : dict
@@ -122,6 +129,8 @@ class QualityResult:
         Sessions left out because they had a single response (``small="drop"``).
     notes : tuple of str
         Other sessions left out, and why (e.g. rated only by roles with weight 0).
+    interval : {"logit", "t"}
+        How the intervals were formed (see :func:`compute_session_quality`).
     """
 
     scores: pd.DataFrame
@@ -130,6 +139,7 @@ class QualityResult:
     level: float
     dropped: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    interval: str = "logit"
 
     def overall(self) -> pd.DataFrame:
         """The composite score per session (rows of :attr:`scores` with dimension ``overall``)."""
@@ -139,7 +149,31 @@ class QualityResult:
         return result_to_dict(self)
 
 
-def _combine_roles(by_role: pd.DataFrame, weights: dict[str, float], level: float) -> pd.DataFrame:
+def _bounded_interval(est, se, df, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """t interval on the logit of (x − 1)/4, back-transformed: always inside [1, 5].
+
+    The standard error is carried to the logit scale by the delta method,
+    SE(logit p) = SE(x)/4 / (p(1 − p)); a score on a bound (every rating equal to 1 or 5)
+    has SE 0 and a degenerate interval at the bound.
+    """
+    lo_s, hi_s = SCALE
+    width = hi_s - lo_s
+    est, se, df = (np.asarray(v, dtype=float) for v in (est, se, df))
+    p = np.clip((est - lo_s) / width, 0.0, 1.0)
+    q = stats.t.ppf(0.5 + level / 2, df)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        lg = np.log(p) - np.log1p(-p)
+        se_l = se / width / (p * (1 - p))
+        lo = lo_s + width * special.expit(lg - q * se_l)
+        hi = lo_s + width * special.expit(lg + q * se_l)
+    on_bound = (p <= 0) | (p >= 1) | (se <= 0)
+    lo = np.where(on_bound, est, lo)
+    hi = np.where(on_bound, est, hi)
+    return np.clip(lo, lo_s, hi_s), np.clip(hi, lo_s, hi_s)
+
+
+def _combine_roles(by_role: pd.DataFrame, weights: dict[str, float], level: float,
+                   interval: str = "logit") -> pd.DataFrame:
     """Weighted mean over roles with a Satterthwaite t interval (see compute_session_quality)."""
     d = by_role.copy()
     d["w"] = d[RATER_ROLE].map(weights).fillna(0.0)
@@ -150,12 +184,17 @@ def _combine_roles(by_role: pd.DataFrame, weights: dict[str, float], level: floa
     key = [TRAINING_ID, "dimension"]
     d["w"] = d["w"] / d.groupby(key)["w"].transform("sum")
     # a role with one response has no variance of its own: borrow the pooled within-role
-    # variance of the same session and dimension
-    ss = (d["var"].fillna(0.0) * (d["n"] - 1)).groupby([d[TRAINING_ID], d["dimension"]]).transform("sum")
-    dfp = (d["n"] - 1).groupby([d[TRAINING_ID], d["dimension"]]).transform("sum")
-    pooled = ss / dfp.where(dfp > 0)
+    # variance of the same session and dimension; when no role has two responses, the
+    # variance of all the session's responses (between roles included: conservative)
+    grp = [d[TRAINING_ID], d["dimension"]]
+    ss = (d["var"].fillna(0.0) * (d["n"] - 1)).groupby(grp).transform("sum")
+    dfp = (d["n"] - 1).groupby(grp).transform("sum")
+    n_tot = d["n"].groupby(grp).transform("sum")
+    grand = (d["n"] * d["mean"]).groupby(grp).transform("sum") / n_tot
+    ss_tot = ss + (d["n"] * (d["mean"] - grand) ** 2).groupby(grp).transform("sum")
+    pooled = (ss / dfp.where(dfp > 0)).fillna(ss_tot / (n_tot - 1).where(n_tot > 1))
     var = d["var"].where(d["n"] > 1, pooled)
-    dfr = (d["n"] - 1).where(d["n"] > 1, dfp)
+    dfr = (d["n"] - 1).where(d["n"] > 1, dfp.where(dfp > 0, n_tot - 1))
     d["a"] = d["w"] ** 2 * var / d["n"]
     d["a2df"] = d["a"] ** 2 / dfr
     d["wm"] = d["w"] * d["mean"]
@@ -172,15 +211,18 @@ def _combine_roles(by_role: pd.DataFrame, weights: dict[str, float], level: floa
         sdf = out["var"] ** 2 / out["a2df"]
     # zero variance (all ratings equal): the interval collapses; keep a finite df
     out["df"] = sdf.where(out["var"] > 0, (out["n"] - 1).clip(lower=1))
-    lo, hi = t_interval(out["estimate"], out["std_error"], out["df"], level)
+    if interval == "logit":
+        lo, hi = _bounded_interval(out["estimate"], out["std_error"], out["df"], level)
+    else:
+        lo, hi = t_interval(out["estimate"], out["std_error"], out["df"], level)
     out["ci_low"], out["ci_high"] = lo, hi
     out["p"] = np.nan
     return out.drop(columns=["var", "a2df"])
 
 
 def compute_session_quality(survey: pd.DataFrame, *, weights: Mapping[str, float] | None = None,
-                            level: float = 0.95,
-                            small: Literal["raise", "drop"] = "raise") -> QualityResult:
+                            level: float = 0.95, small: Literal["raise", "drop"] = "raise",
+                            interval: Literal["logit", "t"] = "logit") -> QualityResult:
     """Per-session, per-dimension quality scores with confidence intervals.
 
     For session *s* and dimension *j*, each rater role *r* gives a mean
@@ -189,8 +231,13 @@ def compute_session_quality(survey: pd.DataFrame, *, weights: Mapping[str, float
     roles present (:math:`\\tilde w_r = w_r / \\sum_{r'} w_{r'}`); its variance is
     :math:`\\sum_r \\tilde w_r^2 s_r^2 / n_r` (roles as independent strata) and the interval
     uses Student's t with Welch–Satterthwaite degrees of freedom. A role with a single
-    response borrows the pooled within-role variance of the session and dimension. With
-    one role this is the ordinary t interval of the mean.
+    response borrows the pooled within-role variance of the session and dimension.
+
+    Scores are bounded (1–5), so by default (``interval="logit"``) the t interval is formed
+    on the logit of p = (x − 1)/4 (delta-method SE) and transformed back: it always lies
+    inside [1, 5] and is asymmetric near the bounds. ``interval="t"`` gives the symmetric
+    t interval on the raw scale (with one role, the ordinary t interval of the mean), which
+    leaves the scale when the df are small — e.g. 1.2 df from two small rater roles.
 
     Parameters
     ----------
@@ -203,6 +250,8 @@ def compute_session_quality(survey: pd.DataFrame, *, weights: Mapping[str, float
     small : {"raise", "drop"}
         A session with a single response has no interval: raise :class:`AnalysisError`
         naming it, or drop it (listed in ``dropped``).
+    interval : {"logit", "t"}
+        Bounded (default) or raw-scale t interval (see above).
 
     Returns
     -------
@@ -216,12 +265,16 @@ def compute_session_quality(survey: pd.DataFrame, *, weights: Mapping[str, float
     ...         for v in (3, 4, 5)]
     >>> res = compute_session_quality(pd.DataFrame(rows))
     >>> r = res.overall().iloc[0]
-    >>> [round(float(v), 3) for v in (r.estimate, r.ci_low, r.ci_high)]  # 4 ± t(.975, 2)·1/√3
-    [4.0, 1.516, 6.484]
+    >>> [round(float(v), 3) for v in (r.estimate, r.ci_low, r.ci_high)]  # logit interval, inside [1, 5]
+    [4.0, 1.394, 4.952]
+    >>> r = compute_session_quality(pd.DataFrame(rows), interval="t").overall().iloc[0]
+    >>> [round(float(v), 3) for v in (r.ci_low, r.ci_high)]  # 4 ± t(.975, 2)·1/√3 leaves the scale
+    [1.516, 6.484]
     """
     level = check_level(level)
     w = _check_weights(weights)
     dispatch("small", small, {"raise": None, "drop": None})
+    dispatch("interval", interval, dict.fromkeys(_INTERVALS))
     long = _long_ratings(survey)
     if long.empty:
         raise AnalysisError("the survey has no answered quality items")
@@ -235,7 +288,7 @@ def compute_session_quality(survey: pd.DataFrame, *, weights: Mapping[str, float
         long = long[~long[TRAINING_ID].isin(one)]
     by_role = (long.groupby([TRAINING_ID, RATER_ROLE, "dimension"], sort=True)["value"]
                .agg(mean="mean", var="var", n="count").reset_index())
-    scores = _combine_roles(by_role, w, level)
+    scores = _combine_roles(by_role, w, level, interval)
     unweighted = sorted(set(by_role[TRAINING_ID]) - set(scores[TRAINING_ID]))
     notes = ((f"session(s) {', '.join(unweighted)} rated only by roles with weight 0: left out",)
              if unweighted else ())
@@ -244,7 +297,7 @@ def compute_session_quality(survey: pd.DataFrame, *, weights: Mapping[str, float
     by_role = by_role.assign(sd=np.sqrt(by_role["var"])).drop(columns="var")
     return QualityResult(scores=tidy(scores, [TRAINING_ID, "dimension"]),
                          by_role=by_role[[TRAINING_ID, RATER_ROLE, "dimension", "mean", "sd", "n"]],
-                         weights=w, level=level, dropped=tuple(one), notes=notes)
+                         weights=w, level=level, dropped=tuple(one), notes=notes, interval=interval)
 
 
 # --------------------------------------------------------------------------- agreement
@@ -683,11 +736,15 @@ class RankingResult:
     ----------
     table : DataFrame
         ``training_id, estimate, ci_low, ci_high, n, rank, rank_low, rank_high, tied_rank,
-        n_better`` sorted by ``rank``. ``rank`` is the point rank (1 = best);
-        ``rank_low``/``rank_high`` the bootstrap percentile interval of the rank;
-        ``tied_rank`` = 1 + the number of sessions whose score interval lies entirely above
-        this one's, so sessions with overlapping intervals share a tied rank; ``n_better``
-        is that number.
+        n_better, p_above, indistinguishable_from_above`` sorted by ``rank``. ``rank`` is
+        the point rank (1 = best); ``rank_low``/``rank_high`` the bootstrap percentile
+        interval of the rank; ``tied_rank`` = 1 + the number of sessions whose score
+        interval lies entirely above this one's, so sessions with overlapping intervals
+        share a tied rank; ``n_better`` is that number. ``p_above`` is the share of
+        bootstrap replicates in which the session scores at least as high as the session
+        placed just above it (NaN for the first), and ``indistinguishable_from_above`` flags
+        neighbours the data cannot order: ``p_above`` > (1 − level)/2, i.e. the bootstrap
+        interval of their difference contains 0.
     n_boot : int
     level : float
     dimension : str
@@ -705,7 +762,8 @@ class RankingResult:
 def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None = None,
                   dimension: str = COMPOSITE, n_boot: int = 1000, level: float = 0.95,
                   small: Literal["raise", "drop"] = "raise",
-                  rng: np.random.Generator | int | None = None) -> RankingResult:
+                  rng: np.random.Generator | int | None = None,
+                  quality: QualityResult | None = None) -> RankingResult:
     """Rank sessions on a quality score, with bootstrap rank intervals.
 
     Each bootstrap replicate resamples responses with replacement within every session ×
@@ -729,6 +787,10 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
         As in :func:`compute_session_quality`.
     rng : Generator or int, optional
         Source of randomness (seeded for reproducibility).
+    quality : QualityResult, optional
+        The scores of this survey from :func:`compute_session_quality`, when the caller has
+        them already (its weights and level are used; ``weights``, ``level`` and ``small``
+        must then be left at their defaults or agree).
 
     Returns
     -------
@@ -744,7 +806,14 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
     if n_boot < 10:
         raise ValueError(f"n_boot must be at least 10, not {n_boot}")
     dispatch("dimension", dimension, dict.fromkeys((*QUALITY_ITEMS, COMPOSITE)))
-    q = compute_session_quality(survey, weights=weights, level=level, small=small)
+    if quality is None:
+        q = compute_session_quality(survey, weights=weights, level=level, small=small)
+    else:
+        q = quality
+        if weights is not None and _check_weights(weights) != q.weights:
+            raise ValueError(f"weights {weights} differ from those of the given quality result {q.weights}")
+        if q.level != level:
+            raise ValueError(f"level {level} differs from that of the given quality result ({q.level})")
     est = q.scores[q.scores["dimension"] == dimension].set_index(TRAINING_ID)
     sessions = list(est.index)
     if len(sessions) < 2:
@@ -766,6 +835,10 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
     lo_ci, hi_ci = est["ci_low"].to_numpy(), est["ci_high"].to_numpy()
     n_better = np.array([(lo_ci > hi_ci[j]).sum() for j in range(len(sessions))])
     point = stats.rankdata(-est["estimate"].to_numpy(), method="min")
+    order = np.lexsort((np.array(sessions, dtype=object).astype(str), point))
+    p_above = np.full(len(sessions), np.nan)
+    for prev, j in zip(order[:-1], order[1:]):
+        p_above[j] = float(np.mean(boot[:, j] >= boot[:, prev]))
     table = pd.DataFrame({
         TRAINING_ID: sessions,
         "estimate": est["estimate"].to_numpy(),
@@ -775,34 +848,74 @@ def rank_sessions(survey: pd.DataFrame, *, weights: Mapping[str, float] | None =
         "rank_high": np.ceil(np.quantile(ranks, 1 - a, axis=0)).astype(int),
         "tied_rank": 1 + n_better,
         "n_better": n_better,
+        "p_above": p_above,
+        "indistinguishable_from_above": p_above > a,
     }).sort_values(["rank", TRAINING_ID]).reset_index(drop=True)
     return RankingResult(table=table, n_boot=n_boot, level=level, dimension=dimension)
 
 
-def session_icc(survey: pd.DataFrame, *, dimension: str = COMPOSITE) -> float:
-    """Share of the variance of a response's score that lies between sessions (ICC(1)).
+_ICC_OUTCOMES = ("gain", "pre_score", "post_score", COMPOSITE, *QUALITY_ITEMS)
+
+
+def _icc_oneway(values: pd.Series, groups: pd.Series) -> float:
+    """ICC(1) of the one-way ANOVA for unequal group sizes, untruncated (may be < 0)."""
+    g = values.groupby(groups)
+    n_i, m_i = g.count(), g.mean()
+    k, N = len(n_i), int(n_i.sum())
+    if k < 2 or N - k < 1:
+        raise AnalysisError("a session ICC needs at least 2 sessions and more responses than sessions")
+    grand = values.mean()
+    msb = float((n_i * (m_i - grand) ** 2).sum() / (k - 1))
+    msw = float(((values - groups.map(m_i)) ** 2).sum() / (N - k))
+    m0 = (N - (n_i ** 2).sum() / N) / (k - 1)
+    den = msb + (m0 - 1) * msw
+    return float((msb - msw) / den) if den > 0 else 0.0
+
+
+def session_icc(survey: pd.DataFrame, *, outcome: str = "gain", truncate: bool = True) -> float:
+    """Share of the variance of a learner's outcome that lies between sessions (ICC(1)).
 
     One-way ANOVA estimator for unequal group sizes: (MSB − MSW) / (MSB + (m₀ − 1)·MSW) with
-    m₀ = (N − Σnᵢ²/N)/(k − 1) (Donner 1986), truncated at 0. This is the ICC to plan a
-    survey that samples whole sessions (see :func:`kexie_research.evaluation.power.design_effect`).
+    m₀ = (N − Σnᵢ²/N)/(k − 1) (Donner 1986), truncated at 0 unless ``truncate=False``. This
+    is the ICC to plan a study that samples whole sessions (see
+    :func:`kexie_research.evaluation.power.design_effect`) — **on the outcome the study
+    targets**: a trial of learning gains needs the ICC of the gains, not of the quality
+    ratings (sessions differ much more in how they are rated than in what learners gain).
+
+    Parameters
+    ----------
+    survey : DataFrame
+    outcome : {"gain", "pre_score", "post_score", "overall", <quality item>}
+        ``"gain"`` (default) = post − pre score of each response with both; ``"overall"``
+        the quality composite; or one quality item.
+    truncate : bool
+        Clip a negative estimate (less variation between sessions than chance) to 0.
 
     Examples
     --------
     >>> df = pd.DataFrame({"training_id": list("aaabbb"), "rater_role": "learner",
     ...                    **{i: [1, 2, 3, 3, 4, 5] for i in QUALITY_ITEMS}})
-    >>> round(session_icc(df), 3)  # MSB = 6, MSW = 1 → 5 / (6 + 2)
+    >>> round(session_icc(df, outcome="overall"), 3)  # MSB = 6, MSW = 1 → 5 / (6 + 2)
+    0.625
+    >>> df = df.assign(pre_score=50.0, post_score=[51, 52, 53, 53, 54, 55])
+    >>> round(session_icc(df), 3)  # the same numbers as gains
     0.625
     """
-    long = _long_ratings(survey)
-    v = long[long["dimension"] == dimension]
-    g = v.groupby(TRAINING_ID)["value"]
-    n_i, m_i = g.count(), g.mean()
-    k, N = len(n_i), int(n_i.sum())
-    if k < 2 or N - k < 1:
-        raise AnalysisError("a session ICC needs at least 2 sessions and more responses than sessions")
-    grand = v["value"].mean()
-    msb = float((n_i * (m_i - grand) ** 2).sum() / (k - 1))
-    msw = float(((v["value"] - v[TRAINING_ID].map(m_i)) ** 2).sum() / (N - k))
-    m0 = (N - (n_i ** 2).sum() / N) / (k - 1)
-    den = msb + (m0 - 1) * msw
-    return float(max(0.0, (msb - msw) / den)) if den > 0 else 0.0
+    dispatch("outcome", outcome, dict.fromkeys(_ICC_OUTCOMES))
+    if outcome in ("gain", PRE_SCORE, POST_SCORE):
+        cols = [PRE_SCORE, POST_SCORE] if outcome == "gain" else [outcome]
+        require_columns(survey, [TRAINING_ID, *cols], table="survey")
+        v = pd.DataFrame({c: as_float(survey[c]) for c in cols}, index=survey.index)
+        val = (v[POST_SCORE] - v[PRE_SCORE]) if outcome == "gain" else v[outcome]
+        ok = val.notna()
+        if not ok.any():
+            raise AnalysisError(f"no response has a {'pre and a post score' if outcome == 'gain' else outcome}: "
+                                "no session ICC of it")
+        values = val[ok].reset_index(drop=True)
+        groups = survey.loc[ok, TRAINING_ID].astype(str).reset_index(drop=True)
+    else:
+        long = _long_ratings(survey)
+        v = long[long["dimension"] == outcome]
+        values, groups = v["value"].reset_index(drop=True), v[TRAINING_ID].reset_index(drop=True)
+    icc = _icc_oneway(values, groups)
+    return max(0.0, icc) if truncate else icc

@@ -18,7 +18,8 @@ from scipy import stats
 
 from ..errors import AnalysisError
 from ..schema import QUALITY_ITEMS
-from ._common import as_float, check_level, dispatch, require_columns, result_to_dict
+from ._common import check_level, complete_items, dispatch, require_columns, result_to_dict
+from .structure import fit_one_factor
 
 __all__ = [
     "AlphaResult",
@@ -29,29 +30,6 @@ __all__ = [
     "compute_reliability",
     "complete_items",
 ]
-
-
-def complete_items(df: pd.DataFrame, items: Sequence[str], *, scale: str = "scale") -> pd.DataFrame:
-    """The items as a float frame of complete rows, checked for analysis.
-
-    Raises :class:`AnalysisError` for missing columns, fewer than 2 items, fewer than 3
-    complete responses or a constant item (whose variance is 0).
-    """
-    items = list(items)
-    require_columns(df, items, table="survey")
-    if len(items) < 2:
-        raise AnalysisError(f"scale {scale!r} needs at least 2 items, got {len(items)}")
-    x = pd.DataFrame({c: as_float(df[c]) for c in items}).dropna()
-    if len(x) < 3:
-        raise AnalysisError(f"scale {scale!r} has {len(x)} complete response(s); reliability "
-                            "needs at least 3")
-    sd = x.std(ddof=1)
-    const = [c for c in items if not sd[c] > 0]
-    if const:
-        vals = ", ".join(f"{c} (every answer = {x[c].iloc[0]:g})" for c in const)
-        raise AnalysisError(f"scale {scale!r}: constant item(s) {vals}; an item that never "
-                            "varies carries no information — drop it from the scale")
-    return x
 
 
 @dataclass(frozen=True)
@@ -165,8 +143,6 @@ def mcdonald_omega(items: pd.DataFrame | np.ndarray) -> float:
     >>> abs(mcdonald_omega(x) - 0.749) < 0.02
     True
     """
-    from .structure import fit_one_factor
-
     x = np.asarray(items, dtype=float)
     fit = fit_one_factor(np.cov(x, rowvar=False), n=len(x))
     sd = np.sqrt(np.diag(np.cov(x, rowvar=False)))

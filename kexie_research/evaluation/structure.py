@@ -25,8 +25,7 @@ from scipy import optimize, stats
 
 from ..errors import AnalysisError
 from ..schema import QUALITY_ITEMS
-from ._common import dispatch, result_to_dict
-from .reliability import complete_items
+from ._common import complete_items, dispatch, result_to_dict
 
 __all__ = [
     "OneFactorFit",

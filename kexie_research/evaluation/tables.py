@@ -1,8 +1,8 @@
-"""Paper-ready tables: tidy result frames rounded and exported as Markdown or LaTeX.
+"""Paper-ready tables: tidy result frames rounded to text (estimate, CI, p, n).
 
-The formatting goes through :func:`kexie_research.report.render.table_markdown` and
-:func:`~kexie_research.report.render.table_latex` so that the report and a paper show the
-same numbers.
+Rendering the formatted frame as Markdown or LaTeX is the report's job
+(:func:`kexie_research.report.tables.to_markdown`, :func:`~kexie_research.report.tables.to_latex`):
+an analysis module never imports the report (tests/test_layers.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pandas as pd
 
 from ._common import RESULT_COLUMNS
 
-__all__ = ["format_estimates", "to_markdown", "to_latex"]
+__all__ = ["format_estimates"]
 
 
 def _p_text(p) -> str:
@@ -56,18 +56,3 @@ def format_estimates(df: pd.DataFrame, *, digits: int = 3, ci: bool = True) -> p
         out["n"] = pd.to_numeric(df["n"], errors="coerce").astype("Int64").map(
             lambda v: None if pd.isna(v) else int(v)).astype(object)
     return out
-
-
-def to_markdown(df: pd.DataFrame, *, digits: int = 3, ci: bool = True) -> str:
-    """A result table as GitHub Markdown (see :func:`format_estimates`)."""
-    from ..report.render import table_markdown
-
-    return table_markdown(format_estimates(df, digits=digits, ci=ci), max_rows=10 ** 6)
-
-
-def to_latex(df: pd.DataFrame, *, caption: str = "", label: str = "", digits: int = 3,
-             ci: bool = True) -> str:
-    """A result table as a booktabs LaTeX table (see :func:`format_estimates`)."""
-    from ..report.render import table_latex
-
-    return table_latex(format_estimates(df, digits=digits, ci=ci), caption=caption, label=label)

@@ -7,20 +7,9 @@ from typing import Iterable
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError
+from ..stats import require_columns  # the one column check (re-exported for the network modules)
 
 __all__ = ["require_columns", "as_str_id", "check_choice"]
-
-
-def require_columns(df: pd.DataFrame, columns: Iterable[str], *, table: str) -> None:
-    """Raise :class:`DataValidationError` naming the first missing column."""
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{table} must be a pandas DataFrame, not {type(df).__name__}")
-    for c in columns:
-        if c not in df.columns:
-            raise DataValidationError(
-                f"the {table} table has no column {c!r} (columns: {', '.join(map(str, df.columns))})",
-                column=c, rule="required_column")
 
 
 def as_str_id(s: pd.Series) -> pd.Series:

@@ -70,6 +70,8 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..schema import ORG_ID, PROVINCE
+from ..stats import co_information, entropy_bits, mutual_information
+from ..stats import subset_entropies as _subset_entropies
 from ._common import check_choice
 from .graphs import OrgGraph
 
@@ -106,70 +108,6 @@ HELIX4_OF_TYPE: dict[str, str | None] = {
     "other": "society",
 }
 """Four helices: learned societies and public bodies split off government/society."""
-
-
-def entropy_bits(p) -> float:
-    """Shannon entropy in bits of a probability vector (zeros ignored).
-
-    Examples
-    --------
-    >>> entropy_bits([0.5, 0.5]), entropy_bits([1.0, 0.0])
-    (1.0, 0.0)
-    """
-    p = np.asarray(p, dtype=float).ravel()
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum()) + 0.0 if len(p) else 0.0
-
-
-def _entropy_axes(table: np.ndarray) -> np.ndarray:
-    """Entropy (bits) over the last axes; ``table`` has shape (..., cells)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        logp = np.where(table > 0, np.log2(np.where(table > 0, table, 1.0)), 0.0)
-    return -(table * logp).sum(axis=-1) + 0.0
-
-
-def _subset_entropies(tables: np.ndarray, d: int) -> dict[tuple[int, ...], np.ndarray]:
-    """H(X_S) for every non-empty S ⊆ {0..d−1}; ``tables`` shape (B, 2, …, 2) of probabilities."""
-    out = {}
-    B = tables.shape[0]
-    for r in range(1, d + 1):
-        for S in combinations(range(d), r):
-            drop = tuple(1 + a for a in range(d) if a not in S)
-            marg = tables.sum(axis=drop) if drop else tables
-            out[S] = _entropy_axes(marg.reshape(B, -1))
-    return out
-
-
-def co_information(table) -> float:
-    """Co-information in bits of a d-dimensional contingency table (counts or probabilities).
-
-    ``I = Σ_{∅≠S} (−1)^{|S|+1} H(X_S)``: mutual information for d = 2, Leydesdorff's T for
-    d = 3, T_uigp for d = 4.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> xor = np.zeros((2, 2, 2)); xor[0, 0, 0] = xor[0, 1, 1] = xor[1, 0, 1] = xor[1, 1, 0] = 1
-    >>> co_information(xor)
-    -1.0
-    >>> copy = np.zeros((2, 2, 2)); copy[0, 0, 0] = copy[1, 1, 1] = 1
-    >>> co_information(copy)
-    1.0
-    """
-    t = np.asarray(table, dtype=float)
-    if t.sum() <= 0:
-        raise AnalysisError("the contingency table is empty")
-    t = t / t.sum()
-    d = t.ndim
-    H = _subset_entropies(t[None, ...], d)
-    return float(sum((-1) ** (len(S) + 1) * h[0] for S, h in H.items()))
-
-
-def mutual_information(table, axes: tuple[int, int]) -> float:
-    """Mutual information (bits) between two axes of a contingency table."""
-    t = np.asarray(table, dtype=float)
-    drop = tuple(a for a in range(t.ndim) if a not in axes)
-    return co_information(t.sum(axis=drop) if drop else t)
 
 
 @dataclass(frozen=True)

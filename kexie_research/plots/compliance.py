@@ -11,19 +11,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib import colormaps
 
+from .. import labels
 from ..schema import CADRE_RANKS, RANK
 from .style import COLORS, MARKERS, figure, label, new_axes, tag_figure, use_style
 
-__all__ = ["plot_compliance_heatmap", "plot_off_job_rates", "plot_curriculum_shares", "RANK_NAMES"]
-
-RANK_NAMES = {
-    "bureau": {"zh": "局级", "en": "Bureau"},
-    "division": {"zh": "处级", "en": "Division"},
-    "section": {"zh": "科级及以下", "en": "Section & below"},
-    "professional": {"zh": "专业技术", "en": "Professional"},
-    "new_hire": {"zh": "新入职", "en": "New hire"},
-}
-
+__all__ = ["plot_compliance_heatmap", "plot_off_job_rates", "plot_curriculum_shares"]
 
 def plot_compliance_heatmap(result, *, ax=None, lang: str = "zh", cmap: str = "cividis"):
     """Rank × rule heat-map of pass rates (annual-rate rules: the rank's off-the-job rate).
@@ -64,7 +56,7 @@ def plot_compliance_heatmap(result, *, ax=None, lang: str = "zh", cmap: str = "c
                 ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=6,
                         color="white" if lum < 0.5 else "black")
         ax.set_xticks(range(len(rules)), [r + ("*" if measure.get(r) == "rate" else "") for r in rules])
-        ax.set_yticks(range(len(ranks)), [RANK_NAMES.get(r, {}).get(lang, r) for r in ranks])
+        ax.set_yticks(range(len(ranks)), [labels.label(r, lang, kind="cadre_rank", capitalize=True) for r in ranks])
         ax.tick_params(length=0)
         for sp in ax.spines.values():
             sp.set_visible(False)

@@ -23,12 +23,13 @@ from matplotlib import colormaps
 from matplotlib.colors import Normalize
 from matplotlib.patches import Rectangle
 
-from ..regions import REGION_NAMES, REGIONS, normalize_province, province_name
+from .. import labels
+from ..regions import REGIONS, normalize_province, province_name
 from .style import COLORS, HATCHES, MARKERS, figure, label, new_axes, tag_figure, use_style
 
 __all__ = ["plot_coverage_curve", "plot_coverage_by_group", "plot_province_tiles",
-           "plot_exchange", "TILE_GRID", "ISO_CODES", "COLUMN_LABELS", "CODE_LABELS",
-           "column_label", "group_label", "province_coverage", "coverage_norm"]
+           "plot_exchange", "TILE_GRID", "ISO_CODES", "column_label", "group_label",
+           "province_coverage", "coverage_norm"]
 
 # (row, column) of each of the 31 provinces: north at the top, west on the left. Approximate
 # geography, hand-placed so that neighbours stay neighbours where a square grid allows.
@@ -54,29 +55,11 @@ ISO_CODES: dict[str, str] = {
 }
 
 
-COLUMN_LABELS = {
-    "province": ("省份/代表团", "province/delegation"), "region": ("地区", "region"),
-    "delegation_type": ("代表团类型", "delegation type"), "sector": ("工作领域", "sector"),
-    "is_frontline": ("一线", "front line"), "is_academician": ("院士", "academician"),
-    "is_reelected": ("连任", "re-elected"),
-}
-_BOOL_LABELS = {"True": ("是", "yes"), "False": ("否", "no")}
-# category codes of the breakdown columns (schema.SECTORS, schema.DELEGATION_TYPES)
-CODE_LABELS = {
-    "university": ("高校", "university"), "research_institute": ("科研院所", "research institute"),
-    "enterprise": ("企业", "enterprise"), "government": ("党政机关", "government"),
-    "school": ("中小学", "school"), "hospital": ("医院", "hospital"),
-    "agriculture": ("农业", "agriculture"), "other": ("其他", "other"),
-    "local_association": ("地方科协", "local association"),
-    "national_society": ("全国学会", "national society"), "military": ("解放军", "military"),
-    "central_enterprise": ("中央企业", "central enterprise"),
-    "central_agency": ("中央和国家机关", "central agency"),
-}
-
-
 def column_label(col: str, lang: str) -> str:
-    """Display name of a breakdown column (``province`` → 省份/代表团); unknown names unchanged."""
-    return COLUMN_LABELS.get(col, (col, col))[0 if lang == "zh" else 1]
+    """Display name of a breakdown column (``province`` → 省份/代表团); unknown names unchanged.
+
+    The names live in :mod:`kexie_research.labels` (the representatives' columns)."""
+    return labels.column_label(col, lang, table="representatives")
 
 
 def group_label(g, lang: str) -> str:
@@ -85,16 +68,13 @@ def group_label(g, lang: str) -> str:
 
 
 def _group_name(g: str, lang: str) -> str:
-    if g in _BOOL_LABELS:
-        return _BOOL_LABELS[g][0 if lang == "zh" else 1]
-    if g in CODE_LABELS:
-        return CODE_LABELS[g][0 if lang == "zh" else 1]
+    for kind in ("bool", "sector", "delegation_type"):  # codes first: "military" is also a delegation
+        if g in labels.table(kind):
+            return labels.label(g, lang, kind=kind)
     zh = normalize_province(g) if isinstance(g, str) else None
     if zh is not None:
         return province_name(zh, lang)
-    if g in REGION_NAMES:
-        return REGION_NAMES[g][lang]
-    return str(g)
+    return labels.label(g, lang)
 
 
 def plot_coverage_curve(result, *, ax=None, lang: str = "zh"):
@@ -263,7 +243,7 @@ def plot_exchange(exchange, *, ax=None, lang: str = "zh", max_sessions: int = 40
         for i, r in enumerate(REGIONS):
             w = s[f"share_{r}"].to_numpy(float) if len(s) else np.zeros(0)
             ax.barh(y, w, left=left, color=COLORS[i], hatch=HATCHES[i], edgecolor="white",
-                    linewidth=0.3, height=0.75, label=REGION_NAMES[r][lang])
+                    linewidth=0.3, height=0.75, label=labels.label(r, lang, capitalize=True))
             left = left + w
         ax.set_yticks(y, list(s["training_id"]))
         ax.invert_yaxis()

@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import labels
 from ..schema import QUALITY_ITEM_NAMES, QUALITY_ITEMS
 from .style import COLORS, MARKERS, label, new_axes, use_style
 
-__all__ = ["plot_quality_profile", "plot_effects_forest", "plot_event_study", "plot_rank_intervals",
-           "OUTCOME_LABELS", "outcome_label"]
-
-# outputs (schema.OUTPUT_KINDS-like outcome columns) as shown in figures and the report
-OUTCOME_LABELS = {
-    "proposals": ("建议案", "proposals"),
-    "research_reports": ("调研报告", "research reports"),
-    "suggestions_adopted": ("建议被采纳", "suggestions adopted"),
-}
+__all__ = ["plot_quality_profile", "plot_effects_forest", "plot_event_study", "plot_rank_intervals"]
 
 
-def outcome_label(name: str, lang: str) -> str:
-    """Display name of an outcome column (``proposals`` → 建议案); unknown names unchanged."""
-    return OUTCOME_LABELS.get(name, (name, name))[0 if lang == "zh" else 1]
+def _name(code, lang: str, kind: str) -> str:
+    """Display name from :mod:`kexie_research.labels`, capitalised in English (axis text)."""
+    s = labels.label(code, lang, kind=kind)
+    return s[:1].upper() + s[1:] if lang == "en" else s
+
 
 _LINESTYLES = ("-", "--", ":", "-.", (0, (5, 1)), (0, (1, 1)))
 
@@ -94,17 +89,15 @@ def plot_effects_forest(result, *, overall=None, ax=None, lang: str = "zh"):
     rows = []
     if overall is not None:
         for _, r in overall.table.iterrows():
-            name = {"twfe": label(lang, "总体（TWFE）", "Overall (TWFE)"),
-                    "group_time": label(lang, "总体（分组-时期）", "Overall (group-time)")}.get(r["method"], r["method"])
+            m = labels.label(r["method"], lang, kind="estimator")
+            name = label(lang, f"总体（{m}）", f"Overall ({m})")
             rows.append((name, r["estimate"], r["ci_low"], r["ci_high"], None))
-    seg_names = {"reelected": label(lang, "新任/连任", "New / re-elected"),
-                 "frontline": label(lang, "领导/一线", "Leader / frontline"),
-                 "modality": label(lang, "集中/线上", "Centralised / online")}
     ints = result.interactions.set_index("segment")
     for seg, g in eff.groupby("segment", sort=False):
         for _, r in g.iterrows():
             lev = r["level_zh"] if lang == "zh" else r["level"]
-            rows.append((f"{seg_names.get(seg, seg)}: {lev}", r["estimate"], r["ci_low"], r["ci_high"], seg))
+            rows.append((f"{_name(seg, lang, 'het_segment')}: {lev}", r["estimate"], r["ci_low"],
+                         r["ci_high"], seg))
     with use_style(lang):
         ax = new_axes(ax, lang, "single", 0.35 * len(rows) + 1.2)
         y = np.arange(len(rows))[::-1]
@@ -124,10 +117,10 @@ def plot_effects_forest(result, *, overall=None, ax=None, lang: str = "zh"):
             ax.annotate(label(lang, f"交互 p校正={padj:.3f}", f"interaction p_adj={padj:.3f}"),
                         xy=(1.0, float(np.mean(ys))), xycoords=("axes fraction", "data"),
                         xytext=(3, 0), textcoords="offset points", fontsize="x-small", va="center")
-        out = outcome_label(result.outcome, lang)
+        out = labels.label(result.outcome, lang, kind="outcome")
         ax.set_xlabel(label(lang, f"培训效应（{out}，每人每年）",
                             f"Training effect ({out} per representative-year)"))
-        corr = {"holm": "Holm", "fdr_bh": "BH", "bonferroni": "Bonferroni"}.get(result.correction, result.correction)
+        corr = labels.label(result.correction, lang, kind="correction")
         ax.set_title(label(lang, f"分群体效应（95% 置信区间，{corr} 校正）",
                            f"Effects by segment (95% CI; {corr}-corrected interactions)"))
     return ax
@@ -175,7 +168,7 @@ def plot_event_study(result, *, group_time=None, ax=None, lang: str = "zh"):
         ax.axvline(result.reference + 0.5, color="0.3", linewidth=0.8, linestyle="--")
         ax.set_xticks(sorted(t["rel_time"].astype(int)))
         ax.set_xlabel(label(lang, "距首次培训年数", "Years relative to first training"))
-        out = outcome_label(result.outcome, lang)
+        out = labels.label(result.outcome, lang, kind="outcome")
         ax.set_ylabel(label(lang, f"效应（{out}）", f"Effect ({out})"))
         ax.set_title(label(lang, f"事件研究（平行趋势检验 p={result.pretrend_p:.3f}）",
                            f"Event study (pre-trend test p={result.pretrend_p:.3f})"))

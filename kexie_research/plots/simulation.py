@@ -11,50 +11,22 @@ from typing import Mapping
 
 import numpy as np
 
+from .. import labels
 from .style import COLORS, HATCHES, MARKERS, figure, label, new_axes, tag_figure, use_style
 
-__all__ = ["plot_coverage_fan", "plot_plan_comparison", "plot_sensitivity", "plot_discovery",
-           "PARAMETER_LABELS", "SEGMENT_LABELS", "MODALITY_LABELS", "code_label"]
-
-PARAMETER_LABELS = {
-    "accept_prob": ("接受邀请概率", "Acceptance"),
-    "accept_prob_cannot_leave_post": ("无法脱岗者接受概率", "Acceptance (cannot leave post)"),
-    "no_show_prob": ("缺席概率", "No-show"),
-    "reinvite_share": ("开放席位比例", "Open-seat share"),
-    "cost_scale": ("成本倍数", "Cost multiplier"),
-    "capacity_scale": ("名额倍数", "Capacity multiplier"),
-}
-
-
-# simulation segments (engine) and session modalities / targets (plans, optimiser)
-SEGMENT_LABELS = {
-    "new": ("新任", "new"), "reelected": ("连任", "re-elected"), "frontline": ("一线", "front line"),
-    "cannot_leave_post": ("无法脱岗", "cannot leave post"),
-}
-MODALITY_LABELS = {
-    "centralized": ("集中培训", "centralised"), "online": ("网络培训", "online"),
-    "video": ("视频培训", "video"), "reading_class": ("读书班", "reading class"),
-    "exchange": ("交流研讨", "exchange"), "study_tour": ("考察学习", "study tour"),
-    "hybrid": ("线上线下结合", "hybrid"), "rep_organized": ("代表自组织", "representative-organised"),
-    "cross": ("跨区域", "cross-region"),
-}
-
+__all__ = ["plot_coverage_fan", "plot_plan_comparison", "plot_sensitivity", "plot_discovery", "code_label"]
 
 def code_label(code, lang: str) -> str:
-    """Display name of a segment, modality, target or parameter code; unknown codes unchanged
-    (a region code gives its region name)."""
-    for table in (SEGMENT_LABELS, MODALITY_LABELS, PARAMETER_LABELS):
-        if code in table:
-            return table[code][0 if lang == "zh" else 1]
-    from ..regions import REGION_NAMES
-    if code in REGION_NAMES:
-        return REGION_NAMES[code][lang]
-    return str(code)
+    """Display name of a segment, modality, target or parameter code (names from
+    :mod:`kexie_research.labels`); unknown codes unchanged (a region code gives its region name)."""
+    for kind in ("segment", "modality", "target", "parameter"):
+        if code in labels.table(kind):
+            return labels.label(code, lang, kind=kind)
+    return labels.label(code, lang)
 
 
 def _plabel(name: str, lang: str) -> str:
-    zh, en = PARAMETER_LABELS.get(name, (name, name))
-    return label(lang, zh, en)
+    return labels.label(name, lang, kind="parameter", capitalize=True)
 
 
 def plot_coverage_fan(result, *, ax=None, lang: str = "zh", target: float = 0.8,

@@ -18,6 +18,7 @@ from typing import Callable, Mapping
 import numpy as np
 import pandas as pd
 
+from .. import labels
 from ..errors import PlanError
 from .engine import Simulator
 from .plan import Plan, SessionSpec, segment_value
@@ -28,12 +29,23 @@ __all__ = ["Lever", "LEVERS", "RecommendationResult", "recommend", "RANK_BY"]
 
 @dataclass(frozen=True)
 class Lever:
-    """A plan change: name, labels (zh/en) and the transformation."""
+    """A plan change: its name and the transformation; display names from
+    :mod:`kexie_research.labels` (kind ``"lever"``): :meth:`label`, ``label_zh``, ``label_en``."""
 
     name: str
-    label_zh: str
-    label_en: str
     apply: Callable[[Plan], Plan]
+
+    def label(self, lang: str = "zh") -> str:
+        """Display name in ``lang`` (capitalised in English)."""
+        return labels.label(self.name, lang, kind="lever", capitalize=True)
+
+    @property
+    def label_zh(self) -> str:
+        return self.label("zh")
+
+    @property
+    def label_en(self) -> str:
+        return self.label("en")
 
 
 def _add(plan: Plan, s: SessionSpec) -> Plan:
@@ -56,27 +68,22 @@ def _online_clp(plan: Plan) -> Plan:
 
 
 LEVERS: dict[str, Lever] = {lv.name: lv for lv in (
-    Lever("add_centralized_class", "每年增加一期100人集中培训班",
-          "One more 100-seat centralised class a year",
+    Lever("add_centralized_class",
           lambda p: _add(p, SessionSpec(100, per_year=1, modality="centralized", name="lever: extra class"))),
-    Lever("never_trained_first", "优先邀请从未参训者(不留开放席位)",
-          "Invite never-trained representatives first (no open seats)",
+    Lever("never_trained_first",
           lambda p: dataclasses.replace(p, policy=dataclasses.replace(
               p.policy, selection="never_trained_first", reinvite_share=0.0))),
-    Lever("online_for_cannot_leave_post", "为无法脱岗代表每年开设150人线上课程",
-          "A 150-seat online course a year for those who cannot leave their posts", _online_clp),
-    Lever("cross_region_exchange", "每年一期80人东西部跨区域交流班",
-          "An 80-seat east-west cross-region exchange class a year",
+    Lever("online_for_cannot_leave_post", _online_clp),
+    Lever("cross_region_exchange",
           lambda p: _add(p, SessionSpec(80, per_year=1, modality="exchange", regions=("west", "east"),
                                         name="lever: cross-region exchange"))),
-    Lever("rep_organized", "每年两期40人代表自主组织培训",
-          "Two 40-seat representative-organised trainings a year",
+    Lever("rep_organized",
           lambda p: _add(p, SessionSpec(40, per_year=2, modality="rep_organized",
                                         name="lever: representative-organised"))),
-    Lever("capacity_plus_20pct", "各班名额增加20%", "20% more seats in every session",
+    Lever("capacity_plus_20pct",
           lambda p: dataclasses.replace(p, sessions=tuple(
               dataclasses.replace(s, capacity=max(1, int(round(s.capacity * 1.2)))) for s in p.sessions))),
-    Lever("halve_no_shows", "缺席率减半(提醒与调课)", "Halve no-shows (reminders, rescheduling)",
+    Lever("halve_no_shows",
           lambda p: dataclasses.replace(p, policy=dataclasses.replace(
               p.policy, no_show_prob=({k: v / 2 for k, v in p.policy.no_show_prob.items()}
                                       if isinstance(p.policy.no_show_prob, Mapping)

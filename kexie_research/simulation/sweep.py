@@ -19,6 +19,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .. import labels
 from ..errors import PlanError
 from .engine import Simulator
 from .executor import map_chunks
@@ -79,30 +80,43 @@ def _apply_capacity_scale(plan: Plan, v: float) -> Plan:
 
 @dataclass(frozen=True)
 class ParameterSpec:
-    """An uncertain parameter: name, labels, default range, how to apply it to a plan."""
+    """An uncertain parameter: name, default range, how to apply it to a plan.
+
+    Its display names come from :mod:`kexie_research.labels` (kind ``"parameter"``):
+    :meth:`label`, or ``label_zh`` / ``label_en``.
+    """
 
     name: str
-    label_zh: str
-    label_en: str
     low: float
     high: float
     apply: Callable[[Plan, float], Plan] = field(repr=False, compare=False)
     description: str = ""
 
+    def label(self, lang: str = "zh") -> str:
+        """Display name in ``lang`` (capitalised in English, for a header or a slider)."""
+        return labels.label(self.name, lang, kind="parameter", capitalize=True)
+
+    @property
+    def label_zh(self) -> str:
+        return self.label("zh")
+
+    @property
+    def label_en(self) -> str:
+        return self.label("en")
+
 
 PARAMETERS: dict[str, ParameterSpec] = {p.name: p for p in (
-    ParameterSpec("accept_prob", "接受邀请概率", "Acceptance probability", 0.5, 1.0, _apply_accept,
+    ParameterSpec("accept_prob", 0.5, 1.0, _apply_accept,
                   "the policy's acceptance (the 'default' entry of a segment table)"),
-    ParameterSpec("accept_prob_cannot_leave_post", "无法脱岗者接受概率",
-                  "Acceptance, cannot leave post", 0.1, 0.9, _apply_accept_clp,
+    ParameterSpec("accept_prob_cannot_leave_post", 0.1, 0.9, _apply_accept_clp,
                   "the policy's acceptance for representatives who cannot leave their posts"),
-    ParameterSpec("no_show_prob", "缺席概率", "No-show probability", 0.0, 0.3, _apply_no_show,
+    ParameterSpec("no_show_prob", 0.0, 0.3, _apply_no_show,
                   "the policy's no-show probability (every segment)"),
-    ParameterSpec("reinvite_share", "重复邀请席位比例", "Open-seat (re-invitation) share", 0.0, 0.6,
-                  _apply_reinvite, "share of seats given regardless of training history"),
-    ParameterSpec("cost_scale", "成本倍数", "Cost multiplier", 0.7, 1.5, _apply_cost_scale,
+    ParameterSpec("reinvite_share", 0.0, 0.6, _apply_reinvite,
+                  "share of seats given regardless of training history"),
+    ParameterSpec("cost_scale", 0.7, 1.5, _apply_cost_scale,
                   "multiplies every per-person and fixed cost"),
-    ParameterSpec("capacity_scale", "名额倍数", "Capacity multiplier", 0.7, 1.3, _apply_capacity_scale,
+    ParameterSpec("capacity_scale", 0.7, 1.3, _apply_capacity_scale,
                   "multiplies every session's seats (rounded, at least 1)"),
 )}
 

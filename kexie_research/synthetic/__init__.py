@@ -8,13 +8,14 @@ training effect, costs, cadres with training-hours logs, and a national-scale or
 network calibrated to the enterprise-association survey (26,708 in 2021). Randomness comes
 only from ``numpy.random.SeedSequence`` / ``Generator``; the same seed gives byte-identical
 files. The shipped default dataset (``datasets/synthetic/``) is
-``generate_dataset(dir, seed=20240)``.
+:func:`kexie_research.calibration.generate_dataset` ``(dir, seed=20240)``: writing the folder
+with its calibration report needs the analyses, which the generator does not import.
 
 See ``docs/synthetic.md`` for the model, every assumption and :data:`PLANTED_EFFECTS`.
 """
 
 from ._common import DEFAULT_SEED, GENERATOR_VERSION, source_label
-from .dataset import GZIPPED_KINDS, calibration_report, generate_dataset, generate_tables
+from .dataset import GZIPPED_KINDS, generate_tables, write_dataset
 from .effects import PLANTED_EFFECTS
 from .network import HELIX_CLASSES, NETWORK_SIZES, generate_network
 from .people import DELEGATION_SHARES, TARGET_SHARES, generate_cadres, generate_representatives
@@ -35,8 +36,7 @@ __all__ = [
     "generate_cadres",
     "generate_network",
     "generate_tables",
-    "generate_dataset",
-    "calibration_report",
+    "write_dataset",
     "treated_from_year",
     "source_label",
 ]

@@ -7,6 +7,10 @@ data) are written to ``datasets/synthetic/MANIFEST.json`` under ``"realised"``.
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..stats import co_information
+
 __all__ = ["PLANTED_EFFECTS"]
 
 _PROVINCE_SD_LOG = 0.3
@@ -95,18 +99,12 @@ _EFFECTS = {
 
 
 def _co_information(patterns, probs, *, drop_none=False) -> float:
-    """T = H_u + H_i + H_g - H_ui - H_ug - H_ig + H_uig in bits (McGill co-information)."""
-    import math
-    p = {tuple(k): v for k, v in zip(patterns, probs) if not (drop_none and not any(k))}
-    tot = sum(p.values())
-
-    def h(axes):
-        m: dict = {}
-        for k, v in p.items():
-            key = tuple(k[a] for a in axes)
-            m[key] = m.get(key, 0.0) + v / tot
-        return -sum(x * math.log2(x) for x in m.values() if x > 0)
-    return h([0]) + h([1]) + h([2]) - h([0, 1]) - h([0, 2]) - h([1, 2]) + h([0, 1, 2])
+    """T in bits of a distribution over 0/1 helix patterns (``drop_none``: without 000)."""
+    t = np.zeros((2,) * len(patterns[0]))
+    for k, v in zip(patterns, probs):
+        if not (drop_none and not any(k)):
+            t[tuple(k)] += v
+    return co_information(t)
 
 
 def _survey_derived(e: dict) -> dict:

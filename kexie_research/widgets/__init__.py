@@ -11,7 +11,7 @@ from .data_tour import ValidationExplorer, dataset_overview, write_messy_example
 from .coverage import CoverageExplorer
 from .compliance import ComplianceExplorer
 from .effectiveness import QualityExplorer
-from .gallery import FigureGallery, figure_index, paper_figures_dir, regenerate_figures
+from .gallery import FigureGallery, figure_index, paper_figures_dir
 from .networks import NetworkExplorer
 from .scenario import ScenarioExplorer
 from .simulator import PlanSimulator, controls_from_plan, plan_from_controls
@@ -21,5 +21,5 @@ __all__ = [
     "ValidationExplorer", "dataset_overview", "write_messy_example",
     "CoverageExplorer", "ComplianceExplorer", "QualityExplorer", "NetworkExplorer",
     "PlanSimulator", "plan_from_controls", "controls_from_plan", "ScenarioExplorer",
-    "FigureGallery", "figure_index", "paper_figures_dir", "regenerate_figures",
+    "FigureGallery", "figure_index", "paper_figures_dir",
 ]

@@ -26,11 +26,12 @@ from typing import Any, Callable, Iterable
 import ipywidgets as widgets
 import pandas as pd
 
+from .. import labels
 from ..io import write_csv, write_json, write_xlsx
+from ..settings import quick_mode  # re-exported: the explorers' Monte Carlo sizes
 
 __all__ = [
     "LANGS",
-    "CODE_NAMES",
     "code_name",
     "display_frame",
     "Debouncer",
@@ -59,20 +60,6 @@ def tr(lang: str, zh: str, en: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)}, not {lang!r}")
     return zh if lang == "zh" else en
-
-
-def quick_mode() -> bool:
-    """True when ``KEXIE_QUICK=1``: notebooks and explorers use small Monte Carlo sizes.
-
-    The notebook tests set it so that all notebooks run within the suite's time budget;
-    a researcher running ``make lab`` gets the full sizes.
-
-    Examples
-    --------
-    >>> isinstance(quick_mode(), bool)
-    True
-    """
-    return os.environ.get("KEXIE_QUICK", "").strip().lower() in ("1", "true", "yes")
 
 
 def default_export_dir() -> Path:
@@ -398,58 +385,23 @@ def _escape(s: str) -> str:
     return html.escape(s, quote=False)
 
 
-# ---- display names of codes ------------------------------------------------------------------
-
-CODE_NAMES: dict[str, tuple[str, str]] = {
-    # sectors
-    "university": ("高校", "University"), "research_institute": ("科研院所", "Research institute"),
-    "enterprise": ("企业", "Enterprise"), "government": ("机关", "Government"),
-    "school": ("中小学", "School"), "hospital": ("医院", "Hospital"),
-    "agriculture": ("农业", "Agriculture"), "other": ("其他", "Other"),
-    # delegations
-    "local_association": ("地方科协", "Local association"),
-    "national_society": ("全国学会", "National society"), "military": ("解放军", "Military"),
-    "central_enterprise": ("中央企业", "Central enterprise"),
-    "central_agency": ("中央和国家机关", "Central agency"),
-    # modalities
-    "centralized": ("集中培训", "Centralised"), "online": ("网络培训", "Online"),
-    "video": ("视频", "Video"), "exchange": ("跨区域交流", "Regional exchange"),
-    "rep_organized": ("代表自主组织", "Rep-organised"), "reading_class": ("读书班", "Reading class"),
-    "study_tour": ("调研考察", "Study tour"), "hybrid": ("混合式", "Hybrid"),
-    # selection policies and segments
-    "random": ("随机", "Random"), "never_trained_first": ("未训优先", "Never-trained first"),
-    "segment_priority": ("分类优先", "Segment priority"),
-    "new": ("新任代表", "New"), "reelected": ("连任代表", "Re-elected"),
-    "frontline": ("一线代表", "Frontline"), "cannot_leave_post": ("难以离岗", "Cannot leave post"),
-    # genders, ranks
-    "female": ("女", "Female"), "male": ("男", "Male"),
-    "bureau": ("局级", "Bureau"), "division": ("处级", "Division"), "section": ("科级", "Section"),
-    "professional": ("专业技术", "Professional"), "new_hire": ("新入职", "New hire"),
-}
-
+# ---- display names of codes (kexie_research.labels is their one home) ----------------------
 
 def code_name(value: Any, lang: str) -> str:
-    """Display name of a code, province, region or boolean in ``lang``.
+    """Display name of a code, province, region or boolean in ``lang``, capitalised for a
+    widget (names from :func:`kexie_research.labels.label`).
 
     Examples
     --------
     >>> code_name("广西", "en"), code_name("west", "zh"), code_name(True, "zh"), code_name("enterprise", "zh")
     ('Guangxi', '西部', '是', '企业')
+    >>> code_name("cannot_leave_post", "en"), code_name(None, "en")
+    ('Cannot leave post', '–')
     """
-    from ..regions import DELEGATIONS, PROVINCES, REGION_NAMES, province_name
-
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is not None and not isinstance(value, str) and not isinstance(value, bool) \
+            and type(value).__name__ != "bool_" and pd.isna(value):
         return "–"
-    if isinstance(value, (bool,)) or type(value).__name__ == "bool_":
-        return tr(lang, "是", "Yes") if value else tr(lang, "否", "No")
-    s = str(value)
-    if s in REGION_NAMES:
-        return REGION_NAMES[s][lang]
-    if s in PROVINCES or s in DELEGATIONS:
-        return province_name(s, lang)
-    if s in CODE_NAMES:
-        return tr(lang, *CODE_NAMES[s])
-    return s
+    return labels.label(value, lang, capitalize=True)
 
 
 def mc_size(full: int, quick: int) -> int:
@@ -465,44 +417,10 @@ def mc_size(full: int, quick: int) -> int:
     return int(quick if quick_mode() else full)
 
 
+# compatibility view for the network explorer (widgets/networks.py): derived from labels
 LINK_KIND_NAMES: dict[str, tuple[str, str]] = {
-    "membership": ("隶属/会员", "Membership"), "founding_member": ("发起单位", "Founding member"),
-    "joint_lab": ("联合实验室", "Joint lab"), "project": ("合作项目", "Project"),
-    "technology_transfer": ("技术转移", "Technology transfer"),
-    "expert_workstation": ("专家工作站", "Expert workstation"), "training": ("培训", "Training"),
-    "other": ("其他", "Other"),
-}
-STATUS_NAMES: dict[str, tuple[str, str]] = {
-    "pass": ("达标", "pass"), "fail": ("未达标", "fail"), "warning": ("警示", "warning"),
-    "pending": ("待定", "pending"), "never_trained": ("从未参训", "never trained"),
-    "not_trained_within_window": ("周期内未参训", "not trained within window"),
-}
-COLUMN_NAMES: dict[str, tuple[str, str]] = {
-    "rep_id": ("代表编号", "Rep ID"), "org_id": ("组织编号", "Org ID"), "cadre_id": ("干部编号", "Cadre ID"),
-    "training_id": ("班次", "Session"), "name": ("名称", "Name"), "province": ("省份", "Province"),
-    "region": ("地区", "Region"), "sector": ("领域", "Sector"), "delegation_type": ("代表团", "Delegation"),
-    "is_frontline": ("一线", "Frontline"), "is_reelected": ("连任", "Re-elected"),
-    "n_sessions": ("参训次数", "Sessions"), "last_trained": ("最近参训", "Last trained"),
-    "status": ("状态", "Status"), "type": ("类型", "Type"), "rule_id": ("规则", "Rule"),
-    "rank": ("职级", "Rank"), "year": ("年份", "Year"), "hours": ("学时", "Hours"), "days": ("天数", "Days"),
-    "count": ("次数", "Count"), "threshold_hours": ("门槛（学时）", "Threshold (h)"),
-    "threshold_days": ("门槛（天）", "Threshold (d)"), "threshold_count": ("门槛（次）", "Threshold (n)"),
-    "shortfall_hours": ("差距（学时）", "Shortfall (h)"), "shortfall_days": ("差距（天）", "Shortfall (d)"),
-    "shortfall_count": ("差距（次）", "Shortfall (n)"), "group_size": ("人数", "Group size"),
-    "n_trained": ("脱产培训人数", "Trained"), "rate": ("调训率", "Rate"), "threshold_rate": ("门槛", "Threshold"),
-    "shortfall_rate": ("差距", "Shortfall"), "shortfall_cadres": ("尚需人数", "Cadres short"),
-    "share": ("占比", "Share"), "threshold_share": ("门槛", "Threshold"), "shortfall_share": ("差距", "Shortfall"),
-    "indicator": ("指标", "Indicator"), "rules": ("规则", "Rules"), "rules_evaluated": ("可评估", "Evaluated"),
-    "rules_not_evaluable": ("不可评估", "Not evaluable"), "n_evaluated": ("评估数", "Evaluated"),
-    "n_pass": ("达标数", "Passed"), "pass_rate": ("达标率", "Pass rate"), "estimate": ("得分", "Score"),
-    "ci_low": ("区间下限", "CI low"), "ci_high": ("区间上限", "CI high"), "n": ("样本数", "n"),
-    "place": ("排名", "Rank"), "rank_low": ("排名下限", "Rank low"), "rank_high": ("排名上限", "Rank high"),
-    "tied_rank": ("并列排名", "Tied rank"), "n_better": ("确定更优的班次", "Surely better"),
-    "degree": ("度", "Degree"), "strength": ("强度", "Strength"), "betweenness": ("中介中心性", "Betweenness"),
-    "closeness": ("接近中心性", "Closeness"), "eigenvector": ("特征向量", "Eigenvector"),
-    "pagerank": ("PageRank", "PageRank"), "constraint": ("约束", "Constraint"),
-    "clustering": ("聚类系数", "Clustering"),
-}
+    k: (zh, labels.label(k, "en", kind="link_kind", capitalize=True))
+    for k, (zh, _en) in labels.table("link_kind").items()}
 _CODE_COLUMNS = ("province", "region", "sector", "delegation_type", "rank", "segment",
                  "is_frontline", "is_reelected", "gender")
 
@@ -527,8 +445,14 @@ def display_frame(df: pd.DataFrame, lang: str, *, drop_empty: bool = True) -> pd
             out[c] = out[c].map(lambda v: code_name(v, lang))
         elif c == "type":
             out[c] = out[c].map(lambda v: type_name(v, lang) if isinstance(v, str) else v)
-        elif c == "kind":
-            out[c] = out[c].map(lambda v: tr(lang, *LINK_KIND_NAMES[v]) if v in LINK_KIND_NAMES else v)
-        elif c == "status":
-            out[c] = out[c].map(lambda v: tr(lang, *STATUS_NAMES[v]) if v in STATUS_NAMES else v)
-    return out.rename(columns={c: tr(lang, *COLUMN_NAMES[c]) for c in out.columns if c in COLUMN_NAMES})
+        elif c in ("kind", "status"):  # link kinds capitalised (a name), statuses lower case (a verdict)
+            kind, cap = {"kind": ("link_kind", True), "status": ("status", False)}[c]
+            names = labels.labels_for(kind, lang, capitalize=cap)
+            out[c] = out[c].map(lambda v: names.get(v, v))
+    return out.rename(columns={c: _header(c, lang) for c in out.columns})
+
+
+def _header(c: str, lang: str) -> str:
+    if c in labels.table("measure"):
+        return labels.label(c, lang, kind="measure", capitalize=True)
+    return labels.column_label(c, lang, capitalize=True)

@@ -12,26 +12,22 @@ import pandas as pd
 
 from ..coverage import CoverageResult, busiest_congress, compute_coverage, left_out_table, term_tables
 from ..data import Dataset, load_dataset
+from .. import labels
 from ..schema import REP_ID
 from .common import Explorer, code_name, display_frame, frame_html
 
 __all__ = ["CoverageExplorer", "BREAKDOWNS"]
 
-BREAKDOWNS: dict[str, tuple[str, str]] = {
-    "region": ("地区", "Region"),
-    "province": ("省份/代表团", "Province / delegation"),
-    "sector": ("工作领域", "Sector"),
-    "delegation_type": ("代表团类型", "Delegation type"),
-    "is_frontline": ("一线", "Frontline"),
-    "is_reelected": ("连任", "Re-elected"),
-    "is_academician": ("院士", "Academician"),
-    "can_leave_post": ("能否离岗", "Can leave post"),
-    "gender": ("性别", "Gender"),
-}
+BREAKDOWNS: tuple[str, ...] = ("region", "province", "sector", "delegation_type", "is_frontline",
+                               "is_reelected", "is_academician", "can_leave_post", "gender")
 """Representative columns the explorer can break coverage down by (those present)."""
 
 _LEFT_OUT_COLUMNS = (REP_ID, "province", "region", "sector", "delegation_type", "is_frontline",
                      "is_reelected")
+
+
+def _column_pair(col: str) -> tuple[str, str]:
+    return tuple(labels.column_label(col, lang, table="representatives", capitalize=True) for lang in ("zh", "en"))
 
 
 class CoverageExplorer(Explorer):
@@ -99,7 +95,7 @@ class CoverageExplorer(Explorer):
                 "require_completed": ("只计结业", "Completed only")}
 
     def option_labels(self):
-        return {"by": [(c, BREAKDOWNS[c]) for c in self._by_columns]}
+        return {"by": [(c, _column_pair(c)) for c in self._by_columns]}
 
     def compute(self) -> CoverageResult:
         ds = self.dataset
@@ -159,9 +155,9 @@ class CoverageExplorer(Explorer):
     def caption(self) -> str:
         r = self.result
         src = self.data_source()
-        return self.t(f"按{BREAKDOWNS[r.by[0]][0]}分组的代表培训覆盖率（Wilson 95% 区间），达标线 {r.threshold:.0%}。"
+        return self.t(f"按{_column_pair(r.by[0])[0]}分组的代表培训覆盖率（Wilson 95% 区间），达标线 {r.threshold:.0%}。"
                       f"数据：{src}，{r.total} 名代表。",
-                      f"Representative training coverage by {BREAKDOWNS[r.by[0]][1].lower()} (Wilson 95% "
+                      f"Representative training coverage by {_column_pair(r.by[0])[1].lower()} (Wilson 95% "
                       f"intervals), threshold {r.threshold:.0%}. Data: {src}, {r.total} representatives.")
 
     def layout(self):

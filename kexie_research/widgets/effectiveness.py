@@ -14,13 +14,11 @@ import pandas as pd
 from ..data import Dataset, load_dataset
 from ..errors import AnalysisError
 from ..evaluation import DEFAULT_ROLE_WEIGHTS, RankingResult, compute_rater_agreement, rank_sessions
+from ..labels import label
 from ..schema import QUALITY_ITEM_NAMES, QUALITY_ITEMS, RATER_ROLES
 from .common import Explorer, _escape, display_frame, frame_html, quick_mode
 
-__all__ = ["QualityExplorer", "ROLE_NAMES"]
-
-ROLE_NAMES = {"learner": ("学员", "Learners"), "teacher": ("授课教师", "Teachers"),
-              "manager": ("班主任", "Class managers"), "office": ("教务部门", "Teaching office")}
+__all__ = ["QualityExplorer"]
 
 
 class QualityExplorer(Explorer):
@@ -79,7 +77,8 @@ class QualityExplorer(Explorer):
     def _apply_labels(self) -> None:
         super()._apply_labels()
         for r, s in self.weights.items():
-            s.description = self.t(f"权重：{ROLE_NAMES[r][0]}", f"Weight: {ROLE_NAMES[r][1]}")
+            en = label(r, "en", kind="rater_role")
+            s.description = self.t(f"权重：{label(r, 'zh', kind='rater_role')}", f"Weight: {en[:1].upper()}{en[1:]}")
             s.style.description_width = "150px"
 
     def compute(self) -> RankingResult:

@@ -1,8 +1,8 @@
-"""Paper figures: regenerate every figure of the report into ``figures/`` and browse them.
+"""Paper figures: browse a folder of figures with their captions.
 
-:func:`regenerate_figures` is what ``make figures`` and notebook 07 run (the report's
-figure-only mode: PNG at 300 dpi, PDF, SVG and a caption file per figure, byte-identical
-for the same data and seed). :class:`FigureGallery` shows them with their captions.
+The figures come from :func:`kexie_research.report.figures.regenerate_figures` (what
+``make figures`` and notebook 07 run); the widget only reads the folder, so the widgets do
+not import the report (tests/test_layers.py).
 """
 
 from __future__ import annotations
@@ -11,70 +11,12 @@ import os
 from pathlib import Path
 
 import ipywidgets as widgets
-import pandas as pd
 
-from .common import quick_mode, tr
+from ..plots.files import figure_index
+from ..settings import paper_figures_dir
+from .common import tr
 
-__all__ = ["paper_figures_dir", "regenerate_figures", "figure_index", "FigureGallery"]
-
-
-def paper_figures_dir() -> Path:
-    """Where paper figures go: ``KEXIE_FIGURES_DIR`` when set, else the source tree's
-    top-level ``figures/`` (``figures/`` in the working folder for an installed package)."""
-    env = os.environ.get("KEXIE_FIGURES_DIR")
-    if env:
-        return Path(env)
-    repo = Path(__file__).resolve().parents[2]
-    if (repo / "pyproject.toml").is_file() and (repo / "kexie_research").is_dir():
-        return repo / "figures"
-    return Path.cwd() / "figures"
-
-
-def regenerate_figures(out: str | os.PathLike | None = None, *, seed: int = 20240, lang: str = "zh",
-                       quick: bool | None = None, sections=None, data_dir=None,
-                       dataset=None) -> pd.DataFrame:
-    """Rebuild every report figure into ``out`` (default :func:`paper_figures_dir`).
-
-    Equivalent to ``kexie-research figures --out OUT --seed SEED --lang LANG``; ``quick``
-    (default: :func:`~kexie_research.widgets.common.quick_mode`) cuts Monte Carlo sizes.
-    ``sections`` (default: all, or the comma-separated ``KEXIE_FIGURE_SECTIONS`` — the
-    notebook tests use it to stay within the suite's time budget; ``tests/test_figures.py``
-    regenerates every section) restricts the report sections. ``data_dir`` or an already
-    loaded ``dataset`` replace the embedded data.
-
-    Returns
-    -------
-    DataFrame
-        :func:`figure_index` of ``out``.
-    """
-    from ..report import build_report
-
-    out = Path(out) if out is not None else paper_figures_dir()
-    if sections is None and os.environ.get("KEXIE_FIGURE_SECTIONS"):
-        sections = [x.strip() for x in os.environ["KEXIE_FIGURE_SECTIONS"].split(",") if x.strip()]
-    build_report(data_dir, out, lang=lang, seed=seed, progress=False, sections=sections,
-                 figures_only=True, quick=quick_mode() if quick is None else quick, dataset=dataset)
-    return figure_index(out)
-
-
-def figure_index(folder: str | os.PathLike) -> pd.DataFrame:
-    """One row per figure in ``folder``: ``name``, ``formats``, ``caption``.
-
-    Examples
-    --------
-    >>> figure_index("/nonexistent").empty
-    True
-    """
-    folder = Path(folder)
-    rows = []
-    if folder.is_dir():
-        for png in sorted(folder.glob("*.png")):
-            name = png.stem
-            formats = [f for f in ("png", "pdf", "svg") if (folder / f"{name}.{f}").is_file()]
-            cap = folder / f"{name}.caption.txt"
-            rows.append({"name": name, "formats": " ".join(formats),
-                         "caption": cap.read_text(encoding="utf-8").strip() if cap.is_file() else ""})
-    return pd.DataFrame(rows, columns=["name", "formats", "caption"])
+__all__ = ["paper_figures_dir", "figure_index", "FigureGallery"]
 
 
 class FigureGallery:

@@ -17,26 +17,25 @@ import os
 import ipywidgets as widgets
 import pandas as pd
 
+from .. import labels
 from ..errors import AnalysisError
 from ..simulation.discovery import PrimResult, evaluate_box, failure_cases, prim
 from ..simulation.plan import Plan, resolve_plan
 from ..simulation.sweep import OUTPUTS, PARAMETERS, SweepResult, run_sweep
 from .common import Debouncer, Explorer, frame_html, mc_size
 
-__all__ = ["ScenarioExplorer", "OUTPUT_NAMES", "DEFAULT_PARAMETERS"]
+__all__ = ["ScenarioExplorer", "SCENARIO_OUTPUTS", "DEFAULT_PARAMETERS"]
 
-OUTPUT_NAMES: dict[str, tuple[str, str]] = {
-    "coverage_mean": ("期末覆盖率（均值）", "Coverage at term end (mean)"),
-    "coverage_p05": ("期末覆盖率（5% 分位）", "Coverage at term end (5th percentile)"),
-    "p_full_coverage": ("全覆盖概率", "P(full coverage)"),
-    "share_reaching_80pct": ("达到 80% 的概率", "P(reach 80%)"),
-    "years_to_80pct_p50": ("达到 80% 的年数（中位）", "Years to 80% (median)"),
-    "cost_mean": ("成本（元，均值）", "Cost (yuan, mean)"),
-    "gain_per_rep_mean": ("人均能力提升", "Gain per representative"),
-    "mixing_mean": ("跨区域交流指数", "Cross-region mixing"),
-    "untrained_mean": ("期末未培训人数", "Untrained at term end"),
-    "gini_province_mean": ("省际基尼系数", "Gini across provinces"),
-}
+SCENARIO_OUTPUTS: tuple[str, ...] = ("coverage_mean", "coverage_p05", "p_full_coverage", "share_reaching_80pct",
+                                     "years_to_80pct_p50", "cost_mean", "gain_per_rep_mean", "mixing_mean",
+                                     "untrained_mean", "gini_province_mean")
+"""Sweep outputs the explorer offers (those present); names: labels' ``sim_output`` kind."""
+
+
+def _output_pair(o: str) -> tuple[str, str]:
+    return labels.label(o, "zh", kind="sim_output"), labels.label(o, "en", kind="sim_output", capitalize=True)
+
+
 DEFAULT_PARAMETERS: tuple[str, ...] = ("accept_prob", "accept_prob_cannot_leave_post",
                                        "no_show_prob", "capacity_scale")
 
@@ -73,7 +72,7 @@ class ScenarioExplorer(Explorer):
         if not params:
             raise ValueError("the sweep table has no parameter column "
                              f"(known parameters: {', '.join(PARAMETERS)})")
-        outputs = [o for o in OUTPUT_NAMES if o in table.columns and table[o].notna().any()]
+        outputs = [o for o in SCENARIO_OUTPUTS if o in table.columns and table[o].notna().any()]
         if output not in outputs:
             raise ValueError(f"output must be one of {', '.join(outputs)}, not {output!r}")
         if direction not in ("below", "above"):
@@ -192,7 +191,7 @@ class ScenarioExplorer(Explorer):
         return d
 
     def option_labels(self):
-        return {"output": [(o, OUTPUT_NAMES[o]) for o in self._outputs],
+        return {"output": [(o, _output_pair(o)) for o in self._outputs],
                 "direction": [("below", ("低于阈值", "below threshold")),
                               ("above", ("高于阈值", "above threshold"))]}
 
@@ -207,11 +206,11 @@ class ScenarioExplorer(Explorer):
         y = self.cases()
         ch = r.trajectory.iloc[r.chosen]
         self.summary.value = self.t(
-            f"{len(y)} 个样本点中 <b>{int(y.sum())}</b> 个（{r.base_density:.0%}）{OUTPUT_NAMES[self.output.value][0]}"
+            f"{len(y)} 个样本点中 <b>{int(y.sum())}</b> 个（{r.base_density:.0%}）{_output_pair(self.output.value)[0]}"
             f"{'低于' if self.direction.value == 'below' else '高于'} {self.threshold.value:g}。PRIM 剥离 {len(r.trajectory) - 1} 步；"
             f"建议第 {r.chosen} 步：覆盖度 {ch['coverage']:.0%}，密度 {ch['density']:.0%}。",
             f"<b>{int(y.sum())}</b> of {len(y)} sweep points ({r.base_density:.0%}) have "
-            f"{OUTPUT_NAMES[self.output.value][1].lower()} {self.direction.value} {self.threshold.value:g}. "
+            f"{_output_pair(self.output.value)[1].lower()} {self.direction.value} {self.threshold.value:g}. "
             f"PRIM peeled {len(r.trajectory) - 1} steps; suggested step {r.chosen}: coverage "
             f"{ch['coverage']:.0%}, density {ch['density']:.0%}.")
         self.show_figure()
@@ -247,10 +246,10 @@ class ScenarioExplorer(Explorer):
     def caption(self) -> str:
         n = len(self.table_)
         return self.t(
-            f"情景发现（PRIM，alpha={self.alpha.value:g}）：{n} 个参数组合中{OUTPUT_NAMES[self.output.value][0]}"
+            f"情景发现（PRIM，alpha={self.alpha.value:g}）：{n} 个参数组合中{_output_pair(self.output.value)[0]}"
             f"{'低于' if self.direction.value == 'below' else '高于'} {self.threshold.value:g} 的情形；左：剥离轨迹，右：第 {self.step.value} 步的区域。模型估计。",
             f"Scenario discovery (PRIM, alpha={self.alpha.value:g}): sweep points among {n} where "
-            f"{OUTPUT_NAMES[self.output.value][1].lower()} is {self.direction.value} {self.threshold.value:g}; "
+            f"{_output_pair(self.output.value)[1].lower()} is {self.direction.value} {self.threshold.value:g}; "
             f"left: peeling trajectory, right: the box at step {self.step.value}. Model-based.")
 
     def layout(self):

@@ -43,6 +43,7 @@ from ..data import plans_dir
 from ..io import write_text
 from ..simulation import SEGMENTS, SELECTIONS, Plan, SessionSpec, SimulationResult, Term, simulate
 from ..simulation.plan import segment_value
+from .. import labels
 from .common import Explorer, code_name, frame_html, quick_mode
 
 __all__ = ["PlanSimulator", "plan_from_controls", "controls_from_plan", "IN_PERSON_MODALITIES",
@@ -164,8 +165,11 @@ _SCHEDULES = {"uniform": ("按滑块均匀安排", "Uniform, from the sliders"),
               "base": ("按基础计划原样", "As in the base plan")}
 _SCHEDULE_CONTROLS = ("years", "sessions_per_year", "capacity", "modality", "online_share")
 
-_GROUPINGS = {"segment": ("代表类别", "Segment"), "region": ("地区", "Region"),
-              "province": ("省份/代表团", "Province / delegation")}
+_GROUPINGS = ("segment", "region", "province")   # result tables to group by (names: labels' columns)
+
+
+def _grouping_pair(key: str) -> tuple[str, str]:
+    return tuple(labels.column_label(key, lang, table="representatives", capitalize=True) for lang in ("zh", "en"))
 
 
 class PlanSimulator(Explorer):
@@ -308,7 +312,7 @@ class PlanSimulator(Explorer):
         return {"schedule": [(k, _SCHEDULES[k]) for k in _SCHEDULES],
                 "modality": [(m, _code_pair(m)) for m in IN_PERSON_MODALITIES],
                 "selection": [(s, _code_pair(s)) for s in SELECTIONS],
-                "group_by": [(g, _GROUPINGS[g]) for g in _GROUPINGS]}
+                "group_by": [(g, _grouping_pair(g)) for g in _GROUPINGS]}
 
     def compute(self) -> SimulationResult:
         return simulate(self.plan, replications=self.replications, seed=int(self.seed.value))
@@ -376,7 +380,7 @@ class PlanSimulator(Explorer):
         g = {"segment": self.result.by_segment, "region": self.result.by_region,
              "province": self.result.by_province}[key]
         return pd.DataFrame({
-            self.t(*_GROUPINGS[key]): [code_name(v, self.lang) for v in g[key]],
+            self.t(*_grouping_pair(key)): [code_name(v, self.lang) for v in g[key]],
             self.t("人数", "People"): g["n"].to_numpy(),
             self.t("覆盖率", "Coverage"): g["coverage_mean"].to_numpy(),
             "p05": g["coverage_p05"].to_numpy(),
@@ -450,7 +454,5 @@ class PlanSimulator(Explorer):
 
 
 def _code_pair(code: str) -> tuple[str, str]:
-    from .common import CODE_NAMES
-
-    return CODE_NAMES.get(code, (code, code))
+    return labels.label(code, "zh"), labels.label(code, "en", capitalize=True)
 

@@ -2,86 +2,40 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
+from ... import labels
 from ...compliance import evaluate_compliance, load_rules
 from .. import ReportContext, Section
 
 __all__ = ["build"]
 
 
-_ZH = {"rule_id": "规则", "indicator": "指标", "reason": "原因", "n_miss": "未达标数",
-       "mean_shortfall_hours": "平均差距（学时）", "mean_shortfall_days": "平均差距（天）",
-       "mean_shortfall_count": "平均差距（次）", "year": "年份", "group_size": "人数",
-       "n_trained": "脱产培训人数", "rate": "调训率", "threshold_rate": "门槛", "status": "结果",
-       "shortfall_rate": "差距", "shortfall_cadres": "尚需人数", "n_classes": "班数",
-       "mean_share": "平均占比", "min_share": "最低占比", "threshold": "门槛",
-       "pass_rate": "达标率"}
-
-
-_STATUS_ZH = {"pass": "达标", "fail": "未达标", "warning": "警示", "pending": "待定",
-              "not_applicable": "不适用"}
-# zh of the reasons of the shipped rules (datasets/real/plan_indicators.toml); used only when
-# the reason text is exactly the shipped one, so an edited rules file shows its own text
-_REASONS_ZH = {
-    "An obligation of provincial associations, not of cadres: neither cadres nor hours_log "
-    "identifies the organising provincial association. Evaluate on an activity table keyed by "
-    "province (count rows with category = guidance_activity per province and year) if one is "
-    "supplied.":
-        "这是省级科协的义务，不是干部个人的：干部表和学时登记表都无法确定组织活动的省级科协。"
-        "若提供按省份登记的活动表（统计每省每年 category = guidance_activity 的行），可据此评估。",
-    "Needs cadres.unit_type to tell affiliated-unit (直属单位) staff from organ staff; transfers "
-    "(转岗) are not expressible (no transfer date in cadres).":
-        "需要 cadres.unit_type 区分直属单位与机关人员；转岗无法表达（干部表没有转岗日期）。",
-    "An obligation of each party branch per month; cadres has no branch id and hours_log is yearly.":
-        "这是各党支部按月的义务；干部表没有支部编号，学时登记按年汇总。",
-    "Needs the optional column cadres.role (allowed values in kexie_research.schema.CADRE_ROLES); "
-    "the required cadre columns cannot express these roles.":
-        "需要可选列 cadres.role（取值见 kexie_research.schema.CADRE_ROLES）；必备的干部列无法表达这些角色。",
-}
-_UNIT_ZH = {"h": "学时", "d": "天", "record(s)": "次"}
-
-
-def _test_zh(test: str) -> str:
-    """``">= 450 h or >= 75 d in 4 y"`` → ``"4年内 ≥450学时或≥75天"``; unknown forms unchanged."""
-    m = re.fullmatch(r"(.+) in (\d+) y", test)
-    if m:
-        parts = []
-        for p in m.group(1).split(" or "):
-            q = re.fullmatch(r">= ([\d.]+) (h|d|record\(s\))", p.strip())
-            if q is None:
-                return test
-            parts.append(f"≥{q.group(1)}{_UNIT_ZH[q.group(2)]}")
-        return f"{m.group(2)}年内 " + "或".join(parts)
-    m = re.fullmatch(r"rate >= ([\d.]+%)", test)
-    if m:
-        return f"调训率 ≥{m.group(1)}"
-    m = re.fullmatch(r"share >= ([\d.]+%) \((hours|modules)\)", test)
-    if m:
-        return f"占比 ≥{m.group(1)}（{'课时' if m.group(2) == 'hours' else '课程数'}）"
-    return test
-
-
-def _localise(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    if lang != "zh":
-        return df
+def _localise(df: pd.DataFrame, lang: str, *, table: str | None = None) -> pd.DataFrame:
+    """Statuses, reasons and headers in ``lang`` (names from :mod:`kexie_research.labels`;
+    Chinese reasons from the rules file's ``reason_zh``)."""
     cells = {}
     if "status" in df.columns:
-        cells["status"] = [_STATUS_ZH.get(v, v) for v in df["status"]]
-    if "reason" in df.columns:
-        cells["reason"] = [_REASONS_ZH.get(v, v) for v in df["reason"]]
-    return df.assign(**cells).rename(columns=_ZH)
+        names = labels.labels_for("status", lang)
+        cells["status"] = [names.get(v, v) for v in df["status"]]
+    if lang == "zh" and "reason_zh" in df.columns:
+        cells["reason"] = [z or r for z, r in zip(df["reason_zh"], df["reason"])]
+    out = df.assign(**cells).drop(columns=[c for c in ("reason_zh",) if c in df.columns])
+    return out.rename(columns={c: labels.column_label(c, lang, table=table) for c in out.columns})
 
 
-# share columns (after _localise / the rules-table renaming), printed as percentages
-_PCT_COLUMNS = {"pass_rate", "rate", "threshold_rate", "shortfall_rate", "mean_share", "min_share",
-                "threshold", "达标率", "调训率", "门槛", "差距", "平均占比", "最低占比", "pass rate"}
+def _pct(x) -> str:
+    return "–" if x is None or pd.isna(x) else f"{x:.0%}"
 
 
-def _pct_formats(df: pd.DataFrame) -> dict[str, str]:
-    return {c: "pct" for c in df.columns if c in _PCT_COLUMNS}
+# share columns (raw names): printed as percentages in the report, raw in the CSV
+_PCT = ("pass_rate", "rate", "threshold_rate", "shortfall_rate", "mean_share", "min_share", "threshold")
+
+
+def _table(ctx: ReportContext, name: str, df: pd.DataFrame, caption: str, *, table: str | None = None):
+    """A localised table block whose share columns print as percentages."""
+    formats = {labels.column_label(c, ctx.lang, table=table): "pct" for c in df.columns if c in _PCT}
+    return ctx.table(name, _localise(df, ctx.lang, table=table), caption, formats=formats)
 
 
 def build(ctx: ReportContext) -> Section:
@@ -103,7 +57,8 @@ def build(ctx: ReportContext) -> Section:
         ctx.t("；规则：plan_indicators.toml（科协发组字〔2020〕17号）",
               "; rules: plan_indicators.toml (CAST plan 科协发组字〔2020〕17号)")
     n_ev = int(res.rules["evaluated"].sum())
-    sec.blocks.append(ctx.text(ctx.t(
+    tag = ctx.tag()
+    sec.blocks.append(ctx.text(tag + ctx.t(
         f"按《中国科协2020—2023年教育培训规划》的 {len(res.rules)} 条机读规则（7 项量化指标及 2 条相关规范）"
         f"评估 {res.n_cadres} 名干部 {min(res.years) if res.years else '–'}—{max(res.years) if res.years else '–'} 年的学时登记"
         f"{'与各班课程' if ds.curriculum is not None else ''}：{n_ev} 条可评估，{len(res.not_evaluable)} 条因数据所限不可评估（原因见下表）。"
@@ -118,53 +73,45 @@ def build(ctx: ReportContext) -> Section:
         "Misses of rules worded 'generally' (一般) are warnings; misses whose window runs past "
         "the data are pending.")))
     title = "title_zh" if ctx.lang == "zh" else "title_en"
-    t = res.rules[["rule_id", "indicator", title, "test", "evaluated", "n_evaluated", "n_pass",
-                   "n_warning", "n_pending", "pass_rate"]].rename(columns={
-        "rule_id": ctx.t("规则", "rule"), "indicator": ctx.t("指标", "indicator"),
-        title: ctx.t("内容", "title"), "test": ctx.t("判定", "test"),
-        "evaluated": ctx.t("已评估", "evaluated"), "n_evaluated": ctx.t("评估数", "n"),
-        "n_pass": ctx.t("达标", "pass"), "n_warning": ctx.t("警示", "warning"),
-        "n_pending": ctx.t("待定", "pending"), "pass_rate": ctx.t("达标率", "pass rate")})
-    if ctx.lang == "zh":
-        t["判定"] = [_test_zh(v) for v in t["判定"]]
-        t["已评估"] = ["是" if v else "否" for v in t["已评估"]]
-    sec.blocks.append(ctx.table("compliance_rules", t, ctx.t(
+    test = "test_zh" if ctx.lang == "zh" else "test"
+    t = res.rules[["rule_id", "indicator", title, test, "evaluated", "n_evaluated", "n_pass",
+                   "n_warning", "n_pending", "pass_rate"]].rename(columns={title: "title", test: "test"})
+    t = t.assign(evaluated=[labels.label(bool(v), ctx.lang) for v in t["evaluated"]])
+    sec.blocks.append(_table(ctx, "compliance_rules", t, tag + ctx.t(
         "表 各规则达标率（干部规则按人·年计；调训率规则按年计；课程规则按班计）",
-        "Table. Pass rate per rule (cadre rules per cadre-year; rate rules per year; curriculum rules per class)"),
-        formats=_pct_formats(t)))
+        "Table. Pass rate per rule (cadre rules per cadre-year; rate rules per year; curriculum rules per class)")))
     if len(res.not_evaluable):
         sec.blocks.append(ctx.table("compliance_not_evaluable", _localise(res.not_evaluable, ctx.lang), ctx.t(
-            "表 不可评估的规则及原因", "Table. Rules not evaluable and why")))
+            "表 不可评估的规则及原因", "Table. Rules not evaluable and why")))  # no number: no tag
     sf = res.shortfalls()
     if len(sf):
         agg = sf.groupby("rule_id", sort=True).agg(
             n_miss=("status", "size"), mean_shortfall_hours=("shortfall_hours", "mean"),
             mean_shortfall_days=("shortfall_days", "mean"),
             mean_shortfall_count=("shortfall_count", "mean")).reset_index()
-        sec.blocks.append(ctx.table("compliance_shortfalls", _localise(agg, ctx.lang), ctx.t(
+        sec.blocks.append(_table(ctx, "compliance_shortfalls", agg, tag + ctx.t(
             "表 未达标者的平均差距（学时、天数或次数；“或”规则给出两种差距，补足任一即可）",
             "Table. Mean shortfall among misses (hours, days or records; for 'either' rules both "
             "are given — closing either suffices)")))
     if len(res.by_rank):
         ax = plot_compliance_heatmap(res, lang=ctx.lang)
-        sec.blocks.append(ctx.figure("compliance_heatmap", ax.figure, ctx.t(
+        sec.blocks.append(ctx.figure("compliance_heatmap", ax.figure, tag + ctx.t(
             f"各职级 × 规则的达标率（*列为该职级的脱产调训率）；空格表示规则不适用于该职级。{src}。",
             f"Pass rate by rank × rule (* columns: the rank's off-the-job rate); blank cells: rule "
             f"does not apply to the rank. {src}.")))
     if len(res.rates):
         ax = plot_off_job_rates(res, lang=ctx.lang)
-        sec.blocks.append(ctx.figure("compliance_off_job_rates", ax.figure, ctx.t(
+        sec.blocks.append(ctx.figure("compliance_off_job_rates", ax.figure, tag + ctx.t(
             f"年度脱产培训调训率与计划门槛（处级以上 30%、科级以下 25%、专业技术人员 20%）。{src}。",
             f"Annual off-the-job training rates vs the plan's thresholds (division+ 30%, section "
             f"and below 25%, professional staff 20%). {src}.")))
-        rates = _localise(res.rates, ctx.lang)
-        sec.blocks.append(ctx.table("compliance_off_job_rates", rates, ctx.t(
+        sec.blocks.append(_table(ctx, "compliance_off_job_rates", res.rates, tag + ctx.t(
             "表 年度脱产调训率（尚需人数 = 达标尚需增加的调训人数）",
             "Table. Annual off-the-job rates (shortfall_cadres = more cadres needed to meet the rate)"),
-            formats=_pct_formats(rates)))
+            table="compliance_rates"))
     if len(res.curriculum):
         ax = plot_curriculum_shares(res, lang=ctx.lang)
-        sec.blocks.append(ctx.figure("compliance_curriculum", ax.figure, ctx.t(
+        sec.blocks.append(ctx.figure("compliance_curriculum", ax.figure, tag + ctx.t(
             f"各班课程占比：理论与党性教育课时 ≥70%（7a）、领导干部授课课时 ≥20%（7b）、互动式教学课程数 ≥30%（7c）。{src}。",
             f"Curriculum shares per class: theory + party ≥ 70% of hours (7a), leaders lecturing "
             f"≥ 20% of hours (7b), interactive methods ≥ 30% of courses (7c). {src}.")))
@@ -172,9 +119,8 @@ def build(ctx: ReportContext) -> Section:
             n_classes=("share", "size"), mean_share=("share", "mean"),
             min_share=("share", "min"), threshold=("threshold_share", "first"),
             pass_rate=("status", lambda s: float((s == "pass").mean()))).reset_index()
-        cs = _localise(cs, ctx.lang)
-        sec.blocks.append(ctx.table("compliance_curriculum", cs, ctx.t(
-            "表 课程占比汇总", "Table. Curriculum shares, summary"), formats=_pct_formats(cs)))
+        sec.blocks.append(_table(ctx, "compliance_curriculum", cs, tag + ctx.t(
+            "表 课程占比汇总", "Table. Curriculum shares, summary")))
     if res.messages:
         sec.blocks.append(ctx.text(ctx.t("数据说明：", "Data notes:") + "\n\n"
                                    + "\n".join(f"- {m}" for m in res.messages)))

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ... import labels
 from .. import ReportContext, Section
 
 
@@ -14,15 +15,16 @@ def build(ctx: ReportContext) -> Section:
     rows = []
     for kind, res in ds.loads.items():
         rows.append({
-            ctx.t("表", "table"): kind,
-            ctx.t("文件", "file"): Path(ds.files[kind]).name,
-            ctx.t("编码", "encoding"): res.encoding or "xlsx",
-            ctx.t("读入行数", "rows read"): res.n_input,
-            ctx.t("接受", "accepted"): res.n_accepted,
-            ctx.t("拒绝", "rejected"): res.n_rejected,
+            "table": kind if ctx.lang == "en" else f"{labels.label(kind, 'zh', kind='table')}（{kind}）",
+            "file": Path(ds.files[kind]).name,
+            "encoding": res.encoding or "xlsx",
+            "rows_read": res.n_input,
+            "accepted": res.n_accepted,
+            "rejected": res.n_rejected,
             "sha256": ds.hashes[kind][:12],
         })
     table = pd.DataFrame(rows)
+    table = table.rename(columns={c: labels.column_label(c, ctx.lang) for c in table.columns})
     n_fk = 0 if ds.foreign_key_rejects is None else len(ds.foreign_key_rejects)
     sec = Section("data", ctx.t("数据与来源", "Data and provenance"), data_origin=ctx.origin)
     synth = ds.is_synthetic

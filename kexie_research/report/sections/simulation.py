@@ -7,27 +7,18 @@ import math
 
 import pandas as pd
 
+from ... import labels
 from .. import ReportContext, Section
 
 __all__ = ["build", "PLANS"]
 
 PLANS = ("ninth_congress_history", "plan_2020_one_duty_class", "paper_recommended")
-NAMES = {"ninth_congress_history": ("九大历史(2016–2020)", "9th congress history"),
-         "plan_2020_one_duty_class": ("2020计划:每年一期", "2020 plan: one class a year"),
-         "paper_recommended": ("论文建议的分类培训", "Paper's differentiated plan")}
 SENS_PARAMS = ("accept_prob", "accept_prob_cannot_leave_post", "no_show_prob", "capacity_scale",
                "reinvite_share")
 RECORDED_DISTINCT = 584   # seed 000 §1: distinct 9th-congress reps trained in 6 sessions
-# zh headers of the optimiser, lever and calibration tables
-_ZH_COLUMNS = {
-    "type": "类型编号", "modality": "方式", "target": "区域对象", "segment": "群体",
-    "sessions": "期数", "capacity": "名额", "seats_assigned": "分配名额", "cost": "成本(元)",
-    "rank": "排名", "lever": "政策杠杆", "d_coverage": "覆盖率变化", "d_coverage_lo": "变化下限",
-    "d_coverage_hi": "变化上限", "d_mixing": "交流指数变化", "d_gain": "能力提升变化",
-    "d_cost": "成本变化(元)", "coverage_per_million": "每百万元覆盖率提高(百分点)", "basis": "依据",
-    "effect_multiplier": "效果乘数",
-}
-_ZH_CELLS = {"model-based": "模型估计"}
+def _zh_headers(df: pd.DataFrame, table: str | None = None) -> pd.DataFrame:
+    """Chinese headers from labels (``table``: the optimiser's or the levers' own names)."""
+    return df.rename(columns={c: labels.column_label(c, "zh", table=table) for c in df.columns})
 
 
 def _pct(x) -> str:
@@ -50,7 +41,7 @@ def build(ctx: ReportContext) -> Section:
     q = ctx.quick
     R = 100 if q else 1000
     seed = ctx.seed
-    name = {k: ctx.t(*v) for k, v in NAMES.items()}
+    name = {k: labels.label(k, ctx.lang, kind="plan", capitalize=True) for k in PLANS}
     plans = {k: resolve_plan(k) for k in PLANS}
     res = {k: simulate(p, replications=R, seed=seed, workers=1) for k, p in plans.items()}
 
@@ -184,7 +175,7 @@ def build(ctx: ReportContext) -> Section:
     if ctx.lang == "zh":
         st = st.assign(**{c: [code_label(v, "zh") for v in st[c]]
                           for c in ("modality", "target", "segment") if c in st.columns})
-        st = st.rename(columns=_ZH_COLUMNS)
+        st = _zh_headers(st, "optimizer")
     sec.blocks.append(ctx.table("simulation_optimized_sessions", st, ctx.t(
         "优化方案的培训期次(方式、区域对象、群体、期数、名额、分配名额、成本)。",
         "Sessions of the optimised plan (modality, region target, segment, count, seats, "
@@ -197,8 +188,9 @@ def build(ctx: ReportContext) -> Section:
             "d_cost", "coverage_per_million", "basis"]
     lev = rec.table[cols]
     if ctx.lang == "zh":
-        lev = lev.assign(lever=[LEVERS[v].label_zh if v in LEVERS else v for v in lev["lever"]],
-                         basis=[_ZH_CELLS.get(v, v) for v in lev["basis"]]).rename(columns=_ZH_COLUMNS)
+        lev = _zh_headers(lev.assign(lever=[LEVERS[v].label_zh if v in LEVERS else v for v in lev["lever"]],
+                                     basis=[labels.label(v, "zh", kind="basis") for v in lev["basis"]]),
+                          "levers")
     sec.blocks.append(ctx.table("simulation_levers", lev, ctx.t(
         "对“每年一期”计划的政策杠杆排序:每百万元带来的覆盖率提高(百分点),含90%区间;模型估计。",
         "Levers for the one-class-a-year plan ranked by coverage points per million yuan, with "
@@ -220,7 +212,7 @@ def build(ctx: ReportContext) -> Section:
                                  "effect_multiplier": round(v, 3),
                                  "sessions": int((gains["modality"] == m).sum())} for m, v in mult.items()])
             if ctx.lang == "zh":
-                tab = tab.rename(columns=_ZH_COLUMNS)
+                tab = _zh_headers(tab)
             sec.blocks.append(ctx.text(ctx.t(
                 f"**效果模型校准。** 用数据中 {len(gains)} 期培训的前后测平均提高(学员)与学时拟合:首小时提高 "
                 f"{model.gain_per_hour:.2f} 分/学时(饱和学时 {model.saturation_hours:g} 固定),计划文件默认值为 0.6;"
