@@ -16,7 +16,8 @@ from matplotlib import colormaps  # noqa: E402
 from kexie_research.coverage import compute_coverage  # noqa: E402
 from kexie_research.errors import KexieError  # noqa: E402
 from kexie_research.plots.coverage import TILE_GRID, coverage_norm, province_coverage  # noqa: E402
-from kexie_research.plots.maps import GB2260_CODES, plot_coverage_map, read_boundaries  # noqa: E402
+from kexie_research.plots.maps import plot_coverage_map, read_boundaries  # noqa: E402
+from kexie_research.regions import GB2260_PREFIX as GB2260_CODES  # noqa: E402
 
 
 def _square(x, y, size=0.9):
@@ -131,3 +132,10 @@ def test_read_boundaries_name_field_and_unreadable_file(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(KexieError, match="cannot read the boundary file"):
         read_boundaries(bad)
+
+
+def test_gb2260_prefixes():
+    # GB/T 2260: a few by hand, and all 31 provinces exactly once
+    assert (GB2260_CODES["11"], GB2260_CODES["31"], GB2260_CODES["44"], GB2260_CODES["50"],
+            GB2260_CODES["54"], GB2260_CODES["65"]) == ("北京", "上海", "广东", "重庆", "西藏", "新疆")
+    assert sorted(GB2260_CODES.values()) == sorted(TILE_GRID)

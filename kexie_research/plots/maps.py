@@ -34,19 +34,11 @@ from matplotlib.patches import PathPatch
 from matplotlib.path import Path as MplPath
 
 from ..errors import KexieError
-from ..regions import normalize_province, province_name
+from ..regions import GB2260_PREFIX, normalize_province, province_name
 from .style import HATCHES, label, new_axes, use_style
 
-__all__ = ["plot_coverage_map", "MAP_KINDS", "GB2260_CODES", "read_boundaries"]
+__all__ = ["plot_coverage_map", "MAP_KINDS", "read_boundaries"]
 
-GB2260_CODES: dict[str, str] = {
-    "11": "北京", "12": "天津", "13": "河北", "14": "山西", "15": "内蒙古", "21": "辽宁", "22": "吉林",
-    "23": "黑龙江", "31": "上海", "32": "江苏", "33": "浙江", "34": "安徽", "35": "福建", "36": "江西",
-    "37": "山东", "41": "河南", "42": "湖北", "43": "湖南", "44": "广东", "45": "广西", "46": "海南",
-    "50": "重庆", "51": "四川", "52": "贵州", "53": "云南", "54": "西藏", "61": "陕西", "62": "甘肃",
-    "63": "青海", "64": "宁夏", "65": "新疆",
-}
-"""First two digits of the GB/T 2260 administrative-division code of the 31 provinces."""
 
 _NAME_FIELDS = ("name", "NAME", "name_zh", "NAME_1", "province", "省", "省份", "adcode", "ADCODE", "code")
 
@@ -59,9 +51,9 @@ def _province_of(props: Mapping[str, Any], name_field: str | None) -> str | None
             continue
         s = str(v).strip()
         if s.isdigit() and len(s) == 6:
-            return GB2260_CODES.get(s[:2]) if s.endswith("0000") else None
+            return GB2260_PREFIX.get(s[:2]) if s.endswith("0000") else None
         p = normalize_province(s)
-        if p is not None and p in GB2260_CODES.values():
+        if p is not None and p in GB2260_PREFIX.values():
             return p
     return None
 
