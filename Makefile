@@ -10,15 +10,20 @@ STAMP  := $(VENV)/.installed
 OUT    ?= out
 SEED   ?= 20240
 LANG_  ?= zh
+LAB_PORT ?= 8888
+LAB_ARGS ?=
 export UV_COMPILE_BYTECODE := 1
-export MPLBACKEND := Agg
+# No global MPLBACKEND: the command line selects Agg itself, and `make lab` must leave the
+# notebook kernels their inline backend (or no figure shows in a notebook).
+# JupyterLab refuses to start as root without --allow-root (containers, CI runners).
+ALLOW_ROOT := $(shell [ "$$(id -u)" = "0" ] && echo --allow-root)
 
 .PHONY: run test lab figures bench dashboard lock browser-deps clean help
 
 help:
-	@echo "make run      - build the environment if needed, then run the main job (report on embedded data) into $(OUT)/"
+	@echo "make run      - build the environment if needed, then write the report on the embedded data into $(OUT)/$(LANG_)/ (LANG_=en: $(OUT)/en/)"
 	@echo "make test     - build the environment if needed, then run the whole test suite"
-	@echo "make lab      - open JupyterLab on notebooks/"
+	@echo "make lab      - JupyterLab on notebooks/ at http://127.0.0.1:$(LAB_PORT)/ (LAB_ARGS=... for more options)"
 	@echo "make figures  - regenerate every paper figure in figures/"
 	@echo "make bench    - run the benchmarks and print speed-up ratios"
 	@echo "make dashboard - serve the plan simulator as a Voila web page (installs voila)"
@@ -32,11 +37,12 @@ $(STAMP): pyproject.toml $(LOCK)
 	$(UV) pip install --quiet --python $(PY) --no-deps -e .
 	touch $(STAMP)
 
+# one folder per language: `make run` writes out/zh/, `make run LANG_=en` writes out/en/
 run: $(STAMP)
-	$(PY) -m kexie_research report --out $(OUT) --lang $(LANG_) --seed $(SEED)
+	$(PY) -m kexie_research report --out $(OUT)/$(LANG_) --lang $(LANG_) --seed $(SEED)
 
 test: $(STAMP) browser-deps
-	$(PY) -m pytest -n 2 --dist loadgroup
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 --dist loadgroup
 
 # The real-browser widget test needs Debian's Chromium and a CJK font (see RECIPES.md);
 # installed here through the project's own setup, never a downloaded browser build.
@@ -49,15 +55,17 @@ browser-deps:
 	  else echo "warning: chromium missing and not root; the browser test will be skipped"; fi; \
 	fi
 
+# bound to this machine only (127.0.0.1); open the printed URL (it carries the token)
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	env -u MPLBACKEND $(VENV)/bin/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) \
+	  --ServerApp.root_dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 figures: $(STAMP)
 	$(PY) -m kexie_research figures --out figures --seed $(SEED)
 
 bench: $(STAMP)
 	$(UV) pip install --quiet --python $(PY) -r requirements/bench.txt
-	$(PY) -m benchmarks $(BENCH_ARGS)
+	MPLBACKEND=Agg $(PY) -m benchmarks $(BENCH_ARGS)
 
 dashboard: $(STAMP)
 	$(UV) pip install --quiet --python $(PY) -r requirements/dashboard.txt

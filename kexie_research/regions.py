@@ -18,6 +18,7 @@ from typing import Literal
 __all__ = [
     "PROVINCES",
     "PROVINCES_31",
+    "GB2260_PREFIX",
     "DELEGATIONS",
     "REGIONS",
     "REGION_NAMES",
@@ -68,6 +69,13 @@ PROVINCES: dict[str, tuple[str, str, str]] = {
 
 #: The 31 provincial-level divisions (省、自治区、直辖市), without the XPCC (新疆兵团).
 PROVINCES_31: tuple[str, ...] = tuple(p for p in PROVINCES if p != "新疆兵团")
+
+#: First two digits of each province's GB/T 2260 administrative-division code (广东 440000 ->
+#: "44"), as boundary files key their features.
+GB2260_PREFIX: dict[str, str] = dict(zip(
+    ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
+     "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65"),
+    PROVINCES_31))
 
 # Non-provincial delegations to a CAST national congress: canonical zh -> English
 DELEGATIONS: dict[str, str] = {

@@ -113,4 +113,5 @@ def test_tables_markdown_and_latex():
     md = to_markdown(df)
     assert "| treated_x | 1.235 | 0.100 | [1.030, 1.430] | <0.001 | 300 |" in md
     tex = to_latex(df, caption="DiD", label="tab:did")
-    assert "\\begin{tabular}{llllll}" in tex and "treated\\_x" in tex and "\\label{tab:did}" in tex
+    # numeric columns right-aligned (report.render.table_latex), the interval column is text
+    assert "\\begin{tabular}{lrrlrr}" in tex and "treated\\_x" in tex and "\\label{tab:did}" in tex

@@ -36,7 +36,7 @@ ROOT_NAME = "kexie_research"
 
 LAYER_OF_UNIT = {
     "errors": "base", "schema": "base", "labels": "base", "stats": "base", "regions": "base",
-    "tomlcheck": "base", "settings": "base",
+    "tomlcheck": "base", "settings": "base", "formatting": "base",
     "io": "data", "validate": "data", "data": "data", "": "data",   # "" = the package root
     "synthetic": "synthetic",
     "coverage": "analysis", "compliance": "analysis", "evaluation": "analysis",

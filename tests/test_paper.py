@@ -73,7 +73,7 @@ def test_markdown_and_latex(rep):
     assert md["table1"].count("\n") == 10                        # header + rule + 9 rows
     assert "| 140+ |" in md["table1"] and "≈500" in md["table1"]
     tex = paper_tables_latex(rep, "zh")
-    assert "\\begin{tabular}" in tex["table1"] and "\\label{tab:paper_table1}" in tex["table1"]
+    assert "\\begin{tabularx}{\\linewidth}" in tex["table1"] and "\\label{tab:paper_table1}" in tex["table1"]
     assert "140+" in tex["table1"] and "\\toprule" in tex["table2"]
     assert list(display_tables(rep, "zh")["table1"].columns) == ["序号", "培训班", "时间", "地点", "参训人数", "代表来源"]
     with pytest.raises(ValueError, match="lang"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib
+import os
 import signal
 import sys
 import threading
@@ -24,7 +25,7 @@ from ..errors import KexieError
 from ..io import limit_inputs, one_line
 from ._common import OneLineParser, add_limit_options, check_args, harden_parser
 
-__all__ = ["main", "COMMANDS", "build_parser"]
+__all__ = ["main", "console_main", "COMMANDS", "build_parser"]
 
 COMMANDS: tuple[str, ...] = (
     "validate",
@@ -98,8 +99,27 @@ def _error(text) -> None:
     print(f"error: {one_line(text)}", file=sys.stderr)
 
 
+def _headless_matplotlib() -> None:
+    """The command line draws only into files: select the Agg backend at the process's
+    entry point (the package never does it at import, so notebooks keep their inline
+    backend). Through the environment, so worker processes inherit it too."""
+    if "matplotlib" in sys.modules:
+        import matplotlib
+
+        matplotlib.use("Agg")
+    os.environ["MPLBACKEND"] = "Agg"
+
+
+def console_main() -> int:
+    """The ``kexie-research`` executable and ``python -m kexie_research``: a headless
+    process (Agg backend), then :func:`main`. Call :func:`main` itself from Python (a
+    notebook keeps its backend)."""
+    _headless_matplotlib()
+    return main()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code."""
+    """Run a subcommand (``argv`` defaults to ``sys.argv[1:]``); returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     first = next((a for a in argv if not a.startswith("-")), None)
     parser = build_parser(only=first if first in COMMANDS else None)

@@ -5,9 +5,9 @@ Every function takes a result of :mod:`kexie_research.coverage`, draws, and retu
 :func:`kexie_research.plots.style.use_style` (the functions open it themselves when they
 create the figure).
 
-Why a tile grid and not a choropleth: no well-kept Python package ships China's
-province boundaries for offline use (geopandas/cartopy need downloaded shapefiles whose
-licences and boundary conventions vary). A tile-grid cartogram — every province one
+Why a tile grid by default: no boundary data of China's provinces with a licence compatible
+with ours ship for offline use (see :mod:`kexie_research.plots.maps`, which draws a
+choropleth on boundaries the user supplies). A tile-grid cartogram — every province one
 equal square placed near its geographic position — needs no boundary data, gives small
 provinces (Beijing, Tianjin, Shanghai, Ningxia) the same visual weight as large ones, and
 is a standard device for per-region statistics (e.g. the US state tile grids of NPR and
@@ -28,7 +28,8 @@ from ..regions import REGIONS, normalize_province, province_name
 from .style import COLORS, HATCHES, MARKERS, figure, label, new_axes, tag_figure, use_style
 
 __all__ = ["plot_coverage_curve", "plot_coverage_by_group", "plot_province_tiles",
-           "plot_exchange", "TILE_GRID", "ISO_CODES", "column_label", "group_label"]
+           "plot_exchange", "TILE_GRID", "ISO_CODES", "column_label", "group_label",
+           "province_coverage", "coverage_norm"]
 
 # (row, column) of each of the 31 provinces: north at the top, west on the left. Approximate
 # geography, hand-placed so that neighbours stay neighbours where a square grid allows.
@@ -161,6 +162,24 @@ def plot_coverage_by_group(result, *, ax=None, lang: str = "zh", max_groups: int
     return ax
 
 
+def province_coverage(result) -> dict[str, tuple[float, int]]:
+    """``{province: (coverage, n representatives)}`` for the 31 provinces in a result grouped
+    by province (delegations and unknown names left out): what the maps colour."""
+    vals = {}
+    for grp, c, n in zip(result.groups["group"], result.groups["coverage"], result.groups["total"]):
+        zh = normalize_province(grp)
+        if zh in TILE_GRID:
+            vals[zh] = (float(c), int(n))
+    return vals
+
+
+def coverage_norm(vals: dict[str, tuple[float, int]]) -> Normalize:
+    """The maps' colour scale: from the lowest decile present (at most 90%) to 100%, so
+    differences stay visible."""
+    lowest = min((v for v, _ in vals.values()), default=0.0)
+    return Normalize(min(np.floor(lowest * 10) / 10, 0.9), 1)
+
+
 def plot_province_tiles(result, *, ax=None, lang: str = "zh", cmap: str = "cividis"):
     """Tile-grid map of China's 31 provinces coloured by coverage, value printed in each tile.
 
@@ -177,14 +196,8 @@ def plot_province_tiles(result, *, ax=None, lang: str = "zh", cmap: str = "civid
         raise ValueError(f"the tile map needs coverage grouped by province alone, not by {result.by}")
     ax = new_axes(ax, lang, "single", 3.6)
     with use_style(lang):
-        vals = {}
-        for grp, c, n in zip(result.groups["group"], result.groups["coverage"], result.groups["total"]):
-            zh = normalize_province(grp)
-            if zh in TILE_GRID:
-                vals[zh] = (float(c), int(n))
-        # scale from the lowest decile present to 100 % so differences stay visible
-        lowest = min((v for v, _ in vals.values()), default=0.0)
-        norm = Normalize(min(np.floor(lowest * 10) / 10, 0.9), 1)
+        vals = province_coverage(result)
+        norm = coverage_norm(vals)
         cm = colormaps[cmap]
         for prov, (r, col) in TILE_GRID.items():
             if prov in vals:

@@ -9,6 +9,11 @@
   for Latin glyphs. ``axes.unicode_minus`` is off so the minus sign exists in the CJK font.
 - Determinism: PDF/SVG without creation dates, a fixed SVG hash salt, PNG without
   software/time metadata, so the same data give byte-identical files.
+- No global state: importing this module selects no backend and changes no rcParams. The
+  style is applied inside :func:`use_style` while a figure is built, and again whenever
+  it is drawn (:class:`JournalFigure` draws under the style of its language), so a
+  figure shown by a notebook's inline backend looks like the saved file. The command line
+  selects the Agg backend at its own entry point (:func:`kexie_research.cli.main`).
 """
 
 from __future__ import annotations
@@ -20,16 +25,15 @@ from pathlib import Path
 from typing import Iterable
 
 import matplotlib
+import matplotlib.pyplot as plt
+from matplotlib import font_manager
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib import font_manager  # noqa: E402
-
-from ..io import atomic_write_bytes, write_text  # noqa: E402
+from ..io import atomic_write_bytes, write_text
 
 __all__ = ["COLORS", "HATCHES", "MARKERS", "SINGLE_COLUMN_IN", "DOUBLE_COLUMN_IN", "use_style",
            "figure", "save_figure", "label", "cjk_font_name", "FORMATS", "tag_figure",
-           "new_axes"]
+           "new_axes", "JournalFigure"]
 
 SINGLE_COLUMN_IN = 3.5
 DOUBLE_COLUMN_IN = 7.2
@@ -106,19 +110,56 @@ def use_style(lang: str = "zh"):
     """Context manager applying the journal style for ``lang`` ("zh" or "en")."""
     if lang not in ("zh", "en"):
         raise ValueError(f"lang must be 'zh' or 'en', not {lang!r}")
-    with plt.rc_context(_rc(lang)):
+    rc = _rc(lang)
+    params = matplotlib.rcParams
+    # save and restore only the keys of the style: ``plt.rc_context`` restores every
+    # parameter, which undid the interactive mode IPython switches on when the first figure
+    # (made inside this context) resolves the inline backend, so later notebook cells
+    # showed no figure
+    saved = {k: params._get(k) for k in rc}
+    params.update(rc)
+    try:
         yield
+    finally:
+        dict.update(params, saved)
+
+
+class JournalFigure(Figure):
+    """A matplotlib ``Figure`` that draws under the journal style of its language.
+
+    Fonts, the minus sign and line simplification are resolved when a figure is drawn, not
+    when it is built; drawing under :func:`use_style` makes every renderer (a notebook's
+    inline backend, an ``ipywidgets.Image``, :func:`save_figure`) show the same figure,
+    without the style ever being set globally. The language is the one the figure was
+    built in (``fig._kexie_lang``, see :func:`tag_figure`).
+    """
+
+    _kexie_lang: str | None = None
+
+    def draw(self, renderer):
+        with use_style(self._kexie_lang or "zh"):
+            return super().draw(renderer)
 
 
 def figure(width: str | float = "single", height: float | None = None, *, nrows: int = 1,
            ncols: int = 1, **kw):
     """A new figure of journal width: ``"single"`` (3.5 in), ``"double"`` (7.2 in) or inches.
 
-    Returns ``(fig, ax)`` like :func:`matplotlib.pyplot.subplots`. Call inside
-    :func:`use_style` so the fonts apply.
+    Returns ``(fig, ax)`` like :func:`matplotlib.pyplot.subplots`; the figure is a
+    :class:`JournalFigure`. Call inside :func:`use_style` so sizes and fonts apply to what
+    is drawn next.
+
+    Examples
+    --------
+    >>> with use_style("en"):
+    ...     fig, ax = figure("single")
+    >>> type(fig).__name__, fig._kexie_lang, float(fig.get_figwidth())
+    ('JournalFigure', 'en', 3.5)
+    >>> plt.close(fig)
     """
     w = {"single": SINGLE_COLUMN_IN, "double": DOUBLE_COLUMN_IN}.get(width, width)
     h = height if height is not None else w * 0.68
+    kw.setdefault("FigureClass", JournalFigure)
     fig, ax = plt.subplots(nrows, ncols, figsize=(w, h), **kw)
     fig._kexie_lang = _current_lang()
     return fig, ax

@@ -34,7 +34,12 @@ __all__ = ["Block", "Section", "ReportContext", "ReportResult", "build_report"]
 
 @dataclass(frozen=True, slots=True)
 class Block:
-    """One piece of a section: ``text`` (Markdown), ``table`` or ``figure``."""
+    """One piece of a section: ``text`` (Markdown), ``table`` or ``figure``.
+
+    A table's ``formats`` ({column: kind}, kinds of
+    :data:`kexie_research.formatting.FORMAT_KINDS`: ``"pct"``, ``"int"``, ``"p"``, ...)
+    say how its cells are printed in the HTML/Markdown; the CSV keeps the raw values.
+    """
 
     kind: Literal["text", "table", "figure"]
     text: str = ""
@@ -42,6 +47,7 @@ class Block:
     name: str = ""
     caption: str = ""
     files: dict = field(default_factory=dict)
+    formats: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -111,15 +117,35 @@ class ReportContext:
 
         return origin_tag(origin or self.origin, self.lang)
 
+    def data_source(self) -> str:
+        """Where the data come from, for a caption: ``数据：合成数据`` / ``Data: synthetic`` /
+        ``数据：用户数据（folder）`` (the folder's name only, never its full path)."""
+        from ..labels import origin_name
+
+        name = origin_name(self.origin, self.lang)
+        if self.origin == "data" and self.dataset.directory:
+            name += self.t(f"（{Path(self.dataset.directory).name}）", f" ({Path(self.dataset.directory).name})")
+        return self.t("数据：", "Data: ") + name
+
     def text(self, md: str) -> Block:
         return Block("text", text=md)
 
-    def table(self, name: str, df: pd.DataFrame, caption: str = "") -> Block:
-        """A table block; also exported as ``tables/<name>.csv`` (formula-neutral)."""
+    def table(self, name: str, df: pd.DataFrame, caption: str = "", *,
+              formats: dict | None = None) -> Block:
+        """A table block; also exported as ``tables/<name>.csv`` (formula-neutral, raw values).
+
+        ``formats`` ({column: "pct" | "int" | "num" | "p" | "text"}) says how cells are
+        printed in the report (:func:`kexie_research.formatting.format_frame`); other
+        columns are inferred (integers whole, floats with one number of decimals each).
+        """
+        from ..formatting import format_frame
+
+        formats = dict(formats or {})
+        format_frame(df.head(0), formats)  # unknown kinds or columns fail here, naming them
         files = {}
         if self.table_dir is not None:
             files["csv"] = write_csv(self.table_dir / f"{name}.csv", df, root=self.out_dir)
-        return Block("table", table=df, name=name, caption=caption, files=files)
+        return Block("table", table=df, name=name, caption=caption, files=files, formats=formats)
 
     def figure(self, name: str, fig, caption: str) -> Block:
         """A figure block; written as PNG/PDF/SVG plus a caption file."""

@@ -13,7 +13,7 @@ Examples
 >>> df = pd.DataFrame({"term": ["x"], "estimate": [1.5], "ci_low": [1.0], "ci_high": [2.0]})
 >>> print(to_markdown(df))
 | term | estimate | CI |
-|---|---|---|
+|---|---:|---|
 | x | 1.500 | [1.000, 2.000] |
 """
 

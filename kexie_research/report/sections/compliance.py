@@ -28,6 +28,16 @@ def _pct(x) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:.0%}"
 
 
+# share columns (raw names): printed as percentages in the report, raw in the CSV
+_PCT = ("pass_rate", "rate", "threshold_rate", "shortfall_rate", "mean_share", "min_share", "threshold")
+
+
+def _table(ctx: ReportContext, name: str, df: pd.DataFrame, caption: str, *, table: str | None = None):
+    """A localised table block whose share columns print as percentages."""
+    formats = {labels.column_label(c, ctx.lang, table=table): "pct" for c in df.columns if c in _PCT}
+    return ctx.table(name, _localise(df, ctx.lang, table=table), caption, formats=formats)
+
+
 def build(ctx: ReportContext) -> Section:
     from ...plots.compliance import (plot_compliance_heatmap, plot_curriculum_shares,
                                      plot_off_job_rates)
@@ -43,8 +53,7 @@ def build(ctx: ReportContext) -> Section:
     rules = load_rules()
     res = evaluate_compliance(ds.cadres, ds.hours_log, rules, curriculum=ds.curriculum,
                               trainings=ds.trainings)
-    src = ctx.t("数据：", "Data: ") + (labels.origin_name("synthetic", ctx.lang) if ds.is_synthetic
-                                      else str(ds.directory)) + \
+    src = ctx.data_source() + \
         ctx.t("；规则：plan_indicators.toml（科协发组字〔2020〕17号）",
               "; rules: plan_indicators.toml (CAST plan 科协发组字〔2020〕17号)")
     n_ev = int(res.rules["evaluated"].sum())
@@ -68,7 +77,7 @@ def build(ctx: ReportContext) -> Section:
     t = res.rules[["rule_id", "indicator", title, test, "evaluated", "n_evaluated", "n_pass",
                    "n_warning", "n_pending", "pass_rate"]].rename(columns={title: "title", test: "test"})
     t = t.assign(evaluated=[labels.label(bool(v), ctx.lang) for v in t["evaluated"]])
-    sec.blocks.append(ctx.table("compliance_rules", _localise(t, ctx.lang), tag + ctx.t(
+    sec.blocks.append(_table(ctx, "compliance_rules", t, tag + ctx.t(
         "表 各规则达标率（干部规则按人·年计；调训率规则按年计；课程规则按班计）",
         "Table. Pass rate per rule (cadre rules per cadre-year; rate rules per year; curriculum rules per class)")))
     if len(res.not_evaluable):
@@ -80,7 +89,7 @@ def build(ctx: ReportContext) -> Section:
             n_miss=("status", "size"), mean_shortfall_hours=("shortfall_hours", "mean"),
             mean_shortfall_days=("shortfall_days", "mean"),
             mean_shortfall_count=("shortfall_count", "mean")).reset_index()
-        sec.blocks.append(ctx.table("compliance_shortfalls", _localise(agg, ctx.lang), tag + ctx.t(
+        sec.blocks.append(_table(ctx, "compliance_shortfalls", agg, tag + ctx.t(
             "表 未达标者的平均差距（学时、天数或次数；“或”规则给出两种差距，补足任一即可）",
             "Table. Mean shortfall among misses (hours, days or records; for 'either' rules both "
             "are given — closing either suffices)")))
@@ -96,10 +105,10 @@ def build(ctx: ReportContext) -> Section:
             f"年度脱产培训调训率与计划门槛（处级以上 30%、科级以下 25%、专业技术人员 20%）。{src}。",
             f"Annual off-the-job training rates vs the plan's thresholds (division+ 30%, section "
             f"and below 25%, professional staff 20%). {src}.")))
-        sec.blocks.append(ctx.table("compliance_off_job_rates",
-                                    _localise(res.rates, ctx.lang, table="compliance_rates"), tag + ctx.t(
+        sec.blocks.append(_table(ctx, "compliance_off_job_rates", res.rates, tag + ctx.t(
             "表 年度脱产调训率（尚需人数 = 达标尚需增加的调训人数）",
-            "Table. Annual off-the-job rates (shortfall_cadres = more cadres needed to meet the rate)")))
+            "Table. Annual off-the-job rates (shortfall_cadres = more cadres needed to meet the rate)"),
+            table="compliance_rates"))
     if len(res.curriculum):
         ax = plot_curriculum_shares(res, lang=ctx.lang)
         sec.blocks.append(ctx.figure("compliance_curriculum", ax.figure, tag + ctx.t(
@@ -110,7 +119,7 @@ def build(ctx: ReportContext) -> Section:
             n_classes=("share", "size"), mean_share=("share", "mean"),
             min_share=("share", "min"), threshold=("threshold_share", "first"),
             pass_rate=("status", lambda s: float((s == "pass").mean()))).reset_index()
-        sec.blocks.append(ctx.table("compliance_curriculum", _localise(cs, ctx.lang), tag + ctx.t(
+        sec.blocks.append(_table(ctx, "compliance_curriculum", cs, tag + ctx.t(
             "表 课程占比汇总", "Table. Curriculum shares, summary")))
     if res.messages:
         sec.blocks.append(ctx.text(ctx.t("数据说明：", "Data notes:") + "\n\n"

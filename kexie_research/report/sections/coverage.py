@@ -12,6 +12,7 @@ import pandas as pd
 
 from ... import labels
 from ...coverage import BREAKDOWNS, MILESTONES, CoverageAnalysis, analyse_coverage
+from ...formatting import fmt_int, fmt_interval, fmt_pct
 from .. import ReportContext, Section
 
 __all__ = ["build", "BREAKDOWNS", "WINDOW_YEARS", "THRESHOLD"]
@@ -21,7 +22,10 @@ THRESHOLD = 0.8
 
 
 def _pct(x) -> str:
-    return "–" if x is None or pd.isna(x) else f"{x:.1%}"
+    return fmt_pct(x)
+
+
+_PCT = ("coverage", "ci_low", "ci_high", "share_of_reps")  # shares: percentages in the report
 
 
 def _headers(df: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -53,9 +57,7 @@ def build(ctx: ReportContext) -> Section:
 
 
 def _source(ctx: ReportContext) -> str:
-    ds = ctx.dataset
-    return (ctx.t("数据：", "Data: ") + (labels.origin_name("synthetic", ctx.lang) if ds.is_synthetic
-                                        else str(ds.directory)) + ctx.t("；", "; "))
+    return ctx.data_source() + ctx.t("；", "; ")
 
 
 def _overview(ctx: ReportContext, sec: Section, a: CoverageAnalysis) -> None:
@@ -64,18 +66,18 @@ def _overview(ctx: ReportContext, sec: Section, a: CoverageAnalysis) -> None:
                  f"congress {congress}" if congress is not None else "the term")
     ms = "; ".join(f"{lvl:.0%}: {res.milestones[lvl].date() if res.milestones[lvl] is not None else ctx.t('未达到', 'not reached')}"
                    for lvl in MILESTONES)
-    ci = f"{_pct(res.ci_low)}–{_pct(res.ci_high)}"
+    ci = fmt_interval(res.ci_low, res.ci_high, kind="pct")
     sec.blocks.append(ctx.text(tag + ctx.t(
         f"{term}代表共 {res.total} 人，其中 {res.trained} 人至少参加过一次培训，覆盖率 {_pct(res.coverage)}"
-        f"（Wilson 95% 超总体区间 {ci}，含义见下）。参训共 {res.person_times} 人次、"
-        f"{res.hours:,.0f} 学时；{res.n_repeaters} 人参训两次及以上，重复参训 {res.repeat_attendance} 人次——"
+        f"（Wilson 95% 超总体区间 {ci}，含义见下）。参训共 {fmt_int(res.person_times)} 人次、"
+        f"{fmt_int(res.hours)} 学时；{res.n_repeaters} 人参训两次及以上，重复参训 {res.repeat_attendance} 人次——"
         f"覆盖率按不重复人数计算，人次不能代替人数。覆盖率达到各水平的日期：{ms}。"
         f"截至 {res.as_of.date() if res.as_of is not None else '–'}，{len(res.untrained_ids)} 人从未参训，"
         f"{len(res.not_trained_within_window or ())} 人近 {WINDOW_YEARS} 年内未参训（计划要求对 4 年未参训者重新调训）。",
         f"Of the {res.total} representatives of {term}, {res.trained} attended at least one "
         f"session: coverage {_pct(res.coverage)} (Wilson 95% superpopulation interval {ci}, "
-        f"explained below). They account for {res.person_times} person-times and "
-        f"{res.hours:,.0f} hours; {res.n_repeaters} attended twice or more "
+        f"explained below). They account for {fmt_int(res.person_times)} person-times and "
+        f"{fmt_int(res.hours)} hours; {res.n_repeaters} attended twice or more "
         f"({res.repeat_attendance} repeat attendances) — coverage counts distinct persons, "
         f"never person-times. Dates the coverage levels were reached: {ms}. As of "
         f"{res.as_of.date() if res.as_of is not None else '–'}, {len(res.untrained_ids)} were "
@@ -106,7 +108,8 @@ def _breakdowns(ctx: ReportContext, sec: Section, a: CoverageAnalysis) -> None:
     if rows:
         sec.blocks.append(ctx.table("coverage_breakdowns", _headers(pd.DataFrame(rows), lang), tag + ctx.t(
             f"表 分组覆盖率（区间为 Wilson 95% 超总体区间；阈值 {THRESHOLD:.0%}）",
-            f"Table. Coverage by group (Wilson 95% superpopulation intervals; threshold {THRESHOLD:.0%})")))
+            f"Table. Coverage by group (Wilson 95% superpopulation intervals; threshold {THRESHOLD:.0%})"),
+            formats={labels.column_label(c, lang): "pct" for c in _PCT}))
         sec.blocks.append(ctx.table("coverage_inequality", _headers(pd.DataFrame(ineq), lang), tag + ctx.t(
             "表 组间覆盖率不平等（按人数加权的 Gini 系数与 Theil T 指数；0 = 完全均等）",
             "Table. Inequality of coverage across groups (size-weighted Gini and Theil T; 0 = equal)")))
@@ -138,13 +141,13 @@ def _figures(ctx: ReportContext, sec: Section, a: CoverageAnalysis) -> None:
             f"of the training propensity); dashed line the threshold; hatched bars below it. {src}{params}.")))
         ax = plot_province_tiles(res, lang=ctx.lang)
         sec.blocks.append(ctx.figure("coverage_province_tiles", ax.figure, tag + ctx.t(
-            "各省覆盖率方块示意图：每省一个等大方块，按大致地理位置排布（并非地图边界——目前没有可离线使用、"
-            f"维护良好的中国省界开源包，方块图也让小省份同样醒目）；色阶 cividis（色盲友好，灰度可读）。{src}{params}。",
+            "各省覆盖率方块示意图：每省一个等大方块，按大致地理位置排布（并非地图边界：没有许可证兼容、可离线使用的"
+            "省界数据包，见 docs/coverage_compliance.md；方块图也让小省份同样醒目）；色阶 cividis（色盲友好，灰度可读）。"
+            f"{src}{params}。",
             "Coverage by province as a tile grid (labels: ISO 3166-2:CN codes): one equal square "
-            "per province at its "
-            "approximate position (not boundaries — no well-kept package ships China's province "
-            "boundaries for offline use, and tiles give small provinces equal weight); cividis "
-            f"colour scale (colour-blind safe, readable in greyscale). {src}{params}.")))
+            "per province at its approximate position (not boundaries: no licence-compatible "
+            "offline boundary data exist, see docs/coverage_compliance.md; tiles also give small "
+            f"provinces equal weight); cividis colour scale (colour-blind safe, readable in greyscale). {src}{params}.")))
 
 
 def _exchange(ctx: ReportContext, sec: Section, a: CoverageAnalysis) -> None:
@@ -156,12 +159,14 @@ def _exchange(ctx: ReportContext, sec: Section, a: CoverageAnalysis) -> None:
     ax = plot_exchange(ex, lang=ctx.lang)
     sec.blocks.append(ctx.figure("coverage_exchange", ax.figure, tag + ctx.t(
         "各期培训参训者的地区构成。暴露度 = 欠发达（西部）地区代表的参训人次中，同班至少有一名发达（东部）地区代表的比例；"
-        f"混合比 = 实际的（欠发达，发达）同班对数 ÷ 随机分班下的期望对数（1 = 与随机相同，<1 = 地区分开办班）。{src}",
+        f"混合比 = 实际的（欠发达，发达）同班对数 ÷ 随机分班下的期望对数（1 = 与随机相同，<1 = 地区分开办班；"
+        f"期望值为超几何分布的精确值）。{src}第{a.congress}届代表，{len(ex.sessions)} 期培训。",
         "Regional mix of each session's attendees. Exposure = share of under-developed "
         "(west) representatives' attendances with at least one developed (east) co-attendee; "
         "mixing ratio = observed (under-developed, developed) co-attendee pairs / pairs "
         "expected under random assignment to sessions of the same sizes (1 = random, < 1 = "
-        f"regions kept apart). {src}")))
+        f"regions kept apart; the expectation is exact, hypergeometric). {src}"
+        f"congress {a.congress}, {len(ex.sessions)} sessions.")))
     cols = ["training_id", "n_attendees", "n_provinces", "region_entropy_bits",
             "n_underdeveloped", "n_developed", "mixed"]
     tab = ex.sessions[cols].assign(mixed=_yes_no(ex.sessions["mixed"], ctx.lang))
